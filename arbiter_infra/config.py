@@ -1,0 +1,444 @@
+"""Typed, validated stack configuration.
+
+Every per-environment value lives in `Pulumi.<stack>.yaml` under the `arbiter:` namespace. It is
+parsed once into `StackConfig` before any resource is registered; a bad value raises `ConfigError`
+with one line naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from arbiter_infra import catalog
+
+PROJECT = "arbiter"
+ENVIRONMENTS = ("staging", "prod")
+SERVICE_NAMES = ("trading-core", "telegram-bot", "web-api")
+
+
+class ConfigError(pulumi.RunError):
+    """A stack-config problem; pulumi prints RunError messages without a traceback."""
+
+
+def _allowed(values: Any) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _retention(v: int) -> int:
+    if v not in catalog.LOG_RETENTION_DAYS:
+        raise ValueError(f"must be a CloudWatch Logs retention ({_allowed(catalog.LOG_RETENTION_DAYS)})")
+    return v
+
+
+RetentionDays = Annotated[int, AfterValidator(_retention)]
+Count = Annotated[int, Field(ge=1)]
+_WINDOW = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+_MAINT_WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$")
+_ECR_IMAGE = re.compile(
+    r"^(?P<registry>\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com)/(?P<repo>[a-z0-9][a-z0-9._/-]*):(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$"
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
+    )
+
+
+class NetworkConfig(_Model):
+    """The seed's VPC module: one /16 over three AZs, three subnet tiers."""
+
+    vpc_cidr: ipaddress.IPv4Network
+    availability_zones: list[str] = Field(min_length=2)
+    public_subnets: list[ipaddress.IPv4Network]
+    private_subnets: list[ipaddress.IPv4Network]
+    database_subnets: list[ipaddress.IPv4Network]
+    nat_gateways: Literal["single", "per-az"]
+    vpc_endpoints: bool
+    flow_log_retention_days: RetentionDays
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _azs(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("must not repeat an availability zone")
+        for az in v:
+            if not re.fullmatch(r"[a-z]{2}-[a-z]+-\d[a-z]", az):
+                raise ValueError(f"{az!r} is not an availability zone name such as us-east-1a")
+        return v
+
+    @model_validator(mode="after")
+    def _subnets(self) -> NetworkConfig:
+        seen: list[tuple[str, ipaddress.IPv4Network]] = []
+        for tier in ("public_subnets", "private_subnets", "database_subnets"):
+            nets: list[ipaddress.IPv4Network] = getattr(self, tier)
+            key = to_camel(tier)
+            if len(nets) != len(self.availability_zones):
+                raise _KeyedError(
+                    key,
+                    [str(n) for n in nets],
+                    f"one subnet per availability zone ({len(self.availability_zones)})",
+                )
+            for i, net in enumerate(nets):
+                if not net.subnet_of(self.vpc_cidr):
+                    raise _KeyedError(f"{key}[{i}]", str(net), f"a subnet inside vpcCidr {self.vpc_cidr}")
+                for other_key, other in seen:
+                    if net.overlaps(other):
+                        raise _KeyedError(
+                            f"{key}[{i}]", str(net), f"a range that does not overlap {other_key} ({other})"
+                        )
+                seen.append((f"{key}[{i}]", net))
+        return self
+
+
+class SecretsConfig(_Model):
+    recovery_window_days: int = Field(ge=7, le=30)
+
+
+class DatabaseConfig(_Model):
+    engine_version: str
+    instance_class: str
+    instance_count: Count
+    database_name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    master_username: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
+    backup_retention_days: int = Field(ge=7, le=35)
+    backup_window: str
+    maintenance_window: str
+    performance_insights_retention_days: int
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60]
+    log_retention_days: RetentionDays
+
+    @field_validator("engine_version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if v not in catalog.AURORA_POSTGRES_VERSIONS:
+            raise ValueError(f"must be one of {_allowed(catalog.AURORA_POSTGRES_VERSIONS)}")
+        return v
+
+    @field_validator("instance_class")
+    @classmethod
+    def _class(cls, v: str) -> str:
+        if v not in catalog.AURORA_INSTANCE_MEMORY_GIB:
+            raise ValueError(f"must be one of {_allowed(catalog.AURORA_INSTANCE_MEMORY_GIB)}")
+        return v
+
+    @field_validator("backup_window")
+    @classmethod
+    def _bwin(cls, v: str) -> str:
+        if not _WINDOW.match(v):
+            raise ValueError("must be hh:mm-hh:mm (UTC)")
+        return v
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _mwin(cls, v: str) -> str:
+        if not _MAINT_WINDOW.match(v):
+            raise ValueError("must be ddd:hh:mm-ddd:hh:mm (UTC), e.g. sun:05:00-sun:06:00")
+        return v
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _pi(cls, v: int) -> int:
+        if v not in (7, 731) and not (v % 31 == 0 and 31 <= v <= 713):
+            raise ValueError("must be 7, 731 or a multiple of 31 up to 713")
+        return v
+
+    @property
+    def major_version(self) -> str:
+        return self.engine_version.split(".")[0]
+
+
+class CacheConfig(_Model):
+    engine_version: str
+    node_type: str
+    num_nodes: Count
+    automatic_failover: bool
+    multi_az: bool
+    snapshot_retention_days: int = Field(ge=1, le=35)
+    snapshot_window: str
+    maintenance_window: str
+    log_retention_days: RetentionDays
+
+    @field_validator("engine_version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if v not in catalog.REDIS_VERSIONS:
+            raise ValueError(f"must be one of {_allowed(catalog.REDIS_VERSIONS)}")
+        return v
+
+    @field_validator("node_type")
+    @classmethod
+    def _node(cls, v: str) -> str:
+        if v not in catalog.CACHE_NODE_MEMORY_GIB:
+            raise ValueError(f"must be one of {_allowed(catalog.CACHE_NODE_MEMORY_GIB)}")
+        return v
+
+    @field_validator("snapshot_window")
+    @classmethod
+    def _swin(cls, v: str) -> str:
+        if not _WINDOW.match(v):
+            raise ValueError("must be hh:mm-hh:mm (UTC)")
+        return v
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _mwin(cls, v: str) -> str:
+        if not _MAINT_WINDOW.match(v):
+            raise ValueError("must be ddd:hh:mm-ddd:hh:mm (UTC), e.g. sun:05:00-sun:06:00")
+        return v
+
+    @model_validator(mode="after")
+    def _failover(self) -> CacheConfig:
+        if self.automatic_failover and self.num_nodes < 2:
+            raise _KeyedError("automaticFailover", True, "false when numNodes is 1 (failover needs a replica)")
+        if self.multi_az and not self.automatic_failover:
+            raise _KeyedError("multiAz", True, "false unless automaticFailover is true")
+        return self
+
+
+class ServiceConfig(_Model):
+    """One Fargate service; the seed's sizes are the stack files' values."""
+
+    image: str
+    cpu: int
+    memory: int
+    desired_count: Count
+    port: int = Field(ge=1, le=65535)
+    log_retention_days: RetentionDays
+    health_check_command: list[str] = Field(min_length=2)
+    uses_database: bool
+    uses_redis: bool
+    user: str = Field(pattern=r"^[1-9]\d*(:\d+)?$")
+    stop_timeout_seconds: int = Field(ge=2, le=120)
+    min_count: Count | None = None
+    max_count: Count | None = None
+    cpu_target_percent: int | None = Field(default=None, ge=10, le=90)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        if not _ECR_IMAGE.match(v):
+            raise ValueError(
+                "must be a full ECR image URI with a tag, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG"
+            )
+        return v
+
+    @field_validator("health_check_command")
+    @classmethod
+    def _hc(cls, v: list[str]) -> list[str]:
+        if v[0] not in ("CMD", "CMD-SHELL"):
+            raise ValueError("must start with CMD or CMD-SHELL")
+        return v
+
+    @model_validator(mode="after")
+    def _sizes(self) -> ServiceConfig:
+        if self.cpu not in catalog.FARGATE_MEMORY_MIB:
+            raise _KeyedError("cpu", self.cpu, f"a Fargate cpu size ({_allowed(catalog.FARGATE_MEMORY_MIB)})")
+        allowed = catalog.FARGATE_MEMORY_MIB[self.cpu]
+        if self.memory not in allowed:
+            raise _KeyedError("memory", self.memory, f"for cpu {self.cpu}: {allowed[0]}-{allowed[-1]} MiB")
+        scaling = (self.min_count, self.max_count, self.cpu_target_percent)
+        if any(v is not None for v in scaling) and None in scaling:
+            raise _KeyedError("minCount", self.min_count, "minCount, maxCount and cpuTargetPercent set together")
+        if self.min_count is not None and self.max_count is not None:
+            if self.min_count > self.max_count:
+                raise _KeyedError("minCount", self.min_count, f"at most maxCount ({self.max_count})")
+            if not self.min_count <= self.desired_count <= self.max_count:
+                raise _KeyedError("desiredCount", self.desired_count, "between minCount and maxCount")
+        return self
+
+    @property
+    def image_parts(self) -> tuple[str, str, str]:
+        """(registry, repository, tag) of the image URI."""
+        m = _ECR_IMAGE.match(self.image)
+        assert m is not None  # validated above
+        return m["registry"], m["repo"], m["tag"]
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.min_count is not None
+
+
+class ServicesConfig(_Model):
+    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    enable_exec: bool = False
+    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+$")
+    alb_deletion_protection: bool
+    access_log_retention_days: int = Field(ge=1, le=3650)
+    rust_log: str = "info"
+    paper_trade: bool
+    trading_core: ServiceConfig
+    telegram_bot: ServiceConfig
+    web_api: ServiceConfig
+
+    def by_name(self) -> dict[str, ServiceConfig]:
+        return {"trading-core": self.trading_core, "telegram-bot": self.telegram_bot, "web-api": self.web_api}
+
+    @model_validator(mode="after")
+    def _roles(self) -> ServicesConfig:
+        if self.trading_core.autoscaled:
+            raise _KeyedError(
+                "tradingCore.minCount", self.trading_core.min_count, "unset: more replicas mean more traders"
+            )
+        return self
+
+
+class MonitoringConfig(_Model):
+    alert_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = []
+
+
+class DeliveryConfig(_Model):
+    """Account-level resources for GitHub Actions and ECR (see components/delivery.py)."""
+
+    github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    deploy_branch: str = Field(pattern=r"^[A-Za-z0-9_./-]+$")
+    manage_account_resources: bool
+    ecr_keep_images: int = Field(ge=1, le=1000)
+    state_bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    secrets_kms_alias: str = Field(pattern=r"^alias/[A-Za-z0-9/_-]+$")
+
+
+class StackConfig(_Model):
+    """The whole stack's configuration."""
+
+    environment: Literal["staging", "prod"]
+    region: Literal["us-east-1"]
+    network: NetworkConfig
+    secrets: SecretsConfig
+    database: DatabaseConfig
+    cache: CacheConfig
+    services: ServicesConfig
+    monitoring: MonitoringConfig
+    delivery: DeliveryConfig
+
+    @property
+    def prefix(self) -> str:
+        return f"{PROJECT}-{self.environment}"
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @model_validator(mode="after")
+    def _environment_rules(self) -> StackConfig:
+        if not self.is_prod:
+            return self
+        # Production is highly available; these are refused before anything is created.
+        if self.network.nat_gateways != "per-az":
+            raise _KeyedError("network.natGateways", self.network.nat_gateways, "per-az in prod")
+        if self.database.instance_count < 2:
+            raise _KeyedError("database.instanceCount", self.database.instance_count, ">= 2 in prod")
+        cache = self.cache
+        if cache.num_nodes < 2 or not (cache.automatic_failover and cache.multi_az):
+            raise _KeyedError(
+                "cache.numNodes",
+                cache.num_nodes,
+                ">= 2 with automaticFailover and multiAz true in prod",
+            )
+        if self.services.certificate_arn is None:
+            raise _KeyedError("services.certificateArn", None, "an ACM certificate ARN (required in prod)")
+        if not self.services.alb_deletion_protection:
+            raise _KeyedError("services.albDeletionProtection", False, "true in prod")
+        if self.secrets.recovery_window_days != 30:
+            raise _KeyedError("secrets.recoveryWindowDays", self.secrets.recovery_window_days, "30 in prod")
+        if not self.monitoring.alert_emails:
+            raise _KeyedError("monitoring.alertEmails", [], "at least one address in prod (someone must be paged)")
+        if self.services.trading_core.desired_count < 2:
+            raise _KeyedError(
+                "services.tradingCore.desiredCount", self.services.trading_core.desired_count, ">= 2 in prod"
+            )
+        return self
+
+
+class _KeyedError(ValueError):
+    """A cross-field error that knows which key (relative to its model) it is about."""
+
+    def __init__(self, key: str, value: Any, allowed: str) -> None:
+        super().__init__(f"{key}={value!r}: must be {allowed}")
+        self.key, self.value, self.allowed = key, value, allowed
+
+
+#: Secret config keys: (stack config key, secret name, JSON key inside that secret).
+EXCHANGE_SECRET_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("polyPrivateKey", "polymarket", "private_key"),
+    ("polyApiKey", "polymarket", "api_key"),
+    ("polyApiSecret", "polymarket", "api_secret"),
+    ("polyApiPassphrase", "polymarket", "passphrase"),
+    ("kalshiKeyId", "kalshi", "key_id"),
+    ("kalshiPrivateKey", "kalshi", "private_key"),
+    ("telegramBotToken", "telegram", "bot_token"),
+)
+
+_SECTIONS = ("network", "secrets", "database", "cache", "services", "monitoring", "delivery")
+
+
+def _format_error(err: ValidationError) -> str:
+    """One line: the first problem, its full key, its value and what is allowed."""
+    first = err.errors(include_url=False)[0]
+    loc = [str(p) for p in first["loc"]]
+    ctx = first.get("ctx") or {}
+    inner = ctx.get("error")
+    if isinstance(inner, _KeyedError):
+        key = ".".join([*loc, inner.key]) if loc else inner.key
+        return f"arbiter:{key} = {json.dumps(inner.value, default=str)}: must be {inner.allowed}"
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if part.isdigit() else (f".{part}" if key else part)
+    msg = first["msg"]
+    if first["type"] == "missing":
+        return f"arbiter:{key} is not set: it is required (add it to Pulumi.<stack>.yaml)"
+    if first["type"] == "extra_forbidden":
+        return f"arbiter:{key} is not a known setting: remove it or fix its spelling"
+    msg = msg.removeprefix("Value error, ")
+    value = json.dumps(first.get("input"), default=str)
+    if not msg.startswith("must"):
+        msg = f"must be valid: {msg}"
+    return f"arbiter:{key} = {value}: {msg}"
+
+
+def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate a mapping of `arbiter:` settings (namespace stripped) into a StackConfig."""
+    try:
+        return StackConfig.model_validate(dict(raw))
+    except ValidationError as err:
+        raise ConfigError(_format_error(err)) from None
+
+
+def load_stack_config() -> StackConfig:
+    """Read the running stack's config the way `pulumi up` hands it to the program."""
+    cfg = pulumi.Config(PROJECT)
+    raw: dict[str, Any] = {"environment": cfg.get("environment")}
+    raw["region"] = pulumi.Config("aws").get("region")
+    for section in _SECTIONS:
+        raw[section] = cfg.get_object(section)
+    stack = pulumi.get_stack()
+    config = parse_stack_config({k: v for k, v in raw.items() if v is not None})
+    if config.environment != stack:
+        raise ConfigError(f"arbiter:environment = {config.environment!r}: must match the stack name {stack!r}")
+    return config
+
+
+def exchange_secret_values() -> dict[str, pulumi.Output[str] | None]:
+    """The exchange and bot credentials from secret config; None where not configured."""
+    cfg = pulumi.Config(PROJECT)
+    values: dict[str, pulumi.Output[str] | None] = {}
+    for key, _secret, _field in EXCHANGE_SECRET_KEYS:
+        values[key] = cfg.get_secret(key)
+    return values
