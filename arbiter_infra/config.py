@@ -49,7 +49,9 @@ def _retention(v: int) -> int:
 RetentionDays = Annotated[int, AfterValidator(_retention)]
 Count = Annotated[int, Field(ge=1)]
 _WINDOW = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
-_MAINT_WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$")
+_MAINT_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$"
+)
 _ECR_IMAGE = re.compile(
     r"^(?P<registry>\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com)/(?P<repo>[a-z0-9][a-z0-9._/-]*):(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$"
 )
@@ -206,7 +208,9 @@ class CacheConfig(_Model):
     @model_validator(mode="after")
     def _failover(self) -> CacheConfig:
         if self.automatic_failover and self.num_nodes < 2:
-            raise _KeyedError("automaticFailover", True, "false when numNodes is 1 (failover needs a replica)")
+            raise _KeyedError(
+                "automaticFailover", True, "false when numNodes is 1 (failover needs a replica)"
+            )
         if self.multi_az and not self.automatic_failover:
             raise _KeyedError("multiAz", True, "false unless automaticFailover is true")
         return self
@@ -255,7 +259,9 @@ class ServiceConfig(_Model):
             raise _KeyedError("memory", self.memory, f"for cpu {self.cpu}: {allowed[0]}-{allowed[-1]} MiB")
         scaling = (self.min_count, self.max_count, self.cpu_target_percent)
         if any(v is not None for v in scaling) and None in scaling:
-            raise _KeyedError("minCount", self.min_count, "minCount, maxCount and cpuTargetPercent set together")
+            raise _KeyedError(
+                "minCount", self.min_count, "minCount, maxCount and cpuTargetPercent set together"
+            )
         if self.min_count is not None and self.max_count is not None:
             if self.min_count > self.max_count:
                 raise _KeyedError("minCount", self.min_count, f"at most maxCount ({self.max_count})")
@@ -278,7 +284,9 @@ class ServiceConfig(_Model):
 class ServicesConfig(_Model):
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
     enable_exec: bool = False
-    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+$")
+    certificate_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+$"
+    )
     alb_deletion_protection: bool
     access_log_retention_days: int = Field(ge=1, le=3650)
     rust_log: str = "info"
@@ -359,7 +367,9 @@ class StackConfig(_Model):
         if self.secrets.recovery_window_days != 30:
             raise _KeyedError("secrets.recoveryWindowDays", self.secrets.recovery_window_days, "30 in prod")
         if not self.monitoring.alert_emails:
-            raise _KeyedError("monitoring.alertEmails", [], "at least one address in prod (someone must be paged)")
+            raise _KeyedError(
+                "monitoring.alertEmails", [], "at least one address in prod (someone must be paged)"
+            )
         if self.services.trading_core.desired_count < 2:
             raise _KeyedError(
                 "services.tradingCore.desiredCount", self.services.trading_core.desired_count, ">= 2 in prod"
@@ -431,7 +441,9 @@ def load_stack_config() -> StackConfig:
     stack = pulumi.get_stack()
     config = parse_stack_config({k: v for k, v in raw.items() if v is not None})
     if config.environment != stack:
-        raise ConfigError(f"arbiter:environment = {config.environment!r}: must match the stack name {stack!r}")
+        raise ConfigError(
+            f"arbiter:environment = {config.environment!r}: must match the stack name {stack!r}"
+        )
     return config
 
 

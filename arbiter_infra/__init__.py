@@ -1,0 +1,1 @@
+"""Arbiter-Bot infrastructure: typed config, naming, composition, offline runtime and CLI."""

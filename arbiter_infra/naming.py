@@ -1,0 +1,94 @@
+"""Names and tags: unique per stack, inside AWS name limits, tagged through provider default tags.
+
+Staging and prod must deploy side by side into one account, so every physical name carries the
+stack's prefix (`arbiter-staging-...`). Names with hard AWS limits are checked here, at plan time,
+instead of failing half-way through `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from arbiter_infra.config import PROJECT, ConfigError, StackConfig
+
+#: AWS name limits (characters) for the physical names this program sets.
+LIMITS = {
+    "alb": 32,
+    "target-group": 32,
+    "elasticache": 40,
+    "rds": 63,
+    "iam-role": 64,
+    "iam-policy": 128,
+    "s3": 63,
+    "default": 255,
+}
+#: Pulumi auto-naming appends a dash and 7 random characters.
+AUTONAME_SUFFIX = 8
+_ENV_SHORT = {"staging": "stg", "prod": "prd"}
+_RDS = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def check_name(name: str, kind: str = "default", *, autonamed: bool = False) -> str:
+    """Return `name` if AWS will accept it for `kind`, else fail before anything is created."""
+    limit = LIMITS[kind] - (AUTONAME_SUFFIX if autonamed else 0)
+    if len(name) > limit:
+        raise ConfigError(f"name {name!r} is {len(name)} characters: {kind} names must be at most {limit}")
+    if kind in ("rds", "elasticache", "s3") and not _RDS.match(name):
+        raise ConfigError(f"name {name!r}: {kind} names must be lowercase letters, digits and hyphens")
+    return name
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Name builder for one stack."""
+
+    environment: str
+    prefix: str = field(init=False)
+    short: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefix", f"{PROJECT}-{self.environment}")
+        object.__setattr__(self, "short", f"arb-{_ENV_SHORT.get(self.environment, self.environment[:3])}")
+
+    def __call__(self, *parts: str, kind: str = "default", autonamed: bool = False) -> str:
+        """`arbiter-<env>-<parts>`, checked against the limit of `kind`."""
+        return check_name("-".join([self.prefix, *parts]), kind, autonamed=autonamed)
+
+    def compact(self, *parts: str, kind: str) -> str:
+        """`arb-<stg|prd>-<parts>`: for kinds with 32-character limits (ALB, target groups)."""
+        return check_name("-".join([self.short, *parts]), kind)
+
+
+def tags(config: StackConfig, service: str) -> dict[str, str]:
+    """The four tags every resource carries; set as provider default tags."""
+    return {
+        "Project": PROJECT,
+        "Environment": config.environment,
+        "Service": service,
+        "ManagedBy": "pulumi",
+    }
+
+
+class Providers:
+    """One AWS provider per `Service` tag value, so every resource is tagged without per-resource code."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self._config = config
+        self._providers: dict[str, aws.Provider] = {}
+
+    def __call__(self, service: str) -> aws.Provider:
+        if service not in self._providers:
+            self._providers[service] = aws.Provider(
+                f"{self._config.prefix}-aws-{service}",
+                region=self._config.region,
+                default_tags=aws.ProviderDefaultTagsArgs(tags=tags(self._config, service)),
+            )
+        return self._providers[service]
+
+    def opts(self, service: str, parent: pulumi.Resource | None = None) -> pulumi.ResourceOptions:
+        """Options for a component whose children should carry `Service=<service>`."""
+        return pulumi.ResourceOptions(providers={"aws": self(service)}, parent=parent)

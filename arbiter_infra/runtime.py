@@ -1,0 +1,461 @@
+"""Run the real program (`__main__.py`) in-process under Pulumi's mock runtime.
+
+This is what `arbiter-infra plan`, the tests and the policy checks share: the stack file is read
+the way the Pulumi CLI reads it, the program registers its resources with a recording monitor,
+and the result is a `Deployment`: every resource with its type, name, parent, inputs, options and
+(mocked) outputs, plus the stack outputs. No credentials, no Pulumi CLI, no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import runpy
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from arbiter_infra.config import PROJECT, ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+#: What an encrypted (`secure:`) stack value becomes offline: never the ciphertext, never a value.
+SECRET_PLACEHOLDER = "[secret: encrypted in stack file, not decrypted offline]"
+
+
+@dataclass
+class DeclaredResource:
+    """One registered resource, as the engine would see it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    secret_inputs: frozenset[str]
+    provider: str | None
+    protect: bool
+    dependencies: tuple[str, ...]
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
+
+    @property
+    def parent_name(self) -> str | None:
+        return self.parent.rsplit("::", 1)[-1] if self.parent else None
+
+
+@dataclass
+class Deployment:
+    """Everything one program run declared."""
+
+    stack: str
+    resources: list[DeclaredResource]
+    outputs: dict[str, Any]
+    secret_outputs: frozenset[str]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> DeclaredResource:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise LookupError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> DeclaredResource:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        raise LookupError(urn)
+
+    def by_id(self, id_: str) -> DeclaredResource:
+        for r in self.resources:
+            if r.id == id_:
+                return r
+        raise LookupError(id_)
+
+    def children(self, parent: DeclaredResource) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.resources:
+            out[r.type] = out.get(r.type, 0) + 1
+        return dict(sorted(out.items()))
+
+
+def _unwrap(value: Any) -> Any:
+    """Strip RPC secret wrappers (the mock monitor hands them over as-is)."""
+    if rpc.is_rpc_secret(value):
+        return _unwrap(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+def _has_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_has_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secret(v) for v in value)
+    return False
+
+
+class RecordingMonitor(pmocks.MockMonitor):
+    """A MockMonitor that also keeps what the engine would: parents, providers, options."""
+
+    def __init__(self, mocks: pmocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.declared: list[DeclaredResource] = []
+        self.raw_inputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = rpc.deserialize_properties(request.object)
+        reg = self.resources[response.urn]
+        provider = request.provider.rsplit("::", 1)[0] if request.provider else None
+        self.declared.append(
+            DeclaredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                id=reg.id or "",
+                inputs=_unwrap(inputs),
+                outputs=_unwrap(reg.state),
+                secret_inputs=frozenset(k for k, v in inputs.items() if _has_secret(v)),
+                provider=provider,
+                protect=bool(request.protect),
+                dependencies=tuple(request.dependencies),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                retain_on_delete=bool(request.retainOnDelete),
+            )
+        )
+        return response
+
+
+_SERVICE_OF_MODULE = {
+    "ec2": "ec2",
+    "vpc": "ec2",
+    "rds": "rds",
+    "elasticache": "elasticache",
+    "ecs": "ecs",
+    "lb": "elasticloadbalancing",
+    "alb": "elasticloadbalancing",
+    "iam": "iam",
+    "kms": "kms",
+    "secretsmanager": "secretsmanager",
+    "cloudwatch": "cloudwatch",
+    "sns": "sns",
+    "s3": "s3",
+    "ecr": "ecr",
+    "servicediscovery": "servicediscovery",
+    "appautoscaling": "application-autoscaling",
+}
+
+
+class ArbiterMocks(pmocks.Mocks):
+    """Plain mocks: inputs echoed back plus the computed outputs the program reads.
+
+    Every computed attribute that the program feeds into another resource or an `apply` is
+    filled in per type, so no callback is silently skipped.
+    """
+
+    def __init__(self, environment: str = "staging") -> None:
+        self.environment = environment
+
+    def _id(self, args: pmocks.MockResourceArgs) -> str:
+        digest = hashlib.sha1(f"{args.typ}/{args.name}".encode()).hexdigest()[:17]
+        prefix = {
+            "aws:ec2/vpc:Vpc": "vpc-",
+            "aws:ec2/subnet:Subnet": "subnet-",
+            "aws:ec2/securityGroup:SecurityGroup": "sg-",
+            "aws:ec2/routeTable:RouteTable": "rtb-",
+            "aws:ec2/internetGateway:InternetGateway": "igw-",
+            "aws:ec2/natGateway:NatGateway": "nat-",
+            "aws:ec2/eip:Eip": "eipalloc-",
+            "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+            "aws:ec2/flowLog:FlowLog": "fl-",
+        }.get(args.typ, "")
+        return prefix + digest
+
+    def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        rid = self._id(args)
+        if not args.custom:
+            return rid, state
+        token = args.typ
+        module = token.split(":")[1].split("/")[0] if token.count(":") == 2 else ""
+        name = state.get("name") or state.get("namePrefix") or f"{args.name}-{rid[-7:]}"
+        service = _SERVICE_OF_MODULE.get(module, module)
+        state.setdefault("id", rid)
+        state.setdefault("arn", f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{module}/{name}")
+        fill = COMPUTED.get(token)
+        if fill is not None:
+            state.update(fill(state, rid, str(name)))
+        return rid, state
+
+    def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        answer = INVOKES.get(args.token)
+        if answer is None:
+            raise NotImplementedError(f"the offline mocks have no answer for invoke {args.token}")
+        return answer(dict(args.args)), []
+
+
+def _arn(service: str, resource: str, region: str = REGION) -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
+
+
+Filler = Callable[[dict[str, Any], str, str], dict[str, Any]]
+
+#: Computed outputs per resource type (only what the AWS API computes and the program reads).
+COMPUTED: dict[str, Filler] = {
+    "aws:ec2/vpc:Vpc": lambda s, rid, n: {
+        "defaultSecurityGroupId": "sg-default" + rid[-8:],
+        "defaultRouteTableId": "rtb-main" + rid[-8:],
+        "mainRouteTableId": "rtb-main" + rid[-8:],
+        "defaultNetworkAclId": "acl-" + rid[-8:],
+        "arn": _arn("ec2", f"vpc/{rid}"),
+    },
+    "aws:ec2/subnet:Subnet": lambda s, rid, n: {"arn": _arn("ec2", f"subnet/{rid}")},
+    "aws:ec2/securityGroup:SecurityGroup": lambda s, rid, n: {"arn": _arn("ec2", f"security-group/{rid}")},
+    "aws:ec2/eip:Eip": lambda s, rid, n: {"publicIp": "203.0.113.10", "allocationId": rid},
+    "aws:kms/key:Key": lambda s, rid, n: {"keyId": rid, "arn": _arn("kms", f"key/{rid}")},
+    "aws:kms/alias:Alias": lambda s, rid, n: {"arn": _arn("kms", n)},
+    "aws:iam/role:Role": lambda s, rid, n: {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{n}", "uniqueId": rid},
+    "aws:iam/policy:Policy": lambda s, rid, n: {"arn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{n}"},
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda s, rid, n: {
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{str(s.get('url', '')).removeprefix('https://')}"
+    },
+    "aws:cloudwatch/logGroup:LogGroup": lambda s, rid, n: {"arn": _arn("logs", f"log-group:{n}")},
+    "aws:secretsmanager/secret:Secret": lambda s, rid, n: {
+        "arn": _arn("secretsmanager", f"secret:{n}-{rid[:6]}")
+    },
+    "aws:rds/cluster:Cluster": lambda s, rid, n: {
+        "arn": _arn("rds", f"cluster:{n}"),
+        "endpoint": f"{n}.cluster-abcdefghijkl.{REGION}.rds.amazonaws.com",
+        "readerEndpoint": f"{n}.cluster-ro-abcdefghijkl.{REGION}.rds.amazonaws.com",
+        "port": 5432,
+        "clusterResourceId": "cluster-" + rid.upper(),
+        "masterUserSecrets": [
+            {
+                "secretArn": _arn("secretsmanager", f"secret:rds!cluster-{rid}-AbCdEf"),
+                "secretStatus": "active",
+                "kmsKeyId": s.get("masterUserSecretKmsKeyId", ""),
+            }
+        ],
+    },
+    "aws:rds/clusterInstance:ClusterInstance": lambda s, rid, n: {
+        "arn": _arn("rds", f"db:{n}"),
+        "endpoint": f"{n}.abcdefghijkl.{REGION}.rds.amazonaws.com",
+        "port": 5432,
+        "writer": False,
+    },
+    "aws:elasticache/replicationGroup:ReplicationGroup": lambda s, rid, n: {
+        "arn": _arn("elasticache", f"replicationgroup:{s.get('replicationGroupId', n)}"),
+        "primaryEndpointAddress": f"master.{s.get('replicationGroupId', n)}.abcdef.use1.cache.amazonaws.com",
+        "readerEndpointAddress": f"replica.{s.get('replicationGroupId', n)}.abcdef.use1.cache.amazonaws.com",
+        "port": s.get("port", 6379),
+        "memberClusters": [
+            f"{s.get('replicationGroupId', n)}-00{i + 1}" for i in range(int(s.get("numCacheClusters", 1)))
+        ],
+    },
+    "aws:lb/loadBalancer:LoadBalancer": lambda s, rid, n: {
+        "arn": _arn("elasticloadbalancing", f"loadbalancer/app/{n}/{rid[:16]}"),
+        "arnSuffix": f"app/{n}/{rid[:16]}",
+        "dnsName": f"{n}-1234567890.{REGION}.elb.amazonaws.com",
+        "zoneId": "Z35SXDOTRQ7X7K",
+    },
+    "aws:lb/targetGroup:TargetGroup": lambda s, rid, n: {
+        "arn": _arn("elasticloadbalancing", f"targetgroup/{n}/{rid[:16]}"),
+        "arnSuffix": f"targetgroup/{n}/{rid[:16]}",
+    },
+    "aws:lb/listener:Listener": lambda s, rid, n: {
+        "arn": _arn("elasticloadbalancing", f"listener/app/{n}/{rid[:16]}")
+    },
+    "aws:ecs/cluster:Cluster": lambda s, rid, n: {"arn": _arn("ecs", f"cluster/{n}")},
+    "aws:ecs/taskDefinition:TaskDefinition": lambda s, rid, n: {
+        "arn": _arn("ecs", f"task-definition/{s.get('family', n)}:1"),
+        "arnWithoutRevision": _arn("ecs", f"task-definition/{s.get('family', n)}"),
+        "revision": 1,
+    },
+    "aws:ecs/service:Service": lambda s, rid, n: {"id": _arn("ecs", f"service/{n}")},
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": lambda s, rid, n: {
+        "arn": _arn("servicediscovery", f"namespace/ns-{rid[:16]}"),
+        "hostedZone": "Z" + rid[:13].upper(),
+    },
+    "aws:servicediscovery/service:Service": lambda s, rid, n: {
+        "arn": _arn("servicediscovery", f"service/srv-{rid[:16]}")
+    },
+    "aws:sns/topic:Topic": lambda s, rid, n: {"arn": _arn("sns", str(n))},
+    "aws:s3/bucket:Bucket": lambda s, rid, n: {
+        "arn": f"arn:aws:s3:::{n}",
+        "bucket": s.get("bucket", n),
+        "bucketDomainName": f"{n}.s3.amazonaws.com",
+    },
+    "aws:s3/bucketV2:BucketV2": lambda s, rid, n: {
+        "arn": f"arn:aws:s3:::{n}",
+        "bucket": s.get("bucket", n),
+    },
+    "aws:ecr/repository:Repository": lambda s, rid, n: {
+        "arn": _arn("ecr", f"repository/{n}"),
+        "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{n}",
+        "registryId": ACCOUNT_ID,
+    },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": lambda s, rid, n: {"arn": _arn("cloudwatch", f"alarm:{n}")},
+}
+
+Answer = Callable[[dict[str, Any]], dict[str, Any]]
+
+#: Invokes (data sources) the program uses, answered offline.
+INVOKES: dict[str, Answer] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
+        "userId": "AIDAOFFLINE",
+        "id": ACCOUNT_ID,
+    },
+    "aws:index/getRegion:getRegion": lambda a: {"name": REGION, "region": REGION, "id": REGION},
+    "aws:index/getPartition:getPartition": lambda a: {
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "id": "aws",
+    },
+    "aws:ecr/getRepository:getRepository": lambda a: {
+        "name": a["name"],
+        "arn": _arn("ecr", f"repository/{a['name']}"),
+        "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{a['name']}",
+        "registryId": ACCOUNT_ID,
+        "id": a["name"],
+    },
+    "aws:iam/getOpenidConnectProvider:getOpenidConnectProvider": lambda a: {
+        "arn": a.get("arn")
+        or f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{a.get('url', '').removeprefix('https://')}",
+        "url": a.get("url", "token.actions.githubusercontent.com"),
+        "clientIdLists": ["sts.amazonaws.com"],
+        "id": "oidc",
+    },
+}
+
+
+def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, str], set[str]]:
+    """Stack-file config as the CLI passes it to programs: `ns:key` -> string (objects as JSON).
+
+    Encrypted `secure:` values cannot be decrypted offline: they become a marked placeholder and
+    are passed as secrets, so they are never printed.
+    """
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name.split(".")[1] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise ConfigError(f"--stack {stack!r}: no {path.name}; known stacks: {', '.join(known)}")
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path.name}: not valid YAML{where}") from None
+    raw = doc.get("config") or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path.name}: 'config' must be a mapping of keys to values")
+    values: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    for key, value in raw.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[full] = SECRET_PLACEHOLDER
+            secret_keys.add(full)
+        elif isinstance(value, str):
+            values[full] = value
+        else:
+            values[full] = json.dumps(value)
+    return values, secret_keys
+
+
+@contextmanager
+def _isolated_runtime(
+    mocks: pmocks.Mocks, stack: str, config: Mapping[str, str], secret_keys: set[str]
+) -> Iterator[RecordingMonitor]:
+    saved_env = os.environ.pop("PULUMI_CONFIG", None)
+    settings.ROOT.set(None)
+    monitor = RecordingMonitor(mocks)
+    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    set_all_config(dict(config), sorted(secret_keys))
+    try:
+        yield monitor
+    finally:
+        settings.ROOT.set(None)
+        if saved_env is not None:
+            os.environ["PULUMI_CONFIG"] = saved_env
+
+
+def run_program(
+    stack: str,
+    *,
+    mocks: pmocks.Mocks | None = None,
+    config_overrides: Mapping[str, Any] | None = None,
+    secret_values: Mapping[str, str] | None = None,
+    project_dir: Path = PROJECT_DIR,
+) -> Deployment:
+    """Evaluate `__main__.py` for `stack` under mocks and return what it declared.
+
+    `config_overrides` replaces top-level `arbiter:` keys (objects are JSON-encoded), for tests of
+    bad input; `secret_values` sets secret keys (`arbiter:polyApiKey` ...) as the CLI would.
+    """
+    config, secret_keys = read_stack_file(stack, project_dir)
+    for key, value in (config_overrides or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if value is None:
+            config.pop(full, None)
+        else:
+            config[full] = value if isinstance(value, str) else json.dumps(value)
+    for key, value in (secret_values or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        config[full] = value
+        secret_keys.add(full)
+    mocks = mocks or ArbiterMocks(stack)
+    program = str(project_dir / "__main__.py")
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    with _isolated_runtime(mocks, stack, config, secret_keys) as monitor:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+        root = settings.get_root_resource()
+        raw_outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+        outputs: dict[str, Any] = {}
+        secret_outputs: set[str] = set()
+        for name, value in raw_outputs.items():
+            out = pulumi.Output.from_input(value)
+            outputs[name] = _sync_await(out.future())
+            if _sync_await(out.is_secret()):
+                secret_outputs.add(name)
+        return Deployment(
+            stack=stack,
+            resources=list(monitor.declared),
+            outputs=outputs,
+            secret_outputs=frozenset(secret_outputs),
+            config=dict(config),
+        )

@@ -1,0 +1,141 @@
+"""Every security group of the stack and the only flows between them, in one place.
+
+Groups are created before the tiers that use them, so the data tier can admit exactly the task
+groups of the services that use it and the ALB can reach exactly the web-api, with no cycles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from arbiter_infra.config import StackConfig
+from arbiter_infra.naming import Naming
+
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+HTTPS_PORT = 443
+HTTP_PORT = 80
+ANYWHERE_V4 = "0.0.0.0/0"
+ANYWHERE_V6 = "::/0"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One allowed connection: a description for the rule and the ends it joins."""
+
+    source: str
+    target: str
+    port: int
+    description: str
+
+
+@dataclass(frozen=True)
+class SecurityGroupsArgs:
+    config: StackConfig
+    naming: Naming
+    vpc_id: pulumi.Input[str]
+
+
+def service_flows(config: StackConfig) -> list[Flow]:
+    """The flows the application needs, derived from which service uses what."""
+    services = config.services.by_name()
+    core_port = services["trading-core"].port
+    flows = [
+        Flow("alb", "web-api", services["web-api"].port, "ALB to web-api (REST and gRPC target groups)"),
+        Flow("telegram-bot", "trading-core", core_port, "telegram-bot to trading-core gRPC"),
+        Flow("web-api", "trading-core", core_port, "web-api to trading-core gRPC"),
+    ]
+    for svc, cfg in services.items():
+        if cfg.uses_database:
+            flows.append(Flow(svc, "database", POSTGRES_PORT, f"{svc} to Aurora PostgreSQL"))
+        if cfg.uses_redis:
+            flows.append(Flow(svc, "cache", REDIS_PORT, f"{svc} to ElastiCache Redis (TLS)"))
+    return flows
+
+
+class SecurityGroups(pulumi.ComponentResource):
+    """ALB, per-service task, database and cache groups, with rules for `service_flows` only."""
+
+    alb: aws.ec2.SecurityGroup
+    services: dict[str, aws.ec2.SecurityGroup]
+    database: aws.ec2.SecurityGroup
+    cache: aws.ec2.SecurityGroup
+    flows: list[Flow]
+
+    def __init__(
+        self, name: str, args: SecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("arbiter:network:SecurityGroups", name, None, opts)
+        naming = args.naming
+        child = pulumi.ResourceOptions(parent=self)
+
+        def group(key: str, description: str) -> aws.ec2.SecurityGroup:
+            return aws.ec2.SecurityGroup(
+                f"{name}-{key}",
+                name=naming(key),
+                description=description,
+                vpc_id=args.vpc_id,
+                tags={"Name": naming(key)},
+                opts=child,
+            )
+
+        self.alb = group("alb", "Public ALB: HTTPS (and HTTP for the redirect) from the internet")
+        self.services = {svc: group(svc, f"{svc} Fargate tasks") for svc in args.config.services.by_name()}
+        self.database = group("database", "Aurora PostgreSQL: 5432 from the services that use it")
+        self.cache = group("cache", "ElastiCache Redis: 6379 from the services that use it")
+        by_key = {"alb": self.alb, **self.services, "database": self.database, "cache": self.cache}
+
+        for port, label in ((HTTPS_PORT, "HTTPS"), (HTTP_PORT, "HTTP (redirected to HTTPS)")):
+            for family, cidr in (("v4", ANYWHERE_V4), ("v6", ANYWHERE_V6)):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-alb-in-{port}-{family}",
+                    security_group_id=self.alb.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr if family == "v4" else None,
+                    cidr_ipv6=cidr if family == "v6" else None,
+                    description=f"{label} from the internet",
+                    opts=child,
+                )
+
+        self.flows = service_flows(args.config)
+        for flow in self.flows:
+            src, dst = by_key[flow.source], by_key[flow.target]
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{flow.source}-to-{flow.target}",
+                security_group_id=src.id,
+                referenced_security_group_id=dst.id,
+                ip_protocol="tcp",
+                from_port=flow.port,
+                to_port=flow.port,
+                description=flow.description,
+                opts=child,
+            )
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{flow.target}-from-{flow.source}",
+                security_group_id=dst.id,
+                referenced_security_group_id=src.id,
+                ip_protocol="tcp",
+                from_port=flow.port,
+                to_port=flow.port,
+                description=flow.description,
+                opts=child,
+            )
+
+        # Tasks call the exchanges, Telegram and AWS APIs over HTTPS (through the NAT or endpoints).
+        for svc, sg in self.services.items():
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{svc}-https-out",
+                security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=HTTPS_PORT,
+                to_port=HTTPS_PORT,
+                cidr_ipv4=ANYWHERE_V4,
+                description=f"{svc} to HTTPS APIs (exchanges, Telegram, AWS)",
+                opts=child,
+            )
+        self.register_outputs({})
