@@ -131,7 +131,7 @@ class RecordingMonitor(pmocks.MockMonitor):
         self.declared: list[DeclaredResource] = []
         self.raw_inputs: dict[str, dict[str, Any]] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
