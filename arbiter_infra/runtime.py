@@ -328,6 +328,10 @@ COMPUTED: dict[str, Filler] = {
         "registryId": ACCOUNT_ID,
     },
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda s, rid, n: {"arn": _arn("cloudwatch", f"alarm:{n}")},
+    "random:index/randomPassword:RandomPassword": lambda s, rid, n: {
+        "result": (rid * 8)[: int(s.get("length", 32))],
+        "bcryptHash": "$2a$10$offline",
+    },
 }
 
 Answer = Callable[[dict[str, Any]], dict[str, Any]]
