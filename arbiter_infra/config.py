@@ -110,13 +110,17 @@ class NetworkConfig(_Model):
 
 
 class SecretsConfig(_Model):
+    """Secrets Manager settings; AWS accepts a recovery window of 7-30 days."""
+
     recovery_window_days: int = Field(ge=7, le=30)
 
 
 class DatabaseConfig(_Model):
+    """Aurora PostgreSQL; an Aurora cluster has one writer and at most 15 readers."""
+
     engine_version: str
     instance_class: str
-    instance_count: Count
+    instance_count: int = Field(ge=1, le=16)
     database_name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     master_username: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
     backup_retention_days: int = Field(ge=7, le=35)
@@ -125,6 +129,8 @@ class DatabaseConfig(_Model):
     performance_insights_retention_days: int
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60]
     log_retention_days: RetentionDays
+    #: Statements slower than this are logged (log_min_duration_statement).
+    slow_query_threshold_ms: int = Field(default=500, ge=50, le=60_000)
 
     @field_validator("engine_version")
     @classmethod
@@ -167,9 +173,11 @@ class DatabaseConfig(_Model):
 
 
 class CacheConfig(_Model):
+    """ElastiCache Redis replication group: one primary and at most five replicas."""
+
     engine_version: str
     node_type: str
-    num_nodes: Count
+    num_nodes: int = Field(ge=1, le=6)
     automatic_failover: bool
     multi_az: bool
     snapshot_retention_days: int = Field(ge=1, le=35)
@@ -364,6 +372,8 @@ class StackConfig(_Model):
             raise _KeyedError("services.certificateArn", None, "an ACM certificate ARN (required in prod)")
         if not self.services.alb_deletion_protection:
             raise _KeyedError("services.albDeletionProtection", False, "true in prod")
+        if cache.snapshot_retention_days < 7:
+            raise _KeyedError("cache.snapshotRetentionDays", cache.snapshot_retention_days, ">= 7 in prod")
         if self.secrets.recovery_window_days != 30:
             raise _KeyedError("secrets.recoveryWindowDays", self.secrets.recovery_window_days, "30 in prod")
         if not self.monitoring.alert_emails:

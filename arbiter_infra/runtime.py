@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import runpy
 import sys
@@ -69,6 +70,8 @@ class Deployment:
     outputs: dict[str, Any]
     secret_outputs: frozenset[str]
     config: dict[str, Any] = field(default_factory=dict)
+    #: What the program logged at warning level (`pulumi.log.warn`): shown by `pulumi preview` too.
+    warnings: list[str] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -400,14 +403,23 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[s
     return values, secret_keys
 
 
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 @contextmanager
 def _isolated_runtime(
-    mocks: pmocks.Mocks, stack: str, config: Mapping[str, str], secret_keys: set[str]
+    mocks: pmocks.Mocks, stack: str, config: Mapping[str, str], secret_keys: set[str], logger: logging.Logger
 ) -> Iterator[RecordingMonitor]:
     saved_env = os.environ.pop("PULUMI_CONFIG", None)
     settings.ROOT.set(None)
     monitor = RecordingMonitor(mocks)
-    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=logger)
     set_all_config(dict(config), sorted(secret_keys))
     try:
         yield monitor
@@ -445,7 +457,11 @@ def run_program(
     program = str(project_dir / "__main__.py")
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
-    with _isolated_runtime(mocks, stack, config, secret_keys) as monitor:
+    logger = logging.getLogger(f"arbiter.program.{stack}")
+    logger.propagate = False
+    collector = _WarningCollector()
+    logger.handlers = [collector]
+    with _isolated_runtime(mocks, stack, config, secret_keys, logger) as monitor:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
         root = settings.get_root_resource()
         raw_outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
@@ -462,4 +478,5 @@ def run_program(
             outputs=outputs,
             secret_outputs=frozenset(secret_outputs),
             config=dict(config),
+            warnings=list(dict.fromkeys(collector.messages)),
         )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import StackConfig
+from arbiter_infra.config import StackConfig, exchange_secret_values
 from arbiter_infra.naming import Naming, Providers
+from components.cache import Redis, RedisArgs
+from components.database import Aurora, AuroraArgs
 from components.kms import StackKey, StackKeyArgs
 from components.network import Network, NetworkArgs
+from components.secrets import ExchangeSecrets, ExchangeSecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
 
 
@@ -43,6 +46,52 @@ def build(config: StackConfig) -> None:
     )
 
     # data tier
+    secrets = ExchangeSecrets(
+        naming("secrets"),
+        ExchangeSecretsArgs(
+            config=config.secrets, naming=naming, kms_key_arn=key.arn, values=exchange_secret_values()
+        ),
+        opts=providers.opts("secrets"),
+    )
+    database_subnet_ids = [s.id for s in network.database_subnets]
+    database = Aurora(
+        naming("database"),
+        AuroraArgs(
+            config=config.database,
+            naming=naming,
+            is_prod=config.is_prod,
+            availability_zones=config.network.availability_zones,
+            subnet_ids=database_subnet_ids,
+            security_group_id=security_groups.database.id,
+            kms_key_arn=key.arn,
+            account_id=account_id,
+        ),
+        opts=providers.opts("database"),
+    )
+    cache = Redis(
+        naming("cache"),
+        RedisArgs(
+            config=config.cache,
+            naming=naming,
+            is_prod=config.is_prod,
+            availability_zones=config.network.availability_zones,
+            subnet_ids=database_subnet_ids,
+            security_group_id=security_groups.cache.id,
+            kms_key_arn=key.arn,
+            secret_recovery_window_days=config.secrets.recovery_window_days,
+        ),
+        opts=providers.opts("cache"),
+    )
+    pulumi.export("databaseEndpoint", database.endpoint)
+    pulumi.export("databaseReaderEndpoint", database.reader_endpoint)
+    pulumi.export("databasePort", database.port)
+    pulumi.export("databaseMasterSecretArn", database.master_secret_arn)
+    pulumi.export("redisPrimaryEndpoint", cache.primary_endpoint)
+    pulumi.export("redisReaderEndpoint", cache.reader_endpoint)
+    pulumi.export("redisPort", cache.port)
+    pulumi.export("redisAuthSecretArn", cache.auth_secret.arn)
+    pulumi.export("exchangeSecretArns", secrets.arns)
+    pulumi.export("missingSecretValues", secrets.missing)
 
     # service tier
 

@@ -1,0 +1,194 @@
+"""`arbiter-infra`: the offline plan and the runbook as commands.
+
+Every failure a user can cause (bad stack config, bad arguments, missing credentials) ends in one
+line on stderr naming what is wrong, and a non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from arbiter_infra.config import ENVIRONMENTS, ConfigError
+from arbiter_infra.runtime import PROJECT_DIR
+
+EXIT_USAGE = 2
+EXIT_POLICY = 3
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """argparse prints usage plus the error; keep it to the one line that says what is wrong."""
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
+def _add_stack(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stack", required=True, choices=ENVIRONMENTS, help="stack (environment) name")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="arbiter-infra", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    plan = sub.add_parser(
+        "plan",
+        help="evaluate the real program under Pulumi's mock runtime (no credentials) and print the plan",
+    )
+    _add_stack(plan)
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
+    plan.add_argument(
+        "--project-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="directory holding Pulumi.<stack>.yaml and __main__.py (default: this checkout)",
+    )
+    plan.add_argument("--no-policies", action="store_true", help="skip the policy pack (it runs by default)")
+    plan.set_defaults(func=cmd_plan)
+    return parser
+
+
+def _mask(deployment_outputs: dict[str, Any], secret: frozenset[str]) -> dict[str, Any]:
+    return {k: ("[secret]" if k in secret else v) for k, v in deployment_outputs.items()}
+
+
+def _tree_lines(deployment: Any) -> list[str]:
+    """A preview-like tree: every resource under its parent, type then name."""
+    children: dict[str | None, list[Any]] = {}
+    urns = {r.urn for r in deployment.resources}
+    for r in deployment.resources:
+        parent = r.parent if r.parent in urns else None
+        children.setdefault(parent, []).append(r)
+    lines = [f"pulumi:pulumi:Stack  arbiter-{deployment.stack}"]
+
+    def walk(parent: str | None, indent: str) -> None:
+        kids = children.get(parent, [])
+        for i, r in enumerate(kids):
+            last = i == len(kids) - 1
+            lines.append(f"{indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}")
+            walk(r.urn, indent + ("   " if last else "│  "))
+
+    walk(None, "")
+    return lines
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from arbiter_infra import pricing
+    from arbiter_infra.runtime import run_program
+
+    deployment = run_program(args.stack, project_dir=args.project_dir)
+    cost = pricing.estimate(deployment)
+    violations = [] if args.no_policies else _policy_violations(deployment)
+    mandatory = [v for v in violations if v.get("enforcement") == "mandatory"]
+    outputs = _mask(deployment.outputs, deployment.secret_outputs)
+    if args.json:
+        doc = {
+            "stack": args.stack,
+            "resources": [
+                {"type": r.type, "name": r.name, "parent": r.parent_name, "urn": r.urn, "protect": r.protect}
+                for r in deployment.resources
+            ],
+            "counts": deployment.counts(),
+            "resourceCount": len(deployment.resources),
+            "outputs": outputs,
+            "warnings": deployment.warnings,
+            "cost": {
+                "currency": "USD",
+                "region": cost.region,
+                "asOf": cost.as_of,
+                "monthlyTotal": cost.total,
+                "items": [vars(i) for i in cost.items],
+                "excluded": cost.excluded,
+            },
+            "policies": {"ran": not args.no_policies, "violations": violations},
+        }
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        _print_plan(args.stack, deployment, outputs, cost, violations, ran_policies=not args.no_policies)
+    if mandatory:
+        print(
+            f"arbiter-infra: {len(mandatory)} mandatory policy violation(s): fix them before `pulumi up`",
+            file=sys.stderr,
+        )
+        return EXIT_POLICY
+    return 0
+
+
+def _policy_violations(deployment: Any) -> list[dict[str, Any]]:
+    """Run the project's CrossGuard pack over what the program declared."""
+    from policies.offline import evaluate
+
+    return [
+        {
+            "policy": v.policy,
+            "severity": v.severity,
+            "enforcement": v.enforcement,
+            "resource": v.resource,
+            "message": v.message,
+        }
+        for v in evaluate(deployment)
+    ]
+
+
+def _print_plan(
+    stack: str,
+    deployment: Any,
+    outputs: dict[str, Any],
+    cost: Any,
+    violations: list[dict[str, Any]],
+    *,
+    ran_policies: bool,
+) -> None:
+    out: list[str] = [
+        f"Offline plan of stack '{stack}': the real program under Pulumi's mock runtime "
+        "(no credentials, no cloud calls; ids and endpoints are placeholders).",
+        "",
+        *_tree_lines(deployment),
+        "",
+        f"Resources: {len(deployment.resources)} to create",
+    ]
+    width = max(len(t) for t in deployment.counts())
+    out += [f"  {t.ljust(width)}  {n}" for t, n in deployment.counts().items()]
+    out += ["", "Outputs:"]
+    out += [f"  {k}: {json.dumps(v, default=str)}" for k, v in outputs.items()]
+    if deployment.warnings:
+        out += ["", "Notes:"]
+        out += [f"  ! {w}" for w in deployment.warnings]
+    out += ["", f"Estimated monthly cost ({cost.region}, on-demand prices as of {cost.as_of}, USD):"]
+    iw = max((len(i.item) for i in cost.items), default=10)
+    out += [
+        f"  {i.item.ljust(iw)}  {i.quantity:>4g} {i.unit:<11} ${i.monthly_usd:>9,.2f}" for i in cost.items
+    ]
+    out += [f"  {'Total'.ljust(iw)}  {'':>16} ${cost.total:>9,.2f}"]
+    out += ["  Excluded (usage-based): " + "; ".join(cost.excluded)]
+    if ran_policies:
+        out += ["", f"Policies: {len(violations)} violation(s)"]
+        out += [
+            f"  [{v['enforcement']}] {v['policy']} ({v['severity']}): {v['resource']}: {v['message']}"
+            for v in violations
+        ]
+    print("\n".join(out))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (ConfigError, UserError) as err:
+        print(f"arbiter-infra: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("arbiter-infra: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
