@@ -13,6 +13,7 @@ from components.kms import StackKey, StackKeyArgs
 from components.network import Network, NetworkArgs
 from components.secrets import ExchangeSecrets, ExchangeSecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
+from components.services import CacheConnection, DatabaseConnection, ServiceTier, ServiceTierArgs
 
 
 def build(config: StackConfig) -> None:
@@ -94,6 +95,44 @@ def build(config: StackConfig) -> None:
     pulumi.export("missingSecretValues", secrets.missing)
 
     # service tier
+    services = ServiceTier(
+        naming("services"),
+        ServiceTierArgs(
+            config=config,
+            naming=naming,
+            providers=providers,
+            account_id=account_id,
+            kms_key_arn=key.arn,
+            vpc_id=network.vpc.id,
+            public_subnet_ids=[s.id for s in network.public_subnets],
+            private_subnet_ids=[s.id for s in network.private_subnets],
+            alb_security_group_id=security_groups.alb.id,
+            service_security_group_ids={k: v.id for k, v in security_groups.services.items()},
+            secret_value_from=secrets.value_from,
+            secret_arns=secrets.arns,
+            database=DatabaseConnection(
+                endpoint=database.endpoint,
+                reader_endpoint=database.reader_endpoint,
+                port=database.port,
+                database_name=database.database_name,
+                master_secret_arn=database.master_secret_arn,
+                cluster_resource_id=database.cluster_resource_id,
+                username=config.database.master_username,
+            ),
+            cache=CacheConnection(
+                primary_endpoint=cache.primary_endpoint,
+                port=cache.port,
+                auth_secret_arn=cache.auth_secret.arn,
+                auth_value_from=cache.auth_value_from,
+            ),
+        ),
+        opts=providers.opts("services"),
+    )
+    pulumi.export("albDnsName", services.alb_dns_name)
+    pulumi.export("albUrl", services.alb_url)
+    pulumi.export("clusterName", services.cluster_name)
+    pulumi.export("serviceNames", services.service_names)
+    pulumi.export("tradingCoreAddress", services.trading_core_address)
 
     # monitoring tier
 

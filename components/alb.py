@@ -1,0 +1,253 @@
+"""The stack's only public entry point: an internet-facing ALB in front of the web-api.
+
+The web-api speaks REST and gRPC on one port. An ALB target group speaks either HTTP/1 or gRPC,
+so there are two groups for the same tasks and a listener rule that sends `application/grpc*`
+requests to the gRPC one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from arbiter_infra import iam
+from arbiter_infra.config import ServicesConfig
+from arbiter_infra.naming import Naming
+
+#: TLS 1.3 with TLS 1.2 fallback; no TLS 1.0/1.1, no CBC ciphers.
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+#: The Elastic Load Balancing account that writes access logs in us-east-1 (regions older than
+#: 2022 use an ELB account principal, not the logdelivery service principal).
+ELB_LOG_ACCOUNTS = {"us-east-1": "127311923021"}
+ACCESS_LOG_PREFIX = "alb"
+GRPC_HEALTH_PATH = "/grpc.health.v1.Health/Check"
+REST_HEALTH_PATH = "/health"
+#: Long enough for in-flight REST calls; streaming gRPC clients reconnect anyway.
+DEREGISTRATION_DELAY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    config: ServicesConfig
+    naming: Naming
+    region: str
+    account_id: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    #: The web-api container port: both target groups send traffic there.
+    target_port: int
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    """ALB, its access-log bucket, listeners, the REST and gRPC target groups and the gRPC rule."""
+
+    log_bucket: aws.s3.Bucket
+    log_bucket_policy: aws.s3.BucketPolicy
+    alb: aws.lb.LoadBalancer
+    target_groups: dict[str, aws.lb.TargetGroup]
+    listeners: dict[str, aws.lb.Listener]
+    #: The listener that forwards to the targets (HTTPS with a certificate, else HTTP).
+    serving_listener: aws.lb.Listener
+    grpc_rule: aws.lb.ListenerRule
+    https: bool
+    notes: list[str]
+    dns_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("arbiter:services:LoadBalancer", name, None, opts)
+        cfg, naming = args.config, args.naming
+        child = pulumi.ResourceOptions(parent=self)
+        self.https = cfg.certificate_arn is not None
+        self.notes = []
+        if not self.https:
+            self.notes.append(
+                "no services.certificateArn: the ALB serves plain HTTP on port 80 (staging only; "
+                "prod requires a certificate)"
+            )
+
+        self._access_log_bucket(name, args)
+        self.alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            name=naming.compact("alb", kind="alb"),
+            load_balancer_type="application",
+            internal=False,
+            subnets=list(args.subnet_ids),
+            security_groups=[args.security_group_id],
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=cfg.alb_deletion_protection,
+            idle_timeout=60,
+            access_logs={"bucket": self.log_bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
+            # ELB checks it may write to the bucket when logging is enabled.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_bucket_policy]),
+        )
+
+        def target_group(key: str, protocol_version: str, path: str, matcher: str) -> aws.lb.TargetGroup:
+            return aws.lb.TargetGroup(
+                f"{name}-tg-{key}",
+                name=naming.compact("web", key, kind="target-group"),
+                vpc_id=args.vpc_id,
+                target_type="ip",
+                protocol="HTTP",
+                protocol_version=protocol_version,
+                port=args.target_port,
+                deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
+                health_check={
+                    "enabled": True,
+                    "path": path,
+                    "matcher": matcher,
+                    "protocol": "HTTP",
+                    "port": "traffic-port",
+                    "interval": 15,
+                    "timeout": 5,
+                    "healthy_threshold": 2,
+                    "unhealthy_threshold": 3,
+                },
+                opts=child,
+            )
+
+        self.target_groups = {
+            "rest": target_group("rest", "HTTP1", REST_HEALTH_PATH, "200"),
+            # gRPC health: matcher is a gRPC status code (0 = OK), not an HTTP status.
+            "grpc": target_group("grpc", "GRPC", GRPC_HEALTH_PATH, "0"),
+        }
+        forward_rest = [
+            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.target_groups["rest"].arn)
+        ]
+
+        self.listeners = {}
+        if self.https:
+            self.listeners["https"] = aws.lb.Listener(
+                f"{name}-https",
+                load_balancer_arn=self.alb.arn,
+                port=443,
+                protocol="HTTPS",
+                ssl_policy=TLS_POLICY,
+                certificate_arn=cfg.certificate_arn,
+                default_actions=forward_rest,
+                opts=child,
+            )
+            self.listeners["http"] = aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=self.alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[
+                    aws.lb.ListenerDefaultActionArgs(
+                        type="redirect",
+                        redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                            protocol="HTTPS", port="443", status_code="HTTP_301"
+                        ),
+                    )
+                ],
+                opts=child,
+            )
+            self.serving_listener = self.listeners["https"]
+        else:
+            self.listeners["http"] = aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=self.alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=forward_rest,
+                opts=child,
+            )
+            self.serving_listener = self.listeners["http"]
+
+        self.grpc_rule = aws.lb.ListenerRule(
+            f"{name}-grpc-rule",
+            listener_arn=self.serving_listener.arn,
+            priority=10,
+            conditions=[
+                {"http_header": {"http_header_name": "content-type", "values": ["application/grpc*"]}}
+            ],
+            actions=[{"type": "forward", "target_group_arn": self.target_groups["grpc"].arn}],
+            opts=child,
+        )
+
+        self.dns_name = self.alb.dns_name
+        scheme = "https" if self.https else "http"
+        self.url = self.alb.dns_name.apply(lambda dns: f"{scheme}://{dns}")
+        self.register_outputs({"dnsName": self.dns_name, "url": self.url})
+
+    def _access_log_bucket(self, name: str, args: LoadBalancerArgs) -> None:
+        """SSE-S3 bucket (ALB log delivery does not support SSE-KMS), private, TLS-only, expiring."""
+        child = pulumi.ResourceOptions(parent=self)
+        elb_account = ELB_LOG_ACCOUNTS.get(args.region)
+        if elb_account is None:
+            raise ValueError(f"no ELB log-delivery account known for region {args.region}")
+        # Bucket names are global: the account id makes them unique; check the length up front.
+        args.naming("alb-logs", "0" * 12, kind="s3")
+        bucket_name = pulumi.Output.concat(args.naming.prefix, "-alb-logs-", args.account_id)
+        self.log_bucket = aws.s3.Bucket(
+            f"{name}-logs",
+            bucket=bucket_name,
+            force_destroy=not args.config.alb_deletion_protection,
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-logs-public-access",
+            bucket=self.log_bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-logs-ownership",
+            bucket=self.log_bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-logs-sse",
+            bucket=self.log_bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-logs-lifecycle",
+            bucket=self.log_bucket.id,
+            rules=[
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "expiration": {"days": args.config.access_log_retention_days},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                }
+            ],
+            opts=child,
+        )
+        bucket_arn = self.log_bucket.arn
+        self.log_bucket_policy = aws.s3.BucketPolicy(
+            f"{name}-logs-policy",
+            bucket=self.log_bucket.id,
+            policy=iam.document(
+                iam.statement(
+                    "ElbWritesAccessLogs",
+                    ("s3:PutObject",),
+                    [
+                        pulumi.Output.concat(
+                            bucket_arn, f"/{ACCESS_LOG_PREFIX}/AWSLogs/", args.account_id, "/*"
+                        )
+                    ],
+                    principal={"AWS": f"arn:aws:iam::{elb_account}:root"},
+                ),
+                iam.statement(
+                    "DenyNonTlsRequests",
+                    ("s3:*",),
+                    [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+                    effect="Deny",
+                    principal={"AWS": "*"},
+                    condition={"Bool": {"aws:SecureTransport": "false"}},
+                ),
+            ),
+            # A policy put before the block exists could be refused as public by the block later.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )
