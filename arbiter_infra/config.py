@@ -449,12 +449,11 @@ def load_stack_config() -> StackConfig:
     for section in _SECTIONS:
         raw[section] = cfg.get_object(section)
     stack = pulumi.get_stack()
-    config = parse_stack_config({k: v for k, v in raw.items() if v is not None})
-    if config.environment != stack:
+    if raw["environment"] != stack:
         raise ConfigError(
-            f"arbiter:environment = {config.environment!r}: must match the stack name {stack!r}"
+            f"arbiter:environment = {raw['environment']!r}: must match the stack name {stack!r}"
         )
-    return config
+    return parse_stack_config({k: v for k, v in raw.items() if v is not None})
 
 
 def exchange_secret_values() -> dict[str, pulumi.Output[str] | None]:

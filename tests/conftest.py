@@ -1,0 +1,44 @@
+"""Shared fixtures: the real program evaluated once per stack under the offline mock runtime."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from arbiter_infra.runtime import PROJECT_DIR, Deployment, run_program
+
+
+@pytest.fixture(scope="session")
+def staging() -> Deployment:
+    return run_program("staging")
+
+
+@pytest.fixture(scope="session")
+def prod() -> Deployment:
+    return run_program("prod")
+
+
+@pytest.fixture(params=["staging", "prod"])
+def deployment(request: pytest.FixtureRequest, staging: Deployment, prod: Deployment) -> Deployment:
+    return staging if request.param == "staging" else prod
+
+
+def stack_sections(stack: str) -> dict[str, Any]:
+    """The `arbiter:` settings of a stack file, namespace stripped (a fresh copy to mutate)."""
+    doc = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    return copy.deepcopy(
+        {k.split(":", 1)[1]: v for k, v in doc["config"].items() if k.startswith("arbiter:")}
+    )
+
+
+def write_project(tmp: Path, stack: str, sections: dict[str, Any]) -> Path:
+    """A project dir with the real `__main__.py` and a stack file holding `sections`."""
+    config: dict[str, Any] = {"aws:region": "us-east-1"}
+    config.update({f"arbiter:{k}": v for k, v in sections.items()})
+    (tmp / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    (tmp / "__main__.py").write_text((PROJECT_DIR / "__main__.py").read_text())
+    return tmp

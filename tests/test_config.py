@@ -1,0 +1,264 @@
+"""Stack config: parsed once into a typed object; every bad value is one line naming key, value and rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from arbiter_infra.config import ConfigError, StackConfig, parse_stack_config
+from arbiter_infra.runtime import ArbiterMocks, run_program
+from tests.conftest import stack_sections, write_project
+
+
+def _raw(stack: str = "staging") -> dict[str, Any]:
+    return {"region": "us-east-1", **stack_sections(stack)}
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_stack_files_parse_into_typed_config(stack: str) -> None:
+    config = parse_stack_config(_raw(stack))
+    assert isinstance(config, StackConfig)
+    assert config.environment == stack
+    assert config.prefix == f"arbiter-{stack}"
+    assert [str(n) for n in config.network.public_subnets] == ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"]
+    assert config.services.trading_core.cpu == 4096 and config.services.trading_core.memory == 8192
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def mutate(raw: dict[str, Any]) -> None:
+        node: Any = raw
+        parts = path.split(".")
+        for p in parts[:-1]:
+            node = node[int(p)] if p.isdigit() else node[p]
+        last = parts[-1]
+        if value is _DELETE:
+            del node[last]
+        elif last.isdigit():
+            node[int(last)] = value
+        else:
+            node[last] = value
+
+    return mutate
+
+
+_DELETE = object()
+
+BAD = [
+    # (id, mutation, stack, expected fragments of the one-line message)
+    (
+        "cidr-unparsable",
+        _set("network.vpcCidr", "10.0.0.0/33"),
+        "staging",
+        ["arbiter:network.vpcCidr", "10.0.0.0/33"],
+    ),
+    (
+        "subnet-outside-vpc",
+        _set("network.privateSubnets.1", "10.1.12.0/24"),
+        "staging",
+        ["arbiter:network.privateSubnets[1]", "10.1.12.0/24", "inside vpcCidr 10.0.0.0/16"],
+    ),
+    (
+        "subnets-overlap",
+        _set("network.databaseSubnets.0", "10.0.11.0/24"),
+        "staging",
+        ["arbiter:network.databaseSubnets[0]", "10.0.11.0/24", "does not overlap privateSubnets[0]"],
+    ),
+    (
+        "subnet-count-mismatch",
+        _set("network.publicSubnets", ["10.0.1.0/24"]),
+        "staging",
+        ["arbiter:network.publicSubnets", "one subnet per availability zone (3)"],
+    ),
+    (
+        "az-repeated",
+        _set("network.availabilityZones", ["us-east-1a", "us-east-1a", "us-east-1c"]),
+        "staging",
+        ["availabilityZones", "must not repeat"],
+    ),
+    (
+        "unknown-nat-strategy",
+        _set("network.natGateways", "two"),
+        "staging",
+        ["arbiter:network.natGateways", '"two"', "'single' or 'per-az'"],
+    ),
+    (
+        "count-below-one",
+        _set("services.webApi.desiredCount", 0),
+        "staging",
+        ["arbiter:services.webApi.desiredCount", "0", "greater than or equal to 1"],
+    ),
+    (
+        "db-count-below-one",
+        _set("database.instanceCount", 0),
+        "staging",
+        ["arbiter:database.instanceCount", "0"],
+    ),
+    (
+        "empty-image",
+        _set("services.tradingCore.image", ""),
+        "staging",
+        ["arbiter:services.tradingCore.image", '""', "full ECR image URI"],
+    ),
+    (
+        "image-without-tag",
+        _set("services.telegramBot.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/telegram-bot"),
+        "staging",
+        ["telegramBot.image", "with a tag"],
+    ),
+    (
+        "wrong-type",
+        _set("services.webApi.cpu", "lots"),
+        "staging",
+        ["arbiter:services.webApi.cpu", '"lots"', "integer"],
+    ),
+    (
+        "wrong-type-bool",
+        _set("network.vpcEndpoints", "maybe"),
+        "staging",
+        ["arbiter:network.vpcEndpoints", '"maybe"', "boolean"],
+    ),
+    (
+        "unknown-enum-arch",
+        _set("services.cpuArchitecture", "SPARC"),
+        "staging",
+        ["arbiter:services.cpuArchitecture", "X86_64", "ARM64"],
+    ),
+    (
+        "unknown-environment",
+        _set("environment", "qa"),
+        "staging",
+        ["arbiter:environment", '"qa"', "'staging' or 'prod'"],
+    ),
+    (
+        "bad-retention",
+        _set("network.flowLogRetentionDays", 10),
+        "staging",
+        ["arbiter:network.flowLogRetentionDays", "10", "CloudWatch Logs retention"],
+    ),
+    (
+        "fargate-size",
+        _set("services.telegramBot.memory", 8192),
+        "staging",
+        ["arbiter:services.telegramBot.memory", "8192", "for cpu 512: 1024-4096"],
+    ),
+    (
+        "unknown-key",
+        _set("network.vpcCidrs", "10.0.0.0/16"),
+        "staging",
+        ["arbiter:network.vpcCidrs", "not a known setting"],
+    ),
+    (
+        "missing-key",
+        _set("network.natGateways", _DELETE),
+        "staging",
+        ["arbiter:network.natGateways is not set"],
+    ),
+    (
+        "unknown-db-version",
+        _set("database.engineVersion", "15.4"),
+        "staging",
+        ["arbiter:database.engineVersion", '"15.4"', "16.8"],
+    ),
+    (
+        "unknown-db-class",
+        _set("database.instanceClass", "db.m1.small"),
+        "staging",
+        ["arbiter:database.instanceClass", "db.r6g.large"],
+    ),
+    (
+        "unknown-redis-version",
+        _set("cache.engineVersion", "6.2"),
+        "staging",
+        ["arbiter:cache.engineVersion", '"6.2"', "7.1"],
+    ),
+    (
+        "trading-core-autoscaled",
+        _set(
+            "services.tradingCore",
+            {
+                **stack_sections("staging")["services"]["tradingCore"],
+                "minCount": 1,
+                "maxCount": 2,
+                "cpuTargetPercent": 60,
+            },
+        ),
+        "staging",
+        ["arbiter:services.tradingCore.minCount", "more replicas mean more traders"],
+    ),
+    (
+        "prod-single-nat",
+        _set("network.natGateways", "single"),
+        "prod",
+        ["arbiter:network.natGateways", "per-az in prod"],
+    ),
+    (
+        "prod-one-db",
+        _set("database.instanceCount", 1),
+        "prod",
+        ["arbiter:database.instanceCount", ">= 2 in prod"],
+    ),
+    (
+        "prod-no-cert",
+        _set("services.certificateArn", _DELETE),
+        "prod",
+        ["arbiter:services.certificateArn", "required in prod"],
+    ),
+    (
+        "prod-no-alerts",
+        _set("monitoring.alertEmails", []),
+        "prod",
+        ["arbiter:monitoring.alertEmails", "at least one"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "stack", "fragments"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_config_is_one_line_naming_key_value_and_rule(
+    mutate: Callable[[dict[str, Any]], None], stack: str, fragments: list[str]
+) -> None:
+    raw = _raw(stack)
+    mutate(raw)
+    with pytest.raises(ConfigError) as exc:
+        parse_stack_config(raw)
+    message = str(exc.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_prod_cache_failover_with_one_node_is_refused() -> None:
+    raw = _raw("prod")
+    raw["cache"]["numNodes"] = 1
+    with pytest.raises(
+        ConfigError, match=r"arbiter:cache\.automaticFailover = true: must be false when numNodes is 1"
+    ):
+        parse_stack_config(raw)
+
+
+class _CountingMocks(ArbiterMocks):
+    def __init__(self) -> None:
+        super().__init__()
+        self.created = 0
+
+    def new_resource(self, args: Any) -> Any:
+        self.created += 1
+        return super().new_resource(args)
+
+
+def test_config_error_registers_nothing(tmp_path: Any) -> None:
+    """Validation runs before the first resource: a bad value leaves nothing half-created."""
+    sections = stack_sections("staging")
+    sections["network"]["publicSubnets"][2] = "192.168.3.0/24"
+    mocks = _CountingMocks()
+    with pytest.raises(ConfigError, match=r"publicSubnets\[2\]"):
+        run_program("staging", mocks=mocks, project_dir=write_project(tmp_path, "staging", sections))
+    assert mocks.created == 0
+
+
+def test_environment_must_match_stack_name(tmp_path: Any) -> None:
+    sections = stack_sections("staging")
+    sections["environment"] = "prod"
+    with pytest.raises(ConfigError, match="must match the stack name 'staging'"):
+        run_program("staging", project_dir=write_project(tmp_path, "staging", sections))
