@@ -137,6 +137,16 @@ def build(config: StackConfig) -> None:
     # monitoring tier
 
     # delivery tier
+    from components.delivery import Delivery, DeliveryArgs
+
+    delivery = Delivery(
+        naming("delivery"),
+        DeliveryArgs(config=config, naming=naming, kms_key_arn=key.arn, account_id=account_id),
+        opts=providers.opts("delivery"),
+    )
+    pulumi.export("deployRoleArn", delivery.deploy_role_arn)
+    pulumi.export("oidcProviderArn", delivery.oidc_provider_arn)
+    pulumi.export("ecrRepositoryUrls", delivery.repository_urls)
 
     pulumi.export("environment", config.environment)
     pulumi.export("region", config.region)
