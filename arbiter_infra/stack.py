@@ -10,6 +10,14 @@ from arbiter_infra.naming import Naming, Providers
 from components.cache import Redis, RedisArgs
 from components.database import Aurora, AuroraArgs
 from components.kms import StackKey, StackKeyArgs
+from components.monitoring import (
+    AuroraInstanceTarget,
+    Monitoring,
+    MonitoringArgs,
+    ServiceTarget,
+    member_cluster_ids,
+    running_floor,
+)
 from components.network import Network, NetworkArgs
 from components.secrets import ExchangeSecrets, ExchangeSecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
@@ -135,6 +143,39 @@ def build(config: StackConfig) -> None:
     pulumi.export("tradingCoreAddress", services.trading_core_address)
 
     # monitoring tier
+    monitoring = Monitoring(
+        naming("monitoring"),
+        MonitoringArgs(
+            config=config.monitoring,
+            naming=naming,
+            region=config.region,
+            kms_key_arn=key.arn,
+            account_id=account_id,
+            ecs_cluster_name=services.cluster.name,
+            services={
+                svc: ServiceTarget(
+                    service_name=services.services[svc].service.name,
+                    running_floor=running_floor(svc_cfg),
+                )
+                for svc, svc_cfg in config.services.by_name().items()
+            },
+            load_balancer_arn_suffix=services.alb.alb.arn_suffix,
+            target_group_arn_suffixes={k: tg.arn_suffix for k, tg in services.target_groups.items()},
+            aurora_cluster_identifier=database.cluster.cluster_identifier,
+            aurora_instances=[
+                AuroraInstanceTarget(label=str(i), identifier=instance.identifier, instance_class=cls)
+                for i, (instance, cls) in enumerate(
+                    zip(database.instances, database.instance_classes, strict=True), start=1
+                )
+            ],
+            redis_member_clusters=member_cluster_ids(
+                cache.replication_group.member_clusters, config.cache.num_nodes
+            ),
+        ),
+        opts=providers.opts("monitoring"),
+    )
+    pulumi.export("alertTopicArn", monitoring.topic.arn)
+    pulumi.export("dashboardName", monitoring.dashboard.dashboard_name)
 
     # delivery tier
     from components.delivery import Delivery, DeliveryArgs
