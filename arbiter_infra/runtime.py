@@ -462,7 +462,11 @@ def run_program(
     collector = _WarningCollector()
     logger.handlers = [collector]
     with _isolated_runtime(mocks, stack, config, secret_keys, logger) as monitor:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+
+        def evaluate() -> None:
+            runpy.run_path(program, run_name="__main__")
+
+        _sync_await(run_pulumi_func(evaluate))
         root = settings.get_root_resource()
         raw_outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
         outputs: dict[str, Any] = {}

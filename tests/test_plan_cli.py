@@ -1,0 +1,131 @@
+"""`arbiter-infra plan`: the offline plan of the real program, and its one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from arbiter_infra import cli
+from arbiter_infra.pricing import estimate, price_table
+from arbiter_infra.runtime import SECRET_PLACEHOLDER, Deployment, read_stack_file
+from tests.conftest import stack_sections, write_project
+
+BIN = Path(sys.executable).parent
+
+
+def test_plan_prints_tree_counts_outputs_and_cost(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["plan", "--stack", "staging", "--no-policies"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "pulumi:pulumi:Stack  arbiter-staging" in out
+    assert "├─ arbiter:network:Network  arbiter-staging-network" in out
+    assert "aws:ec2/subnet:Subnet" in out and "Resources:" in out
+    assert "Outputs:" in out and "vpcId:" in out
+    assert "Estimated monthly cost (us-east-1" in out and "Total" in out
+    assert "Excluded (usage-based)" in out
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_plan_json_matches_the_program(
+    stack: str, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+) -> None:
+    d: Deployment = request.getfixturevalue(stack)
+    assert cli.main(["plan", "--stack", stack, "--json", "--no-policies"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["stack"] == stack
+    assert doc["resourceCount"] == len(d.resources) == len(doc["resources"])
+    assert doc["counts"] == d.counts()
+    assert doc["counts"]["aws:ec2/natGateway:NatGateway"] == (1 if stack == "staging" else 3)
+    assert doc["outputs"]["vpcId"] == d.outputs["vpcId"]
+    assert doc["cost"]["monthlyTotal"] == estimate(d).total > 0
+    network = [r for r in doc["resources"] if r["type"] == "arbiter:network:Network"][0]
+    vpc = [r for r in doc["resources"] if r["type"] == "aws:ec2/vpc:Vpc"][0]
+    assert vpc["parent"] == network["name"]
+
+
+def test_secure_values_become_placeholders_never_ciphertext(tmp_path: Path) -> None:
+    sections = stack_sections("staging")
+    project = write_project(tmp_path, "staging", sections)
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(path.read_text() + "  arbiter:polyApiKey:\n    secure: v1:AAAAciphertext==\n")
+    values, secret_keys = read_stack_file("staging", project)
+    assert values["arbiter:polyApiKey"] == SECRET_PLACEHOLDER
+    assert "arbiter:polyApiKey" in secret_keys
+    assert all("ciphertext" not in v for v in values.values())
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "arbiter-infra"), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_bad_stack_config_is_one_line_and_nonzero(tmp_path: Path) -> None:
+    sections = stack_sections("staging")
+    sections["network"]["natGateways"] = "three"
+    project = write_project(tmp_path, "staging", sections)
+    result = _run_cli("plan", "--stack", "staging", "--project-dir", str(project), "--no-policies")
+    assert result.returncode == cli.EXIT_USAGE
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "arbiter-infra: arbiter:network.natGateways = \"three\": must be valid: Input should be 'single' or 'per-az'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["plan", "--stack", "dev"], "argument --stack: invalid choice: 'dev'"),
+        (["plan"], "the following arguments are required: --stack"),
+        (["deploy"], "argument command: invalid choice: 'deploy'"),
+    ],
+)
+def test_bad_arguments_are_one_line(args: list[str], fragment: str) -> None:
+    result = _run_cli(*args)
+    assert result.returncode == cli.EXIT_USAGE
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.stderr
+
+
+def test_missing_stack_file_names_known_stacks(tmp_path: Path) -> None:
+    (tmp_path / "__main__.py").write_text("")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config: {}\n")
+    result = _run_cli("plan", "--stack", "staging", "--project-dir", str(tmp_path), "--no-policies")
+    assert result.returncode == cli.EXIT_USAGE
+    assert (
+        result.stderr.strip()
+        == "arbiter-infra: --stack 'staging': no Pulumi.staging.yaml; known stacks: prod"
+    )
+
+
+def test_invalid_yaml_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.staging.yaml").write_text("config:\n  arbiter:network: [unclosed\n")
+    result = _run_cli("plan", "--stack", "staging", "--project-dir", str(tmp_path), "--no-policies")
+    assert result.returncode == cli.EXIT_USAGE
+    assert result.stderr.strip().startswith("arbiter-infra: Pulumi.staging.yaml: not valid YAML at line")
+
+
+def test_price_table_covers_every_supported_class() -> None:
+    from arbiter_infra import catalog
+
+    table = price_table()
+    assert set(catalog.AURORA_INSTANCE_MEMORY_GIB) <= set(table["hourly"]["aurora_instance"])
+    assert set(catalog.CACHE_NODE_MEMORY_GIB) <= set(table["hourly"]["cache_node"])
+    assert table["as_of"] and table["sources"] and table["excluded_usage_based"]
+
+
+def test_cost_counts_what_is_declared(staging: Deployment, prod: Deployment) -> None:
+    def items(d: Deployment) -> dict[str, float]:
+        return {i.item: i.quantity for i in estimate(d).items}
+
+    assert items(staging)["NAT gateway"] == 1 and items(prod)["NAT gateway"] == 3
+    assert items(prod)["VPC interface endpoints"] == 12  # 4 services x 3 AZs
+    assert "VPC interface endpoints" not in items(staging)
+    nat = estimate(prod).items[[i.item for i in estimate(prod).items].index("NAT gateway")]
+    assert nat.monthly_usd == round(3 * 0.045 * 730, 2)
+    assert estimate(prod).total > estimate(staging).total
