@@ -42,8 +42,8 @@ def test_plan_json_matches_the_program(
     assert doc["counts"]["aws:ec2/natGateway:NatGateway"] == (1 if stack == "staging" else 3)
     assert doc["outputs"]["vpcId"] == d.outputs["vpcId"]
     assert doc["cost"]["monthlyTotal"] == estimate(d).total > 0
-    network = [r for r in doc["resources"] if r["type"] == "arbiter:network:Network"][0]
-    vpc = [r for r in doc["resources"] if r["type"] == "aws:ec2/vpc:Vpc"][0]
+    network = next(r for r in doc["resources"] if r["type"] == "arbiter:network:Network")
+    vpc = next(r for r in doc["resources"] if r["type"] == "aws:ec2/vpc:Vpc")
     assert vpc["parent"] == network["name"]
 
 
