@@ -1,0 +1,211 @@
+"""Aurora PostgreSQL and ElastiCache Redis: encrypted with CMKs, authenticated, backed up, highly available."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Final
+
+from pulumi_policy import Severity
+
+from policies.base import (
+    UNKNOWN,
+    ArbiterPolicy,
+    Res,
+    StackView,
+    as_list,
+    is_blank,
+    is_false_or_absent,
+    is_true,
+    number,
+)
+
+CLUSTER: Final = "aws:rds/cluster:Cluster"
+CLUSTER_INSTANCE: Final = "aws:rds/clusterInstance:ClusterInstance"
+REPLICATION_GROUP: Final = "aws:elasticache/replicationGroup:ReplicationGroup"
+MIN_BACKUP_DAYS: Final = 7
+DEFAULT_PORTS: Final = {CLUSTER: 5432, REPLICATION_GROUP: 6379}
+
+
+def _aurora_encryption(res: Res) -> Iterator[str]:
+    if res.type == CLUSTER:
+        if is_false_or_absent(res.get("storageEncrypted")):
+            yield "storageEncrypted is not true: Aurora storage and snapshots are unencrypted"
+        if is_blank(res.get("kmsKeyId")):
+            yield "kmsKeyId is not set: storage is not encrypted with the project's customer-managed key"
+    elif is_true(res.get("performanceInsightsEnabled")) and is_blank(res.get("performanceInsightsKmsKeyId")):
+        yield "Performance Insights is enabled without performanceInsightsKmsKeyId (customer-managed key)"
+
+
+def _aurora_backups(res: Res) -> Iterator[str]:
+    days = res.get("backupRetentionPeriod")
+    if days is UNKNOWN:
+        return
+    value = number(days)
+    if value is None or value < MIN_BACKUP_DAYS:
+        shown = "unset (AWS default 1)" if days is None else days
+        yield f"backupRetentionPeriod is {shown}: keep automated backups for at least {MIN_BACKUP_DAYS} days"
+
+
+def _aurora_deletion_protection(res: Res) -> Iterator[str]:
+    if res.is_prod and is_false_or_absent(res.get("deletionProtection")):
+        yield "deletionProtection is not true on a prod database"
+
+
+def _aurora_hardening(res: Res) -> Iterator[str]:
+    if is_false_or_absent(res.get("iamDatabaseAuthenticationEnabled")):
+        yield "iamDatabaseAuthenticationEnabled is not true"
+    if is_false_or_absent(res.get("copyTagsToSnapshot")):
+        yield "copyTagsToSnapshot is not true: snapshots lose their Project/Environment tags"
+    exports = res.get("enabledCloudwatchLogsExports")
+    engine = res.get("engine")
+    if exports is not UNKNOWN and engine == "aurora-postgresql" and "postgresql" not in as_list(exports):
+        yield "enabledCloudwatchLogsExports does not include 'postgresql'"
+
+
+def _non_default_port(res: Res) -> Iterator[str]:
+    default = DEFAULT_PORTS[res.type]
+    port = res.get("port")
+    if port is UNKNOWN:
+        return
+    if port is None or number(port) == default:
+        yield f"uses the engine's default port {default}; set a non-default port"
+
+
+def _redis_encryption(res: Res) -> Iterator[str]:
+    if is_false_or_absent(res.get("atRestEncryptionEnabled")):
+        yield "atRestEncryptionEnabled is not true"
+    if is_blank(res.get("kmsKeyId")):
+        yield "kmsKeyId is not set: data at rest is not encrypted with the project's customer-managed key"
+    if is_false_or_absent(res.get("transitEncryptionEnabled")):
+        yield "transitEncryptionEnabled is not true: clients talk to Redis in clear text"
+    if is_blank(res.get("authToken")) and is_blank(res.get("userGroupIds")):
+        yield "neither authToken nor userGroupIds is set: Redis accepts unauthenticated clients"
+
+
+def _redis_failover(res: Res) -> Iterator[str]:
+    if not res.is_prod:
+        return
+    if is_false_or_absent(res.get("automaticFailoverEnabled")):
+        yield "automaticFailoverEnabled is not true on prod Redis"
+    if is_false_or_absent(res.get("multiAzEnabled")):
+        yield "multiAzEnabled is not true on prod Redis"
+
+
+def _redis_backups(res: Res) -> Iterator[str]:
+    limit = res.get("snapshotRetentionLimit")
+    if limit is not UNKNOWN and (number(limit) or 0) < 1:
+        yield "snapshotRetentionLimit is 0 or unset: Redis has no automatic backups"
+    if res.get("autoMinorVersionUpgrade") is False or res.get("autoMinorVersionUpgrade") == "false":
+        yield "autoMinorVersionUpgrade is false: security patches are not applied"
+
+
+def _aurora_multi_az(view: StackView) -> Iterator[tuple[str, str | None]]:
+    instances = view.of_type(CLUSTER_INSTANCE)
+    if any(i.get("clusterIdentifier") is UNKNOWN for i in instances):
+        return
+    for cluster in view.of_type(CLUSTER):
+        if not cluster.is_prod:
+            continue
+        keys = {cluster.get("id"), cluster.get("clusterIdentifier")} - {None, UNKNOWN}
+        if not keys:
+            continue
+        count = sum(1 for i in instances if i.get("clusterIdentifier") in keys)
+        if count < 2:
+            yield (
+                f"prod Aurora cluster has {count} instance(s): it needs a writer and a reader in another AZ",
+                cluster.urn,
+            )
+
+
+POLICIES: Final = [
+    ArbiterPolicy(
+        name="aurora-encrypted-with-cmk",
+        description="Aurora storage and Performance Insights are encrypted with a customer-managed KMS key.",
+        severity=Severity.HIGH,
+        controls=("RDS.27", "RDS2"),
+        remediation=(
+            "Set storage_encrypted=True and kms_key_id on the cluster, and performance_insights_kms_key_id on "
+            "each instance with Performance Insights."
+        ),
+        resource_types=(CLUSTER, CLUSTER_INSTANCE),
+        check=_aurora_encryption,
+    ),
+    ArbiterPolicy(
+        name="aurora-backup-retention",
+        description=f"Aurora keeps automated backups for at least {MIN_BACKUP_DAYS} days.",
+        severity=Severity.MEDIUM,
+        controls=("RDS13",),
+        remediation=f"Set backup_retention_period >= {MIN_BACKUP_DAYS} (stack config database.backupRetentionDays).",
+        resource_types=(CLUSTER,),
+        check=_aurora_backups,
+    ),
+    ArbiterPolicy(
+        name="aurora-deletion-protection-prod",
+        description="Prod Aurora clusters have deletion protection (and `protect`, see prod-stateful-resources-protected).",
+        severity=Severity.HIGH,
+        controls=("RDS.7", "RDS10"),
+        remediation="Set deletion_protection=True on the prod cluster.",
+        resource_types=(CLUSTER,),
+        check=_aurora_deletion_protection,
+    ),
+    ArbiterPolicy(
+        name="aurora-cluster-hardening",
+        description="Aurora uses IAM authentication, copies tags to snapshots and exports PostgreSQL logs.",
+        severity=Severity.MEDIUM,
+        controls=("RDS.12", "RDS6", "RDS.16", "RDS.37"),
+        remediation=(
+            "Set iam_database_authentication_enabled=True, copy_tags_to_snapshot=True and "
+            "enabled_cloudwatch_logs_exports=['postgresql']."
+        ),
+        resource_types=(CLUSTER,),
+        check=_aurora_hardening,
+    ),
+    ArbiterPolicy(
+        name="data-stores-non-default-ports",
+        description="Aurora and Redis listen on non-default ports, which cuts off scans for the well-known ones.",
+        severity=Severity.LOW,
+        controls=("RDS11", "AEC5"),
+        remediation="Set `port` on the Aurora cluster (not 5432) and on the Redis replication group (not 6379).",
+        resource_types=(CLUSTER, REPLICATION_GROUP),
+        check=_non_default_port,
+    ),
+    ArbiterPolicy(
+        name="aurora-multi-az-prod",
+        description="Each prod Aurora cluster has at least two instances, so failover has somewhere to go.",
+        severity=Severity.HIGH,
+        controls=("RDS.15",),
+        remediation="Set database.instanceCount >= 2 in Pulumi.prod.yaml.",
+        resource_types=(CLUSTER, CLUSTER_INSTANCE),
+        stack_check=_aurora_multi_az,
+    ),
+    ArbiterPolicy(
+        name="redis-encryption-and-auth",
+        description="Redis encrypts at rest with a customer-managed key and in transit, and requires AUTH.",
+        severity=Severity.HIGH,
+        controls=("ElastiCache.4", "ElastiCache.5", "ElastiCache.6", "AEC3", "AEC6"),
+        remediation=(
+            "Set at_rest_encryption_enabled=True, kms_key_id, transit_encryption_enabled=True and an auth_token "
+            "(from Secrets Manager) or user_group_ids."
+        ),
+        resource_types=(REPLICATION_GROUP,),
+        check=_redis_encryption,
+    ),
+    ArbiterPolicy(
+        name="redis-multi-az-failover-prod",
+        description="Prod Redis fails over automatically to a replica in another AZ.",
+        severity=Severity.HIGH,
+        controls=("ElastiCache.3", "AEC4"),
+        remediation="Set automatic_failover_enabled=True, multi_az_enabled=True and num_cache_clusters >= 2.",
+        resource_types=(REPLICATION_GROUP,),
+        check=_redis_failover,
+    ),
+    ArbiterPolicy(
+        name="redis-backups-and-patching",
+        description="Redis takes automatic snapshots and receives minor-version (security) upgrades.",
+        severity=Severity.MEDIUM,
+        controls=("ElastiCache.1", "ElastiCache.2"),
+        remediation="Set snapshot_retention_limit >= 1 and leave auto_minor_version_upgrade true.",
+        resource_types=(REPLICATION_GROUP,),
+        check=_redis_backups,
+    ),
+]

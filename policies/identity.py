@@ -1,0 +1,258 @@
+"""Least-privilege IAM, the GitHub OIDC trust, and credentials kept out of task definitions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, Final
+
+from pulumi_policy import Severity
+
+from arbiter_infra.iam import TAG_CONDITION_KEYS, UNSCOPABLE_ACTIONS
+from policies.base import UNKNOWN, ArbiterPolicy, Res, as_list, dig, json_value
+
+ROLE: Final = "aws:iam/role:Role"
+ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
+POLICY: Final = "aws:iam/policy:Policy"
+USER_POLICY: Final = "aws:iam/userPolicy:UserPolicy"
+GROUP_POLICY: Final = "aws:iam/groupPolicy:GroupPolicy"
+ATTACHMENT_TYPES: Final = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+)
+TASK_DEFINITION: Final = "aws:ecs/taskDefinition:TaskDefinition"
+
+GITHUB_OIDC_HOST: Final = "token.actions.githubusercontent.com"
+SUB_KEY: Final = f"{GITHUB_OIDC_HOST}:sub"
+#: `repo:OWNER/REPO:...` with no wildcard in owner or repository.
+_ONE_REPO: Final = re.compile(r"^repo:([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):.+$")
+_SERVICE_WILDCARD: Final = re.compile(r"^[A-Za-z0-9-]+:\*$")
+_ADMIN_POLICY: Final = re.compile(
+    r"^arn:aws[a-z-]*:iam::aws:policy/(?:.*/)?(AdministratorAccess|PowerUserAccess|IAMFullAccess)$"
+)
+_SECRETS_MANAGER_ARN: Final = re.compile(r"^arn:aws[a-z-]*:secretsmanager:")
+#: Name parts that mark an environment variable as a credential.
+_SECRET_WORDS: Final = frozenset(
+    {
+        "SECRET",
+        "SECRETS",
+        "PASSWORD",
+        "PASSWD",
+        "PASSPHRASE",
+        "TOKEN",
+        "KEY",
+        "APIKEY",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "AUTH",
+        "PRIVATE",
+        "DSN",
+    }
+)
+_URL_WITH_PASSWORD: Final = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+
+def _documents(res: Res) -> Iterator[tuple[str, Any]]:
+    """(where, parsed document) for each identity policy document on the resource."""
+    if res.type in (ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY):
+        yield "policy", json_value(res.get("policy"))
+    elif res.type == ROLE:
+        for i, inline in enumerate(as_list(res.get("inlinePolicies"))):
+            yield f"inlinePolicies[{i}]", json_value(dig(inline, "policy"))
+
+
+def statements(document: Any) -> list[dict[str, Any]]:
+    if not isinstance(document, dict):
+        return []
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def _label(where: str, index: int, stmt: dict[str, Any]) -> str:
+    sid = stmt.get("Sid")
+    return f"{where} statement {sid or index}"
+
+
+def _check_wildcard_actions(res: Res) -> Iterator[str]:
+    for where, document in _documents(res):
+        for i, stmt in enumerate(statements(document)):
+            if stmt.get("Effect") != "Allow":
+                continue
+            if "NotAction" in stmt:
+                yield f"{_label(where, i, stmt)}: Allow with NotAction grants every other action"
+            for action in as_list(stmt.get("Action")):
+                if action == "*":
+                    yield f"{_label(where, i, stmt)}: Action '*' grants every action on AWS"
+                elif isinstance(action, str) and _SERVICE_WILDCARD.match(action):
+                    yield f"{_label(where, i, stmt)}: Action '{action}' grants every action of the service"
+
+
+def _tag_scoped(stmt: dict[str, Any]) -> bool:
+    condition = stmt.get("Condition")
+    if not isinstance(condition, dict):
+        return False
+    for operands in condition.values():
+        if isinstance(operands, dict) and any(str(key).startswith(TAG_CONDITION_KEYS) for key in operands):
+            return True
+    return False
+
+
+def _check_wildcard_resources(res: Res) -> Iterator[str]:
+    for where, document in _documents(res):
+        for i, stmt in enumerate(statements(document)):
+            if stmt.get("Effect") != "Allow":
+                continue
+            if "NotResource" in stmt:
+                yield f"{_label(where, i, stmt)}: Allow with NotResource applies to every other resource"
+            if "*" not in as_list(stmt.get("Resource")) or _tag_scoped(stmt):
+                continue
+            scopable = sorted(
+                str(a)
+                for a in as_list(stmt.get("Action"))
+                if a is not UNKNOWN and a not in UNSCOPABLE_ACTIONS
+            )
+            if scopable:
+                yield (
+                    f"{_label(where, i, stmt)}: Resource '*' for {', '.join(scopable)}; scope them to ARNs "
+                    "or condition them on aws:ResourceTag/ or aws:RequestTag/"
+                )
+
+
+def _check_admin_policies(res: Res) -> Iterator[str]:
+    arns = [res.get("policyArn"), *as_list(res.get("policyArns")), *as_list(res.get("managedPolicyArns"))]
+    for arn in arns:
+        if isinstance(arn, str):
+            match = _ADMIN_POLICY.match(arn)
+            if match:
+                yield f"attaches the AWS-managed {match.group(1)} policy ({arn})"
+
+
+def _federated_github(stmt: dict[str, Any]) -> bool:
+    principal = stmt.get("Principal")
+    federated = as_list(dig(principal, "Federated")) if isinstance(principal, dict) else []
+    return any(isinstance(p, str) and GITHUB_OIDC_HOST in p for p in federated)
+
+
+def _check_github_trust(res: Res) -> Iterator[str]:
+    wanted = res.config.get("githubRepository")
+    for i, stmt in enumerate(statements(json_value(res.get("assumeRolePolicy")))):
+        if stmt.get("Effect") != "Allow" or not _federated_github(stmt):
+            continue
+        label = _label("assumeRolePolicy", i, stmt)
+        subjects: list[Any] = []
+        condition = stmt.get("Condition")
+        for operator, operands in condition.items() if isinstance(condition, dict) else []:
+            if isinstance(operands, dict) and SUB_KEY in operands:
+                if str(operator).startswith("ForAllValues") or "Not" in str(operator):
+                    yield f"{label}: {operator} on {SUB_KEY} does not restrict who may assume the role"
+                subjects.extend(as_list(operands[SUB_KEY]))
+        if not subjects:
+            yield f"{label}: GitHub OIDC trust has no {SUB_KEY} condition, so any repository on GitHub can assume it"
+            continue
+        repos: set[str] = set()
+        for subject in subjects:
+            if subject is UNKNOWN:
+                continue
+            match = _ONE_REPO.match(str(subject))
+            if not match:
+                yield f"{label}: {SUB_KEY} '{subject}' does not name one repository (repo:OWNER/REPO:...)"
+            else:
+                repos.add(match.group(1))
+        if len(repos) > 1:
+            yield f"{label}: {SUB_KEY} allows several repositories: {', '.join(sorted(repos))}"
+        if isinstance(wanted, str) and wanted and repos - {wanted}:
+            yield f"{label}: {SUB_KEY} allows {', '.join(sorted(repos - {wanted}))}, not {wanted}"
+
+
+def _containers(res: Res) -> list[dict[str, Any]]:
+    parsed = json_value(res.get("containerDefinitions"))
+    return [c for c in parsed if isinstance(c, dict)] if isinstance(parsed, list) else []
+
+
+def _looks_secret(name: str) -> bool:
+    parts = set(re.split(r"[^A-Z0-9]+", name.upper()))
+    return bool(parts & _SECRET_WORDS)
+
+
+def _check_task_secrets(res: Res) -> Iterator[str]:
+    for container in _containers(res):
+        cname = container.get("name", "?")
+        for entry in as_list(container.get("environment")):
+            name, value = dig(entry, "name"), dig(entry, "value")
+            if isinstance(name, str) and _looks_secret(name):
+                yield f"container {cname}: environment variable {name} looks like a credential; use `secrets`"
+            elif isinstance(value, str) and _URL_WITH_PASSWORD.search(value):
+                yield f"container {cname}: environment variable {name} embeds a password in a URL"
+        for entry in as_list(container.get("secrets")):
+            source = dig(entry, "valueFrom")
+            if isinstance(source, str) and not _SECRETS_MANAGER_ARN.match(source):
+                yield (
+                    f"container {cname}: secret {dig(entry, 'name')} comes from {source}; "
+                    "credentials live only in Secrets Manager"
+                )
+
+
+POLICIES: Final = [
+    ArbiterPolicy(
+        name="iam-no-wildcard-actions",
+        description="IAM policies grant named actions: no '*', no service wildcards such as 'ec2:*', no NotAction.",
+        severity=Severity.HIGH,
+        controls=("IAM.1", "IAM.21", "IAM5"),
+        remediation="List the exact actions each principal needs (arbiter_infra.iam.statement).",
+        resource_types=(ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY),
+        check=_check_wildcard_actions,
+    ),
+    ArbiterPolicy(
+        name="iam-wildcard-resource-scoped",
+        description=(
+            "Resource '*' is used only for actions that cannot be scoped (UNSCOPABLE_ACTIONS) or in statements "
+            "conditioned on aws:ResourceTag/ or aws:RequestTag/."
+        ),
+        severity=Severity.HIGH,
+        controls=("IAM.21", "IAM5"),
+        remediation=(
+            "Replace '*' with the resource ARNs, move unscopable actions to their own statement, or add a "
+            "tag condition (aws:ResourceTag/Project) to the statement."
+        ),
+        resource_types=(ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY),
+        check=_check_wildcard_resources,
+    ),
+    ArbiterPolicy(
+        name="iam-no-admin-managed-policies",
+        description="No AWS-managed administrator policy (AdministratorAccess, PowerUserAccess, IAMFullAccess).",
+        severity=Severity.CRITICAL,
+        controls=("IAM.1", "IAM4"),
+        remediation="Attach a customer-managed policy with only the actions the role needs.",
+        resource_types=(ROLE, *ATTACHMENT_TYPES),
+        check=_check_admin_policies,
+    ),
+    ArbiterPolicy(
+        name="github-oidc-trust-one-repository",
+        description=f"Roles trusted by GitHub OIDC restrict {SUB_KEY} to this one repository.",
+        severity=Severity.CRITICAL,
+        controls=("IAM5", "CKV_AWS_358"),
+        remediation=(
+            f"Add a StringEquals/StringLike condition on {SUB_KEY} with values "
+            "repo:OWNER/REPO:environment:NAME or repo:OWNER/REPO:ref:refs/heads/BRANCH."
+        ),
+        resource_types=(ROLE,),
+        check=_check_github_trust,
+        config_properties={
+            "githubRepository": {"type": "string", "description": "OWNER/REPO every GitHub trust must name."}
+        },
+    ),
+    ArbiterPolicy(
+        name="task-credentials-from-secrets-manager",
+        description="Containers receive credentials only through `secrets` from Secrets Manager, never `environment`.",
+        severity=Severity.CRITICAL,
+        controls=("ECS.8", "ECS2"),
+        remediation=(
+            "Move the variable to the container's `secrets` with valueFrom "
+            "'<secret-arn>:<json-key>::' and grant the execution role secretsmanager:GetSecretValue on it."
+        ),
+        resource_types=(TASK_DEFINITION,),
+        check=_check_task_secrets,
+    ),
+]

@@ -1,0 +1,187 @@
+"""Run the pack over an offline `Deployment` (arbiter_infra.runtime) without the Pulumi CLI.
+
+The policies are driven through the same pulumi_policy objects and argument types the analyzer
+server builds, including its unknown-checking proxy, so what passes here passes `pulumi preview
+--policy-pack policies` for the same props. Config uses the shape of a Pulumi policy config file
+(`{"<policy>": "advisory" | {"enforcementLevel": ..., <props>}, "all": ...}`) plus a top-level
+`environment` that overrides the provider default tags for every policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from inspect import isawaitable
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from arbiter_infra.runtime import DeclaredResource, Deployment
+from policies.catalog import pulumi_policies
+
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    severity: str
+    enforcement: str
+    urn: str | None
+    resource_name: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.resource_name or "stack"
+        return f"[{self.enforcement}/{self.severity}] {self.policy} ({where}): {self.message}"
+
+
+def _enforcement(policy: Policy, config: Mapping[str, Any]) -> EnforcementLevel:
+    """Per-policy config, then `all`, then the policy's own default (as the CLI resolves it)."""
+    for key in (policy.name, "all"):
+        value = config.get(key)
+        level = value.get("enforcementLevel") if isinstance(value, Mapping) else value
+        if level is not None:
+            return EnforcementLevel(level.value if isinstance(level, EnforcementLevel) else str(level))
+    return policy.enforcement_level or EnforcementLevel.ADVISORY
+
+
+def _policy_config(policy: Policy, config: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if config.get("environment") is not None:
+        out["environment"] = config["environment"]
+    own = config.get(policy.name)
+    if isinstance(own, Mapping):
+        out.update({k: v for k, v in own.items() if k != "enforcementLevel"})
+    return out
+
+
+def _props(resource: DeclaredResource) -> Any:
+    merged = {**resource.inputs, **resource.outputs}
+    if resource.custom and resource.id and "id" not in merged:
+        merged["id"] = resource.id
+    return unknown_checking_proxy(deserialize_properties(merged))
+
+
+def _opts(resource: DeclaredResource) -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=resource.protect,
+        ignore_changes=[],
+        delete_before_replace=resource.delete_before_replace,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=resource.parent,
+    )
+
+
+def _is_provider(resource: DeclaredResource) -> bool:
+    return resource.type.startswith(PROVIDER_TYPE_PREFIX)
+
+
+def _providers(deployment: Deployment) -> dict[str, PolicyProviderResource]:
+    return {
+        r.urn: PolicyProviderResource(
+            r.type, unknown_checking_proxy(deserialize_properties(dict(r.inputs))), r.urn, r.name
+        )
+        for r in deployment.resources
+        if _is_provider(r)
+    }
+
+
+def _run(result: Any) -> None:
+    if isawaitable(result):
+        asyncio.run(_await(result))
+
+
+async def _await(result: Any) -> None:
+    await result
+
+
+def evaluate(deployment: Deployment, *, config: dict[str, Any] | None = None) -> list[Violation]:
+    """Every violation of every enabled policy, resource policies first, then stack policies."""
+    config = dict(config or {})
+    providers = _providers(deployment)
+    policies = pulumi_policies()
+    violations: list[Violation] = []
+
+    def reporter(policy: Policy, level: EnforcementLevel, default: DeclaredResource | None) -> Any:
+        names = {r.urn: r.name for r in deployment.resources}
+
+        def report(message: str, urn: str | None = None) -> None:
+            target = urn or (default.urn if default else None)
+            violations.append(
+                Violation(
+                    policy=policy.name,
+                    severity=policy.severity.value if policy.severity else "unspecified",
+                    enforcement=level.value,
+                    urn=target,
+                    resource_name=names.get(target) if target else None,
+                    message=message,
+                )
+            )
+
+        return report
+
+    levels = {p.name: _enforcement(p, config) for p in policies}
+    for policy in policies:
+        level = levels[policy.name]
+        if level is EnforcementLevel.DISABLED:
+            continue
+        if level is EnforcementLevel.REMEDIATE:
+            level = EnforcementLevel.MANDATORY
+        policy_config = _policy_config(policy, config)
+        if isinstance(policy, ResourceValidationPolicy):
+            for resource in deployment.resources:
+                if not resource.custom or _is_provider(resource):
+                    continue
+                args = ResourceValidationArgs(
+                    resource.type,
+                    _props(resource),
+                    resource.urn,
+                    resource.name,
+                    _opts(resource),
+                    providers.get(resource.provider or ""),
+                    policy_config,
+                )
+                try:
+                    _run(policy.validate(args, reporter(policy, level, resource)))
+                except UnknownValueError:
+                    continue  # as the analyzer does: an unknown value is never a violation
+        elif isinstance(policy, StackValidationPolicy):
+            stack_args = StackValidationArgs(_stack_resources(deployment, providers), policy_config)
+            try:
+                _run(policy.validate(stack_args, reporter(policy, level, None)))
+            except UnknownValueError:
+                continue
+    return violations
+
+
+def _stack_resources(
+    deployment: Deployment, providers: Mapping[str, PolicyProviderResource]
+) -> list[PolicyResource]:
+    built = {
+        r.urn: PolicyResource(
+            r.type, _props(r), r.urn, r.name, _opts(r), providers.get(r.provider or ""), None, [], {}
+        )
+        for r in deployment.resources
+    }
+    for r in deployment.resources:
+        node = built[r.urn]
+        node.parent = built.get(r.parent) if r.parent else None
+        node.dependencies = [built[d] for d in r.dependencies if d in built]
+    return list(built.values())
