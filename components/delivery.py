@@ -799,7 +799,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "observability",
         "CloudWatchOwnAlarmsAndDashboards",
-        "alarms and dashboards named arbiter-<env>-*",
+        "alarms named arbiter-<env>-* and the stack's dashboard (arbiter-<env>)",
         (
             "cloudwatch:DeleteAlarms",
             "cloudwatch:DeleteDashboards",
@@ -813,6 +813,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "arns",
         (
             "arn:aws:cloudwatch:{region}:{account}:alarm:{p}-*",
+            "arn:aws:cloudwatch::{account}:dashboard/{p}",
             "arn:aws:cloudwatch::{account}:dashboard/{p}-*",
         ),
     ),
