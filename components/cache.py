@@ -128,6 +128,8 @@ class Redis(pulumi.ComponentResource):
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             auth_token=token,
+            # On a token change both tokens are accepted, so running tasks keep working until replaced.
+            auth_token_update_strategy="ROTATE",
             snapshot_retention_limit=cfg.snapshot_retention_days,
             snapshot_window=cfg.snapshot_window,
             maintenance_window=cfg.maintenance_window,

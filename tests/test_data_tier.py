@@ -328,6 +328,7 @@ def test_redis_encryption_and_auth(run: Run) -> None:
     assert len(token) == 64
     assert g.inputs["authToken"] == token
     assert "authToken" in g.secret_inputs
+    assert g.inputs["authTokenUpdateStrategy"] == "ROTATE"
 
 
 def test_redis_auth_secret(run: Run) -> None:
