@@ -316,7 +316,20 @@ class ServicesConfig(_Model):
 
 
 class MonitoringConfig(_Model):
+    """Who is paged. Thresholds and evaluation periods live in `components.monitoring.ALARMS`."""
+
     alert_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = []
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        # One subscription per address: a repeat would be a second resource with the same name.
+        seen: set[str] = set()
+        for email in v:
+            if email.lower() in seen:
+                raise ValueError(f"must not repeat an address ({email})")
+            seen.add(email.lower())
+        return v
 
 
 class DeliveryConfig(_Model):
