@@ -142,7 +142,7 @@ def sg_rules(res: Res) -> list[SgRule]:
 
 
 def _check_world_ports(res: Res) -> Iterator[str]:
-    allowed = {int(p) for p in as_list(res.config.get("allowedPublicPorts", DEFAULT_PUBLIC_PORTS))}
+    allowed = {int(p) for p in as_list(res.config.get("allowedPublicPorts", list(DEFAULT_PUBLIC_PORTS)))}
     for rule in sg_rules(res):
         if rule.direction != "ingress" or not rule.world_open:
             continue
