@@ -419,6 +419,32 @@ EXCHANGE_SECRET_KEYS: tuple[tuple[str, str, str], ...] = (
     ("telegramBotToken", "telegram", "bot_token"),
 )
 
+#: Secret name -> [(stack config key, JSON key)], in EXCHANGE_SECRET_KEYS order.
+SECRET_SETS: dict[str, list[tuple[str, str]]] = {}
+for _key, _set, _field in EXCHANGE_SECRET_KEYS:
+    SECRET_SETS.setdefault(_set, []).append((_key, _field))
+
+
+def missing_secret_keys(values: Mapping[str, object | None]) -> list[str]:
+    """Config keys without a value; a partially configured set is refused.
+
+    Writing half a set would replace a working secret with one the application cannot use, so
+    each set is written only when all its keys are configured.
+    """
+    missing: list[str] = []
+    for secret, fields in SECRET_SETS.items():
+        absent = [key for key, _ in fields if values.get(key) is None]
+        if absent and len(absent) != len(fields):
+            present = [key for key, _ in fields if values.get(key) is not None]
+            raise ConfigError(
+                f"arbiter:{present[0]} is set but {', '.join('arbiter:' + k for k in absent)} "
+                f"{'is' if len(absent) == 1 else 'are'} not: the {secret} secret needs all of "
+                f"{', '.join(k for k, _ in fields)} (pulumi config set --secret arbiter:<key> ...)"
+            )
+        missing.extend(absent)
+    return missing
+
+
 _SECTIONS = ("network", "secrets", "database", "cache", "services", "monitoring", "delivery")
 
 
@@ -466,7 +492,9 @@ def load_stack_config() -> StackConfig:
         raise ConfigError(
             f"arbiter:environment = {raw['environment']!r}: must match the stack name {stack!r}"
         )
-    return parse_stack_config({k: v for k, v in raw.items() if v is not None})
+    config = parse_stack_config({k: v for k, v in raw.items() if v is not None})
+    missing_secret_keys(exchange_secret_values())
+    return config
 
 
 def exchange_secret_values() -> dict[str, pulumi.Output[str] | None]:

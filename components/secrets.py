@@ -13,13 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import EXCHANGE_SECRET_KEYS, ConfigError, SecretsConfig
+from arbiter_infra.config import SECRET_SETS, SecretsConfig, missing_secret_keys
 from arbiter_infra.naming import Naming
-
-#: Secret name -> [(stack config key, JSON key)], in EXCHANGE_SECRET_KEYS order.
-SECRET_SETS: dict[str, list[tuple[str, str]]] = {}
-for _key, _set, _field in EXCHANGE_SECRET_KEYS:
-    SECRET_SETS.setdefault(_set, []).append((_key, _field))
 
 _DESCRIPTIONS = {
     "polymarket": "Polymarket CLOB credentials for trading-core",
@@ -31,26 +26,6 @@ _DESCRIPTIONS = {
 def value_from(secret_arn: pulumi.Input[str], json_key: str) -> pulumi.Output[str]:
     """ECS `valueFrom` for one JSON key of a secret: `<arn>:<json_key>::` (AWSCURRENT)."""
     return pulumi.Output.concat(secret_arn, ":", json_key, "::")
-
-
-def missing_keys(values: Mapping[str, pulumi.Output[str] | None]) -> list[str]:
-    """Config keys without a value; a partially configured set is refused.
-
-    Writing half a set would replace a working secret with one the application cannot use, so
-    each set is written only when all its keys are configured.
-    """
-    missing: list[str] = []
-    for secret, fields in SECRET_SETS.items():
-        absent = [key for key, _ in fields if values.get(key) is None]
-        if absent and len(absent) != len(fields):
-            present = [key for key, _ in fields if values.get(key) is not None]
-            raise ConfigError(
-                f"arbiter:{present[0]} is set but {', '.join('arbiter:' + k for k in absent)} "
-                f"{'is' if len(absent) == 1 else 'are'} not: the {secret} secret needs all of "
-                f"{', '.join(k for k, _ in fields)} (pulumi config set --secret arbiter:<key> ...)"
-            )
-        missing.extend(absent)
-    return missing
 
 
 def _secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -80,10 +55,18 @@ class ExchangeSecrets(pulumi.ComponentResource):
         self, name: str, args: ExchangeSecretsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         # Checked before registering anything so a half-configured set fails the whole plan.
-        missing = missing_keys(args.values)
+        missing = missing_secret_keys(args.values)
         super().__init__("arbiter:secrets:ExchangeSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.missing = missing
+        if missing:
+            # Shown by `pulumi preview/up` and in the offline plan's notes; never the values.
+            pulumi.log.warn(
+                f"secret values not configured: {', '.join(missing)}; their secrets are created "
+                "without a version and tasks that need them fail to start until they are set "
+                "(pulumi config set --secret arbiter:<key>, see docs/secrets-rotation.md)",
+                resource=self,
+            )
         self.secrets = {}
         self.versions = {}
         self.arns = {}

@@ -457,12 +457,14 @@ def test_one_configured_set_gets_a_version_others_listed_missing() -> None:
     assert run.secrets.missing == [k for k in ALL_KEYS if k != "telegramBotToken"]
 
 
-def test_partially_configured_set_is_refused() -> None:
+def test_partially_configured_set_is_refused_before_anything_is_registered() -> None:
+    mocks = CountingMocks("staging")
     with pytest.raises(ConfigError) as err:
-        run_program("staging", secret_values={"kalshiKeyId": "k1"})
+        run_program("staging", mocks=mocks, secret_values={"kalshiKeyId": "k1"})
     msg = str(err.value)
     assert "\n" not in msg
     assert "arbiter:kalshiKeyId is set but arbiter:kalshiPrivateKey is not" in msg
+    assert mocks.created == 0
 
 
 def test_data_tier_children_are_parented_to_their_component(run: Run) -> None:
