@@ -69,6 +69,8 @@ class LoadBalancer(pulumi.ComponentResource):
                 "no services.certificateArn: the ALB serves plain HTTP on port 80 (staging only; "
                 "prod requires a certificate)"
             )
+        for note in self.notes:
+            pulumi.log.warn(note, resource=self)
 
         self._access_log_bucket(name, args)
         self.alb = aws.lb.LoadBalancer(
