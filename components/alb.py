@@ -188,8 +188,9 @@ class LoadBalancer(pulumi.ComponentResource):
         self.log_bucket = aws.s3.Bucket(
             f"{name}-logs",
             bucket=bucket_name,
+            # Access logs are the audit trail of the public entry point: kept where the ALB is.
             force_destroy=not args.config.alb_deletion_protection,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.config.alb_deletion_protection),
         )
         public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-logs-public-access",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -73,7 +73,6 @@ class FargateServiceArgs:
     service: str
     config: ServiceConfig
     naming: Naming
-    environment: str
     region: str
     account_id: pulumi.Input[str]
     cluster_arn: pulumi.Input[str]
@@ -92,7 +91,7 @@ class FargateServiceArgs:
     #: Cloud Map namespace to register an A record `<service>.<namespace>` in.
     discovery_namespace_id: pulumi.Input[str] | None = None
     #: Resources the ECS service must be created after (listeners of its target groups, ...).
-    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 class FargateService(pulumi.ComponentResource):

@@ -188,7 +188,6 @@ class ServiceTier(pulumi.ComponentResource):
                     service=svc,
                     config=cfg,
                     naming=naming,
-                    environment=config.environment,
                     region=config.region,
                     account_id=args.account_id,
                     cluster_arn=self.cluster.arn,

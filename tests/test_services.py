@@ -622,6 +622,8 @@ def test_access_log_bucket(d: Deployment) -> None:
     env = env_of(d)
     bucket = d.one("aws:s3/bucket:Bucket")
     assert bucket.inputs["bucket"] == f"arbiter-{env}-alb-logs-{ACCOUNT_ID}"
+    assert bucket.protect is (env == "prod")
+    assert bucket.inputs["forceDestroy"] is (env == "staging")
     pab = d.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
     assert pab.inputs["bucket"] == bucket.id
     assert all(
