@@ -1,0 +1,348 @@
+"""GitHub Actions workflows: schema-valid, zizmor-clean, and the delivery rules they encode."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from arbiter_infra.config import EXCHANGE_SECRET_KEYS
+
+ROOT = Path(__file__).resolve().parent.parent
+GITHUB = ROOT / ".github"
+WORKFLOWS = GITHUB / "workflows"
+BIN = Path(sys.executable).parent
+PINS_FILE = Path("/work/shared/reference/github-actions-pins.md")
+#: The pins file's table (action -> (tag, commit)); kept here too so the suite runs where the
+#: shared reference is not mounted. test_pins_match_the_reference_file compares both when it is.
+PINS = {
+    "actions/checkout": ("v7.0.1", "3d3c42e5aac5ba805825da76410c181273ba90b1"),
+    "actions/setup-python": ("v7.0.0", "5fda3b95a4ea91299a34e894583c3862153e4b97"),
+    "actions/upload-artifact": ("v7.0.0", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f"),
+    "astral-sh/setup-uv": ("v10.0.1", "20cfd1bf945f4377ade1205e4dbc17946fc9a30d"),
+    "pulumi/actions": ("v7.0.0", "8e5e406f4007fca908480587cb9893c07090f58d"),
+    "aws-actions/configure-aws-credentials": ("v6.2.3", "e6de054238d6b7531b4efff3b6587d9aade6a06c"),
+    "aws-actions/amazon-ecr-login": ("v2.1.7", "03f1aad4c6c7ffd436567f42f9384779290529bd"),
+    "docker/build-push-action": ("v7.3.0", "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a"),
+}
+SECRET_ENV = {
+    "POLY_PRIVATE_KEY": "polyPrivateKey",
+    "POLY_API_KEY": "polyApiKey",
+    "POLY_API_SECRET": "polyApiSecret",
+    "POLY_API_PASSPHRASE": "polyApiPassphrase",
+    "KALSHI_KEY_ID": "kalshiKeyId",
+    "KALSHI_PRIVATE_KEY": "kalshiPrivateKey",
+    "TELEGRAM_BOT_TOKEN": "telegramBotToken",
+}
+OIDC_ACTION = "aws-actions/configure-aws-credentials"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    doc = yaml.load(path.read_text(), Loader=yaml.BaseLoader)  # no YAML 1.1 "on" -> True
+    assert isinstance(doc, dict)
+    return doc
+
+
+@pytest.fixture(scope="module")
+def workflows() -> dict[str, dict[str, Any]]:
+    return {p.stem: _load(p) for p in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+@pytest.fixture(scope="module")
+def action() -> dict[str, Any]:
+    return _load(GITHUB / "actions" / "stack-access" / "action.yml")
+
+
+def _all_yaml() -> list[Path]:
+    return sorted([*WORKFLOWS.glob("*.yml"), *GITHUB.glob("actions/*/action.yml")])
+
+
+def _steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps", []))
+
+
+def _uses(step: dict[str, Any]) -> str:
+    return str(step.get("uses", ""))
+
+
+# ---- external validators ------------------------------------------------------------------------
+
+
+def test_workflows_validate_against_the_github_schema() -> None:
+    files = [str(p) for p in sorted(WORKFLOWS.glob("*.yml"))]
+    assert {Path(f).stem for f in files} >= {"ci", "preview", "deploy", "rollback"}
+    cmd = [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    actions = [str(p) for p in GITHUB.glob("actions/*/action.yml")]
+    cmd = [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-actions", *actions]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("target", [".github/workflows", ".github"])
+def test_zizmor_reports_no_findings(target: str) -> None:
+    result = subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--no-progress", target],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---- pins and permissions ------------------------------------------------------------------------
+
+
+def test_pins_match_the_reference_file() -> None:
+    if not PINS_FILE.is_file():
+        pytest.skip("shared reference not mounted here")
+    rows = re.findall(r"^\| (\S+/\S+) \| (v[\d.]+) \| ([0-9a-f]{40}) \|", PINS_FILE.read_text(), re.M)
+    assert {a: (t, c) for a, t, c in rows} == PINS
+
+
+def test_every_action_is_pinned_to_a_listed_sha_with_its_tag() -> None:
+    seen = 0
+    for path in _all_yaml():
+        for line in path.read_text().splitlines():
+            m = re.search(r"uses:\s*(\S+)(.*)$", line)
+            if not m:
+                continue
+            ref, rest = m.groups()
+            if ref.startswith("$/"):
+                continue  # this repository's own action or workflow, at the same commit
+            name, _, sha = ref.partition("@")
+            assert name in PINS, f"{path.name}: {name} is not in the pins file"
+            tag, commit = PINS[name]
+            assert sha == commit, f"{path.name}: {ref} is not pinned to {commit}"
+            assert rest.strip() == f"# {tag}", f"{path.name}: {ref} lacks the '# {tag}' comment"
+            seen += 1
+    assert seen >= 10
+
+
+def test_top_level_permissions_are_empty_and_jobs_ask_for_little(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    allowed = {
+        "contents": {"read"},
+        "id-token": {"write"},
+        "pull-requests": {"write"},
+    }
+    for name, wf in workflows.items():
+        assert wf["permissions"] == {}, name
+        for job_id, job in wf["jobs"].items():
+            perms = job.get("permissions")
+            assert isinstance(perms, dict), f"{name}.{job_id} must set its own permissions"
+            for scope, level in perms.items():
+                assert level in allowed.get(scope, set()), f"{name}.{job_id}: {scope}: {level}"
+            uses_oidc = any(_uses(s).startswith("$/.github/actions/stack-access") for s in _steps(job))
+            assert (perms.get("id-token") == "write") == uses_oidc, (
+                f"{name}.{job_id}: id-token only with OIDC"
+            )
+            if perms.get("pull-requests") == "write":
+                assert name == "preview", f"{name}.{job_id}: only previews comment on pull requests"
+
+
+def test_checkout_never_persists_credentials() -> None:
+    for path in _all_yaml():
+        doc = _load(path)
+        jobs = doc.get("jobs", {})
+        steps = [s for j in jobs.values() for s in _steps(j)] + list(doc.get("runs", {}).get("steps", []))
+        for step in steps:
+            if _uses(step).startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") == "false", path.name
+
+
+# ---- promotion, stages, concurrency ------------------------------------------------------------------
+
+
+def test_promotion_rules(workflows: dict[str, dict[str, Any]]) -> None:
+    deploy = workflows["deploy"]
+    assert deploy["on"] == {"push": {"branches": ["develop", "main"]}}
+    promotion = {}
+    for job_id, job in deploy["jobs"].items():
+        if "environment" not in job:
+            continue
+        branch = re.fullmatch(r"github\.ref == 'refs/heads/([\w-]+)'", job["if"])
+        assert branch, f"{job_id}: a deploy job runs for exactly one branch"
+        environment = job["environment"]["name"]
+        promotion[branch.group(1)] = (job["env"]["STACK"], environment)
+        assert job["needs"] == "validate", job_id
+    assert promotion == {"develop": ("staging", "staging"), "main": ("prod", "deploy-prod")}
+    assert deploy["jobs"]["validate"]["uses"] == "$/.github/workflows/ci.yml"
+
+
+def test_deploy_stages_in_order(workflows: dict[str, dict[str, Any]]) -> None:
+    for job_id in ("staging", "prod"):
+        job = workflows["deploy"]["jobs"][job_id]
+        steps = _steps(job)
+        text = [f"{_uses(s)} {s.get('run', '')}" for s in steps]
+        order = [
+            next(i for i, t in enumerate(text) if "stack-access" in t),
+            next(i for i, t in enumerate(text) if "check-images.sh" in t),
+            next(i for i, t in enumerate(text) if "set-secret-config.sh" in t),
+            next(i for i, s in enumerate(steps) if s.get("with", {}).get("command") == "up"),
+            next(i for i, t in enumerate(text) if './dev wait --stack "$STACK"' in t),
+            next(i for i, t in enumerate(text) if "pulumi stack output albUrl" in t and "/health" in t),
+        ]
+        assert order == sorted(order), job_id
+        [up] = [s for s in steps if s.get("with", {}).get("command") == "up"]
+        assert up["with"]["policyPacks"] == "policies"
+        assert up["with"]["stack-name"] == job["env"]["STACK"]
+        assert up["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+        assert up["with"]["secrets-provider"] == "${{ vars.PULUMI_SECRETS_PROVIDER }}"
+
+
+def test_one_deploy_per_stack_and_rollbacks_queue_behind_it(workflows: dict[str, dict[str, Any]]) -> None:
+    deploy = workflows["deploy"]["concurrency"]
+    rollback = workflows["rollback"]["concurrency"]
+    assert deploy == {
+        "group": "deploy-${{ github.ref_name == 'main' && 'prod' || 'staging' }}",
+        "cancel-in-progress": "false",
+    }
+    assert rollback == {"group": "deploy-${{ inputs.environment }}", "cancel-in-progress": "false"}
+
+
+def test_state_backend_is_self_managed(workflows: dict[str, dict[str, Any]]) -> None:
+    for name in ("deploy", "preview", "rollback"):
+        assert workflows[name]["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+        assert "PULUMI_ACCESS_TOKEN" not in (WORKFLOWS / f"{name}.yml").read_text().split("\nname:", 1)[1]
+    header = (WORKFLOWS / "deploy.yml").read_text().split("\nname:", 1)[0]
+    assert "Pulumi Cloud alternative" in header
+
+
+# ---- preview -----------------------------------------------------------------------------------
+
+
+def test_preview_runs_only_for_same_repository_pull_requests(workflows: dict[str, dict[str, Any]]) -> None:
+    preview = workflows["preview"]
+    assert set(preview["on"]) == {"pull_request"}
+    guard = "github.event.pull_request.head.repo.full_name == github.repository"
+    expected = {"staging": ("staging", "staging"), "prod": ("prod", "deploy-prod")}
+    for job_id, job in preview["jobs"].items():
+        assert job["if"].startswith(guard), job_id
+        stack, environment = expected[job_id]
+        assert job["environment"] == environment
+        [run] = [s for s in _steps(job) if s.get("with", {}).get("command") == "preview"]
+        assert run["with"]["stack-name"] == stack
+        assert run["with"]["policyPacks"] == "policies"
+        assert run["with"]["comment-on-pr"] == "true"
+        names = [_uses(s) for s in _steps(job)]
+        assert names.index("$/.github/actions/stack-access") < names.index(_uses(run))
+    assert "github.event.pull_request.base.ref == 'main'" in preview["jobs"]["prod"]["if"]
+    assert "base.ref" not in preview["jobs"]["staging"]["if"]
+
+
+def test_stack_access_installs_python_deps_then_assumes_the_role(action: dict[str, Any]) -> None:
+    steps = action["runs"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert "./dev help" in runs
+    [oidc] = [s for s in steps if _uses(s).startswith(OIDC_ACTION)]
+    assert oidc["with"]["role-to-assume"] == "${{ inputs.role-to-assume }}"
+    assert oidc["with"]["aws-region"] == "us-east-1"
+    assert runs.index("./dev help") < steps.index(oidc)
+    assert any(_uses(s).startswith("pulumi/actions@") and "with" not in s for s in steps), "CLI install"
+
+
+# ---- rollback ------------------------------------------------------------------------------------
+
+
+def test_rollback_inputs_and_environment(workflows: dict[str, dict[str, Any]]) -> None:
+    rollback = workflows["rollback"]
+    inputs = rollback["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["environment"]["options"] == ["staging", "prod"]
+    assert inputs["service"]["options"] == ["trading-core", "telegram-bot", "web-api"]
+    assert inputs["revision"]["required"] == "false"
+    [job] = rollback["jobs"].values()
+    assert job["environment"]["name"] == "${{ inputs.environment == 'prod' && 'deploy-prod' || 'staging' }}"
+    assert job["env"] == {
+        "STACK": "${{ inputs.environment }}",
+        "SERVICE": "${{ inputs.service }}",
+        "REVISION": "${{ inputs.revision }}",
+    }
+    script = "\n".join(s.get("run", "") for s in _steps(job))
+    assert './dev rollback --stack "$STACK" --service "$SERVICE" --to "$REVISION"' in script
+    assert './dev rollback --stack "$STACK" --service "$SERVICE"\n' in script
+
+
+def test_no_expressions_inside_run_blocks() -> None:
+    """Template expressions in `run` are code injection; values go through `env`."""
+    for path in _all_yaml():
+        doc = _load(path)
+        jobs = doc.get("jobs", {})
+        steps = [s for j in jobs.values() for s in _steps(j)] + list(doc.get("runs", {}).get("steps", []))
+        for step in steps:
+            assert "${{" not in step.get("run", ""), f"{path.name}: {step.get('name', step.get('run'))}"
+
+
+# ---- secrets -------------------------------------------------------------------------------------
+
+
+def test_secret_config_keys_are_the_programs() -> None:
+    script = (GITHUB / "scripts" / "set-secret-config.sh").read_text()
+    mapping = dict(re.findall(r"^([A-Z_]+) ([a-zA-Z]+)$", script, re.M))
+    assert mapping == SECRET_ENV
+    assert set(mapping.values()) == {key for key, _secret, _field in EXCHANGE_SECRET_KEYS}
+
+
+def test_secret_values_only_through_stdin_and_never_echoed() -> None:
+    script = (GITHUB / "scripts" / "set-secret-config.sh").read_text()
+    code = [line for line in script.splitlines() if not line.lstrip().startswith("#")]
+    body = "\n".join(code)
+    assert 'printf \'%s\' "${!var}" | pulumi config set --secret --stack "$stack" "arbiter:$key"' in body
+    assert "set -x" not in body and "echo" not in body
+    # Only variable *names* are ever printed (the missing list), never a value.
+    for line in code:
+        if "printf" in line and "pulumi config set" not in line:
+            assert "${!var" not in line, line
+
+
+def test_secrets_reach_only_the_secret_config_step(workflows: dict[str, dict[str, Any]]) -> None:
+    for name, wf in workflows.items():
+        for job_id, job in wf["jobs"].items():
+            for step in _steps(job):
+                env = step.get("env", {})
+                secret_env = {k for k, v in env.items() if "secrets." in v}
+                if secret_env:
+                    assert step["run"] == '.github/scripts/set-secret-config.sh "$STACK"', f"{name}.{job_id}"
+                    assert secret_env == set(SECRET_ENV)
+                    assert all(env[k] == f"${{{{ secrets.{k} }}}}" for k in SECRET_ENV)
+                    assert "environment" in job, f"{name}.{job_id}: secrets only in an environment job"
+                    assert job.get("if", "").startswith(
+                        "github.event.pull_request.head.repo.full_name == github.repository"
+                    ) or name in ("deploy",), f"{name}.{job_id}: fork guard"
+                with_ = step.get("with", {})
+                for key, value in with_.items():
+                    if "secrets." in value:
+                        assert (key, value) == ("role-to-assume", "${{ secrets.AWS_ROLE_ARN }}"), (name, key)
+
+
+def test_secret_config_script_reads_multiline_values_intact(tmp_path: Path) -> None:
+    """Run the script with a fake `pulumi` that records what it received on stdin."""
+    fake = tmp_path / "pulumi"
+    record = tmp_path / "calls"
+    fake.write_text(
+        f'#!/usr/bin/env bash\n{{ printf "ARGS %s\\n" "$*"; cat; printf "\\nEND\\n"; }} >> {record}\n'
+    )
+    fake.chmod(0o755)
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIabc\ndef==\n-----END RSA PRIVATE KEY-----"
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "KALSHI_PRIVATE_KEY": pem, "POLY_API_KEY": "k-123"}
+    script = GITHUB / "scripts" / "set-secret-config.sh"
+    result = subprocess.run(
+        ["bash", str(script), "staging"], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    calls = record.read_text()
+    assert f"ARGS config set --secret --stack staging arbiter:kalshiPrivateKey\n{pem}\nEND" in calls
+    assert "ARGS config set --secret --stack staging arbiter:polyApiKey\nk-123\nEND" in calls
+    assert calls.count("ARGS ") == 2
+    assert pem not in result.stdout + result.stderr and "k-123" not in result.stdout + result.stderr
+    assert "POLY_PRIVATE_KEY" in result.stdout  # the warning names what is missing
+    prod = subprocess.run(["bash", str(script), "prod"], capture_output=True, text=True, env=env, check=False)
+    assert prod.returncode == 1 and "::error::" in prod.stdout
