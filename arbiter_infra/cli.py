@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory holding Pulumi.<stack>.yaml and __main__.py (default: this checkout)",
     )
     plan.add_argument("--no-policies", action="store_true", help="skip the policy pack (it runs by default)")
+    plan.add_argument(
+        "--policy-config",
+        type=Path,
+        help="policy config JSON, as `pulumi preview --policy-pack-config` takes "
+        "(default: policies/<stack>.config.json when it exists)",
+    )
     plan.set_defaults(func=cmd_plan)
     return parser
 
@@ -84,7 +90,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     deployment = run_program(args.stack, project_dir=args.project_dir)
     cost = pricing.estimate(deployment)
-    violations = [] if args.no_policies else _policy_violations(deployment)
+    violations = [] if args.no_policies else _policy_violations(deployment, args.policy_config)
     mandatory = [v for v in violations if v.get("enforcement") == "mandatory"]
     outputs = _mask(deployment.outputs, deployment.secret_outputs)
     if args.json:
@@ -120,19 +126,40 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _policy_violations(deployment: Any) -> list[dict[str, Any]]:
+def _load_policy_config(stack: str, path: Path | None) -> dict[str, Any] | None:
+    """The per-stack policy config that `pulumi preview --policy-pack-config` is given."""
+    import policies
+
+    if path is None:
+        default = Path(policies.__file__).parent / f"{stack}.config.json"
+        if not default.is_file():
+            return None
+        path = default
+    try:
+        config = json.loads(path.read_text())
+    except OSError as err:
+        raise UserError(f"--policy-config {str(path)!r}: cannot read it ({err.strerror})") from None
+    except json.JSONDecodeError as err:
+        raise UserError(f"--policy-config {str(path)!r}: not valid JSON (line {err.lineno})") from None
+    if not isinstance(config, dict):
+        raise UserError(f"--policy-config {str(path)!r}: must be a JSON object of policy name -> config")
+    return config
+
+
+def _policy_violations(deployment: Any, config_path: Path | None) -> list[dict[str, Any]]:
     """Run the project's CrossGuard pack over what the program declared."""
     from policies.offline import evaluate
 
+    config = _load_policy_config(deployment.stack, config_path)
     return [
         {
             "policy": v.policy,
             "severity": v.severity,
             "enforcement": v.enforcement,
-            "resource": v.resource,
+            "resource": v.resource_name or "stack",
             "message": v.message,
         }
-        for v in evaluate(deployment)
+        for v in evaluate(deployment, config=config)
     ]
 
 
@@ -168,7 +195,14 @@ def _print_plan(
     out += [f"  {'Total'.ljust(iw)}  {'':>16} ${cost.total:>9,.2f}"]
     out += ["  Excluded (usage-based): " + "; ".join(cost.excluded)]
     if ran_policies:
-        out += ["", f"Policies: {len(violations)} violation(s)"]
+        from policies.catalog import pulumi_policies
+
+        mandatory = sum(v["enforcement"] == "mandatory" for v in violations)
+        out += [
+            "",
+            f"Policies: {len(pulumi_policies())} evaluated; {mandatory} mandatory and "
+            f"{len(violations) - mandatory} advisory violation(s)",
+        ]
         out += [
             f"  [{v['enforcement']}] {v['policy']} ({v['severity']}): {v['resource']}: {v['message']}"
             for v in violations

@@ -77,6 +77,11 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
         "iam:ListPolicies",
         "iam:ListOpenIDConnectProviders",
         "acm:ListCertificates",
+        # ECS Exec: the SSM session channels have no resource type.
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
     }
 )
 

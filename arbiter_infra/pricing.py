@@ -93,7 +93,12 @@ def estimate(deployment: Deployment) -> CostEstimate:
         vcpu = int(td.inputs["cpu"]) / 1024
         gb = int(td.inputs["memory"]) / 1024
         rate = vcpu * _price(table, "fargate_vcpu", arch) + gb * _price(table, "fargate_gb", arch)
-        hourly(f"Fargate {svc.inputs.get('name', svc.name)} ({vcpu:g} vCPU / {gb:g} GB, {arch})", count, rate, "task")
+        hourly(
+            f"Fargate {svc.inputs.get('name', svc.name)} ({vcpu:g} vCPU / {gb:g} GB, {arch})",
+            count,
+            rate,
+            "task",
+        )
 
     hourly(
         "NAT gateway",

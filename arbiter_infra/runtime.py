@@ -317,7 +317,7 @@ COMPUTED: dict[str, Filler] = {
     },
     "aws:sns/topic:Topic": lambda s, rid, n: {"arn": _arn("sns", str(n))},
     "aws:s3/bucket:Bucket": lambda s, rid, n: {
-        "arn": f"arn:aws:s3:::{n}",
+        "arn": f"arn:aws:s3:::{s.get('bucket', n)}",
         "bucket": s.get("bucket", n),
         "bucketDomainName": f"{n}.s3.amazonaws.com",
     },

@@ -58,7 +58,11 @@ def build(config: StackConfig) -> None:
     secrets = ExchangeSecrets(
         naming("secrets"),
         ExchangeSecretsArgs(
-            config=config.secrets, naming=naming, kms_key_arn=key.arn, values=exchange_secret_values()
+            config=config.secrets,
+            naming=naming,
+            kms_key_arn=key.arn,
+            values=exchange_secret_values(),
+            protect=config.is_prod,
         ),
         opts=providers.opts("secrets"),
     )

@@ -16,6 +16,8 @@ import pulumi_aws as aws
 from arbiter_infra.config import SECRET_SETS, SecretsConfig, missing_secret_keys
 from arbiter_infra.naming import Naming
 
+_ROTATION_REASON = "issued by the provider; operator procedure in docs/secrets-rotation.md"
+
 _DESCRIPTIONS = {
     "polymarket": "Polymarket CLOB credentials for trading-core",
     "kalshi": "Kalshi API key id and RSA private key (PEM) for trading-core",
@@ -40,6 +42,8 @@ class ExchangeSecretsArgs:
     kms_key_arn: pulumi.Input[str]
     #: Config key -> secret value (from `exchange_secret_values()`), None when not configured.
     values: Mapping[str, pulumi.Output[str] | None]
+    #: Prod: `pulumi destroy` or a rename must not schedule the trading credentials for deletion.
+    protect: bool = False
 
 
 class ExchangeSecrets(pulumi.ComponentResource):
@@ -78,7 +82,9 @@ class ExchangeSecrets(pulumi.ComponentResource):
                 description=_DESCRIPTIONS.get(secret_name, secret_name),
                 kms_key_id=args.kms_key_arn,
                 recovery_window_in_days=args.config.recovery_window_days,
-                opts=child,
+                # Issued by the exchanges and Telegram: Secrets Manager cannot rotate them.
+                tags={"Rotation": "external", "RotationReason": _ROTATION_REASON},
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             self.secrets[secret_name] = secret
             self.arns[secret_name] = secret.arn

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from pulumi_policy import Severity
+from pulumi_policy import EnforcementLevel, Severity
 
 from policies.base import (
     UNKNOWN,
@@ -168,6 +168,11 @@ POLICIES: Final = [
         remediation="Set `port` on the Aurora cluster (not 5432) and on the Redis replication group (not 6379).",
         resource_types=(CLUSTER, REPLICATION_GROUP),
         check=_non_default_port,
+        # Advisory, not mandatory: the issues fix Aurora on 5432 and Redis on 6379 (and the
+        # application's clients default to them), while the security groups already admit only
+        # the task groups that use each store, so a moved port would hide nothing from an
+        # attacker who can reach it. Raise it to mandatory through policy config if that changes.
+        enforcement=EnforcementLevel.ADVISORY,
     ),
     ArbiterPolicy(
         name="aurora-multi-az-prod",

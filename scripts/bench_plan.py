@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TARGET_RATIO = 2.5
 
-ONE_RESOURCE_PROGRAM = '''
+ONE_RESOURCE_PROGRAM = """
 import pulumi_aws as aws
 aws.s3.BucketV2("only", bucket="arbiter-bench-only")
-'''
+"""
 ONE_RESOURCE_STACK = "config:\n  aws:region: us-east-1\n"
 BASELINE = (
     "import sys; from pathlib import Path; from arbiter_infra.runtime import run_program; "
@@ -53,7 +53,9 @@ def main() -> int:
         t = _time([str(BIN / "arbiter-infra"), "plan", "--stack", stack, "--json"], args.runs)
         ratio = t / baseline
         worst = max(worst, ratio)
-        print(f"arbiter-infra plan --stack {stack}: {t:.2f}s = {ratio:.2f}x baseline (target <= {TARGET_RATIO}x)")
+        print(
+            f"arbiter-infra plan --stack {stack}: {t:.2f}s = {ratio:.2f}x baseline (target <= {TARGET_RATIO}x)"
+        )
     print("within target" if worst <= TARGET_RATIO else "OVER TARGET")
     return 0 if worst <= TARGET_RATIO else 1
 
