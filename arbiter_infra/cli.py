@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from arbiter_infra import runbook
 from arbiter_infra.config import ENVIRONMENTS, ConfigError
 from arbiter_infra.runtime import PROJECT_DIR
 
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: policies/<stack>.config.json when it exists)",
     )
     plan.set_defaults(func=cmd_plan)
+    runbook.register(sub)
     return parser
 
 

@@ -1153,7 +1153,7 @@ def _listener(req: Request) -> Result:
                 "Protocol": i.get("protocol"),
                 "Port": _int(i.get("port")),
                 "SslPolicy": i.get("sslPolicy"),
-                "Certificates": [{"CertificateArn": i["certificateArn"]}]
+                "Certificates": [{"CertificateArn": req.emulator.certificate(i["certificateArn"])}]
                 if i.get("certificateArn")
                 else None,
                 "AlpnPolicy": [i["alpnPolicy"]] if i.get("alpnPolicy") else None,
@@ -1521,6 +1521,37 @@ def _scaling_policy(req: Request) -> Result:
     return name, {"arn": resp["PolicyARN"], "name": name}
 
 
+def _self_signed(domain: str) -> tuple[bytes, bytes]:
+    """A throwaway self-signed certificate (PEM) for the emulated account's ACM."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
 # --- The mocks -------------------------------------------------------------------------------
 
 
@@ -1528,7 +1559,12 @@ class EmulatorMocks(ArbiterMocks):
     """Mocks that create each declared resource through the AWS API (moto) and return its real outputs."""
 
     def __init__(
-        self, environment: str = "staging", *, session: boto3.Session | None = None, region: str = REGION
+        self,
+        environment: str = "staging",
+        *,
+        session: boto3.Session | None = None,
+        region: str = REGION,
+        stand_in_external: bool = True,
     ) -> None:
         super().__init__(environment)
         self.region = region
@@ -1540,6 +1576,9 @@ class EmulatorMocks(ArbiterMocks):
         self.emulated: dict[str, int] = {}
         #: The one-line AWS errors, in order (the run stops at the first).
         self.errors: list[str] = []
+        #: External resources (not owned by the stack) replaced by stand-ins: declared id -> emulated id.
+        self.stand_ins: dict[str, str] = {}
+        self.stand_in_external = stand_in_external
         self._clients: dict[str, Any] = {}
         self._provider_tags: dict[str, dict[str, str]] = {}
         self._account_id: str | None = None
@@ -1551,6 +1590,26 @@ class EmulatorMocks(ArbiterMocks):
             if service not in self._clients:
                 self._clients[service] = self.session.client(service, region_name=self.region)
             return self._clients[service]
+
+    def certificate(self, arn: str) -> str:
+        """The ACM certificate to use for `arn`: itself if the account has it, else a listed stand-in.
+
+        A certificate is issued outside the stack (DNS validation), so an empty emulated account
+        cannot hold it; with `stand_in_external` a self-signed one is imported in its place and
+        reported in `stand_ins`, otherwise the listener fails as it would in an account without it.
+        """
+        if arn in self.stand_ins:
+            return self.stand_ins[arn]
+        acm = self.client("acm")
+        try:
+            acm.describe_certificate(CertificateArn=arn)
+            return arn
+        except ClientError as err:
+            if not self.stand_in_external or err.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        cert, key = _self_signed(f"{self.environment}.arbiter.invalid")
+        self.stand_ins[arn] = acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
+        return self.stand_ins[arn]
 
     @property
     def account_id(self) -> str:
