@@ -77,6 +77,16 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
         "iam:ListPolicies",
         "iam:ListOpenIDConnectProviders",
         "acm:ListCertificates",
+        # Vended-log delivery (ElastiCache slow log -> CloudWatch Logs) has no resource type.
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        # Cloud Map looks up its private hosted zone by name.
+        "route53:ListHostedZonesByName",
         # ECS Exec: the SSM session channels have no resource type.
         "ssmmessages:CreateControlChannel",
         "ssmmessages:CreateDataChannel",

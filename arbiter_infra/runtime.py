@@ -360,7 +360,7 @@ INVOKES: dict[str, Answer] = {
         "registryId": ACCOUNT_ID,
         "id": a["name"],
     },
-    "aws:iam/getOpenidConnectProvider:getOpenidConnectProvider": lambda a: {
+    "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": lambda a: {
         "arn": a.get("arn")
         or f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{a.get('url', '').removeprefix('https://')}",
         "url": a.get("url", "token.actions.githubusercontent.com"),

@@ -41,23 +41,6 @@ IMAGE_REPOSITORIES: Final = {
 MANAGED_POLICY_MAX_CHARS: Final = 6144
 MAX_ATTACHED_POLICIES: Final = 10
 
-#: Actions the deploy role needs that have no resource type in the Service Authorization Reference
-#: (only `Resource: "*"` works) but are not yet in `iam.UNSCOPABLE_ACTIONS`. They are granted as
-#: soon as that list names them, never before: ElastiCache slow-log delivery to CloudWatch Logs and
-#: Cloud Map's hosted-zone lookup.
-AWAITING_UNSCOPABLE: Final = frozenset(
-    {
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "route53:ListHostedZonesByName",
-    }
-)
-
 Scope = Literal["unscopable", "request-tag", "resource-tag", "arns"]
 
 
@@ -947,7 +930,7 @@ def _check_grants() -> None:
             raise ValueError(f"duplicate Sid {g.sid}")
         sids.add(g.sid)
         if g.scope == "unscopable":
-            unknown = set(g.actions) - iam.UNSCOPABLE_ACTIONS - AWAITING_UNSCOPABLE
+            unknown = set(g.actions) - iam.UNSCOPABLE_ACTIONS
             if unknown:
                 raise ValueError(f"{g.sid}: {sorted(unknown)} are not unscopable actions")
         if (g.scope == "arns") != bool(g.resources):
@@ -998,7 +981,6 @@ def deploy_policy_documents(
         actions = list(g.actions)
         condition: dict[str, Any] = dict(_fill(g.condition, values))
         if g.scope == "unscopable":
-            actions = [a for a in actions if a in iam.UNSCOPABLE_ACTIONS]
             resources = ["*"]
         elif g.scope in ("request-tag", "resource-tag"):
             tag_kind = "RequestTag" if g.scope == "request-tag" else "ResourceTag"

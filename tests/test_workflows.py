@@ -115,7 +115,7 @@ def test_every_action_is_pinned_to_a_listed_sha_with_its_tag() -> None:
             if not m:
                 continue
             ref, rest = m.groups()
-            if ref.startswith("$/"):
+            if ref.startswith("./"):
                 continue  # this repository's own action or workflow, at the same commit
             name, _, sha = ref.partition("@")
             assert name in PINS, f"{path.name}: {name} is not in the pins file"
@@ -141,7 +141,7 @@ def test_top_level_permissions_are_empty_and_jobs_ask_for_little(
             assert isinstance(perms, dict), f"{name}.{job_id} must set its own permissions"
             for scope, level in perms.items():
                 assert level in allowed.get(scope, set()), f"{name}.{job_id}: {scope}: {level}"
-            uses_oidc = any(_uses(s).startswith("$/.github/actions/stack-access") for s in _steps(job))
+            uses_oidc = any(_uses(s).startswith("./.github/actions/stack-access") for s in _steps(job))
             assert (perms.get("id-token") == "write") == uses_oidc, (
                 f"{name}.{job_id}: id-token only with OIDC"
             )
@@ -175,7 +175,7 @@ def test_promotion_rules(workflows: dict[str, dict[str, Any]]) -> None:
         promotion[branch.group(1)] = (job["env"]["STACK"], environment)
         assert job["needs"] == "validate", job_id
     assert promotion == {"develop": ("staging", "staging"), "main": ("prod", "deploy-prod")}
-    assert deploy["jobs"]["validate"]["uses"] == "$/.github/workflows/ci.yml"
+    assert deploy["jobs"]["validate"]["uses"] == "./.github/workflows/ci.yml"
 
 
 def test_deploy_stages_in_order(workflows: dict[str, dict[str, Any]]) -> None:
@@ -234,7 +234,7 @@ def test_preview_runs_only_for_same_repository_pull_requests(workflows: dict[str
         assert run["with"]["policyPacks"] == "policies"
         assert run["with"]["comment-on-pr"] == "true"
         names = [_uses(s) for s in _steps(job)]
-        assert names.index("$/.github/actions/stack-access") < names.index(_uses(run))
+        assert names.index("./.github/actions/stack-access") < names.index(_uses(run))
     assert "github.event.pull_request.base.ref == 'main'" in preview["jobs"]["prod"]["if"]
     assert "base.ref" not in preview["jobs"]["staging"]["if"]
 
