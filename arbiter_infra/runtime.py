@@ -132,7 +132,6 @@ class RecordingMonitor(pmocks.MockMonitor):
     def __init__(self, mocks: pmocks.Mocks) -> None:
         super().__init__(mocks)
         self.declared: list[DeclaredResource] = []
-        self.raw_inputs: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
