@@ -1,0 +1,320 @@
+"""The program deployed through the moto-backed mocks: AWS semantics validate what it declares.
+
+Each stack is deployed once per module into moto (`mock_aws`), then checked with boto3
+`describe_*` calls against the stack file: what AWS would hold, not what the program echoed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from pulumi.runtime.mocks import MockResourceArgs
+
+from arbiter_infra.emulator import HANDLERS, MOTO_CONFIG, EmulatorError, EmulatorMocks, deploy
+from arbiter_infra.runtime import Deployment
+from tests.conftest import stack_sections
+
+pytestmark = pytest.mark.moto
+
+FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+#: The types moto has no API for (ElastiCache parameter groups) or that are not AWS (random).
+EXPECTED_FALLBACK = {
+    "aws:elasticache/parameterGroup:ParameterGroup",
+    "random:index/randomPassword:RandomPassword",
+}
+
+
+@dataclass
+class Emulated:
+    stack: str
+    deployment: Deployment
+    mocks: EmulatorMocks
+    session: boto3.Session
+    sections: dict[str, Any]
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, region_name="us-east-1")
+
+
+@pytest.fixture(scope="class", params=["staging", "prod"])
+def emulated(request: pytest.FixtureRequest) -> Iterator[Emulated]:
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in FAKE_ENV.items():
+            mp.setenv(key, value)
+        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        mp.delenv("AWS_PROFILE", raising=False)
+        with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
+            session = boto3.Session(region_name="us-east-1")
+            mocks = EmulatorMocks(request.param, session=session)
+            deployment = deploy(request.param, mocks)
+            yield Emulated(request.param, deployment, mocks, session, stack_sections(request.param))
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
+    for key, value in FAKE_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
+        yield boto3.Session(region_name="us-east-1")
+
+
+def _tag(resource: dict[str, Any], key: str = "Name") -> str | None:
+    return next((t["Value"] for t in resource.get("Tags", []) if t["Key"] == key), None)
+
+
+def _vpc_filter(e: Emulated) -> list[dict[str, Any]]:
+    return [{"Name": "vpc-id", "Values": [e.deployment.outputs["vpcId"]]}]
+
+
+class TestDeployedStack:
+    """One deployment per stack (class scope: moto's state ends with the class)."""
+
+    def test_every_declared_aws_type_is_emulated_or_listed_as_fallback(self, emulated: Emulated) -> None:
+        declared = {
+            r.type
+            for r in emulated.deployment.resources
+            if r.custom and not r.type.startswith("pulumi:providers:")
+        }
+        assert emulated.mocks.fallback_types == declared - set(emulated.mocks.emulated)
+        assert emulated.mocks.fallback_types <= EXPECTED_FALLBACK
+        assert not emulated.mocks.fallback_types & set(HANDLERS)
+        assert emulated.mocks.errors == []
+
+    def test_nine_subnets_with_the_configured_cidrs_and_zones(self, emulated: Emulated) -> None:
+        net = emulated.sections["network"]
+        subnets = emulated.client("ec2").describe_subnets(Filters=_vpc_filter(emulated))["Subnets"]
+        got = {(s["CidrBlock"], s["AvailabilityZone"], _tag(s, "Tier")) for s in subnets}
+        want = {
+            (cidr, az, tier)
+            for tier in ("public", "private", "database")
+            for cidr, az in zip(net[f"{tier}Subnets"], net["availabilityZones"], strict=True)
+        }
+        assert len(subnets) == 9
+        assert got == want
+        assert {s["SubnetId"] for s in subnets} == {
+            *emulated.deployment.outputs["publicSubnetIds"],
+            *emulated.deployment.outputs["privateSubnetIds"],
+            *emulated.deployment.outputs["databaseSubnetIds"],
+        }
+
+    def test_route_tables_database_has_no_default_route(self, emulated: Emulated) -> None:
+        ec2 = emulated.client("ec2")
+        tables = ec2.describe_route_tables(Filters=_vpc_filter(emulated))["RouteTables"]
+        by_subnet = {a["SubnetId"]: t for t in tables for a in t["Associations"] if a.get("SubnetId")}
+        outputs = emulated.deployment.outputs
+
+        def default_routes(table: dict[str, Any]) -> list[dict[str, Any]]:
+            return [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+
+        for subnet in outputs["databaseSubnetIds"]:
+            assert default_routes(by_subnet[subnet]) == [], "database subnets must not reach the internet"
+        for subnet in outputs["publicSubnetIds"]:
+            assert default_routes(by_subnet[subnet])[0]["GatewayId"].startswith("igw-")
+        for subnet in outputs["privateSubnetIds"]:
+            assert default_routes(by_subnet[subnet])[0]["NatGatewayId"] in outputs["natGatewayIds"]
+
+    def test_nat_gateways_per_stack(self, emulated: Emulated) -> None:
+        nats = emulated.client("ec2").describe_nat_gateways(Filters=_vpc_filter(emulated))["NatGateways"]
+        per_az = emulated.sections["network"]["natGateways"] == "per-az"
+        assert len(nats) == (3 if per_az else 1)
+        public = set(emulated.deployment.outputs["publicSubnetIds"])
+        assert {n["SubnetId"] for n in nats} <= public
+
+    def test_security_group_rules_reference_groups(self, emulated: Emulated) -> None:
+        ec2 = emulated.client("ec2")
+        groups = {
+            g["GroupName"]: g
+            for g in ec2.describe_security_groups(Filters=_vpc_filter(emulated))["SecurityGroups"]
+        }
+        prefix = f"arbiter-{emulated.stack}"
+        ids = {g["GroupId"] for g in groups.values()}
+        database = groups[f"{prefix}-database"]
+        sources = {p["GroupId"] for perm in database["IpPermissions"] for p in perm["UserIdGroupPairs"]}
+        assert sources == {
+            groups[f"{prefix}-trading-core"]["GroupId"],
+            groups[f"{prefix}-web-api"]["GroupId"],
+        }
+        assert {perm["FromPort"] for perm in database["IpPermissions"]} == {5432}
+        # Every group reference resolves inside the VPC; only the ALB admits the internet.
+        for name, group in groups.items():
+            for perm in group["IpPermissions"] + group["IpPermissionsEgress"]:
+                assert {p["GroupId"] for p in perm["UserIdGroupPairs"]} <= ids
+                if name != f"{prefix}-alb" and perm in group["IpPermissions"]:
+                    assert all(r["CidrIp"] != "0.0.0.0/0" for r in perm["IpRanges"]), f"{name} open to all"
+                    assert perm.get("Ipv6Ranges", []) == [], f"{name} open over IPv6"
+        assert groups["default"]["IpPermissions"] == []
+        assert groups["default"]["IpPermissionsEgress"] == []
+
+    def test_aurora_encrypted_in_the_database_subnets(self, emulated: Emulated) -> None:
+        rds = emulated.client("rds")
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=f"arbiter-{emulated.stack}-aurora")[
+            "DBClusters"
+        ][0]
+        assert cluster["StorageEncrypted"] is True
+        assert cluster["KmsKeyId"] == emulated.deployment.outputs["kmsKeyArn"]
+        assert cluster["Endpoint"] == emulated.deployment.outputs["databaseEndpoint"]
+        group = rds.describe_db_subnet_groups(DBSubnetGroupName=cluster["DBSubnetGroup"])["DBSubnetGroups"][0]
+        assert {s["SubnetIdentifier"] for s in group["Subnets"]} == set(
+            emulated.deployment.outputs["databaseSubnetIds"]
+        )
+        instances = rds.describe_db_instances(
+            Filters=[{"Name": "db-cluster-id", "Values": [cluster["DBClusterIdentifier"]]}]
+        )["DBInstances"]
+        assert len(instances) == emulated.sections["database"]["instanceCount"]
+        assert all(not i["PubliclyAccessible"] for i in instances)
+
+    def test_redis_replication_group(self, emulated: Emulated) -> None:
+        cache = emulated.client("elasticache")
+        group = cache.describe_replication_groups(ReplicationGroupId=f"arbiter-{emulated.stack}-redis")[
+            "ReplicationGroups"
+        ][0]
+        assert group["AtRestEncryptionEnabled"] is True
+        assert group["TransitEncryptionEnabled"] is True
+        assert group["AuthTokenEnabled"] is True
+        primary = group["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
+        assert primary == emulated.deployment.outputs["redisPrimaryEndpoint"]
+        subnets = cache.describe_cache_subnet_groups(CacheSubnetGroupName=f"arbiter-{emulated.stack}-redis")[
+            "CacheSubnetGroups"
+        ][0]["Subnets"]
+        assert {s["SubnetIdentifier"] for s in subnets} == set(
+            emulated.deployment.outputs["databaseSubnetIds"]
+        )
+
+    def test_three_ecs_services_on_the_cluster_with_their_task_definitions(self, emulated: Emulated) -> None:
+        ecs = emulated.client("ecs")
+        cluster = f"arbiter-{emulated.stack}"
+        arns = ecs.list_services(cluster=cluster)["serviceArns"]
+        services = ecs.describe_services(cluster=cluster, services=arns)["services"]
+        assert sorted(s["serviceName"] for s in services) == ["telegram-bot", "trading-core", "web-api"]
+        for s in services:
+            td = ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
+            assert td["family"] == f"arbiter-{emulated.stack}-{s['serviceName']}"
+            assert td["networkMode"] == "awsvpc"
+            assert s["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+            assert set(s["networkConfiguration"]["awsvpcConfiguration"]["subnets"]) == set(
+                emulated.deployment.outputs["privateSubnetIds"]
+            )
+        web = next(s for s in services if s["serviceName"] == "web-api")
+        assert len(web["loadBalancers"]) == 2
+
+    def test_alb_target_groups_and_listeners(self, emulated: Emulated) -> None:
+        elb = emulated.client("elbv2")
+        lbs = elb.describe_load_balancers()["LoadBalancers"]
+        assert len(lbs) == 1
+        lb = lbs[0]
+        assert lb["Scheme"] == "internet-facing"
+        assert lb["DNSName"] == emulated.deployment.outputs["albDnsName"]
+        assert {z["SubnetId"] for z in lb["AvailabilityZones"]} == set(
+            emulated.deployment.outputs["publicSubnetIds"]
+        )
+        groups = elb.describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"]
+        assert sorted(g["ProtocolVersion"] for g in groups) == ["GRPC", "HTTP1"]
+        listeners = {
+            listener["Port"]: listener
+            for listener in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        }
+        if emulated.sections["services"].get("certificateArn"):
+            assert listeners[443]["Protocol"] == "HTTPS"
+            assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
+            serving = listeners[443]
+            assert emulated.sections["services"]["certificateArn"] in emulated.mocks.stand_ins
+        else:
+            assert set(listeners) == {80}
+            serving = listeners[80]
+        rules = [
+            r for r in elb.describe_rules(ListenerArn=serving["ListenerArn"])["Rules"] if not r["IsDefault"]
+        ]
+        assert rules[0]["Conditions"][0]["Field"] == "http-header"
+        grpc = next(g for g in groups if g["ProtocolVersion"] == "GRPC")
+        assert rules[0]["Actions"][0]["TargetGroupArn"] == grpc["TargetGroupArn"]
+
+
+# --- AWS errors name the resource -----------------------------------------------------------
+
+
+def _args(typ: str, name: str, /, **inputs: Any) -> MockResourceArgs:
+    return MockResourceArgs(typ=typ, name=name, inputs=inputs, provider=None, resource_id=None, custom=True)
+
+
+def _one_line_error(mocks: EmulatorMocks, args: MockResourceArgs) -> str:
+    with pytest.raises(EmulatorError) as info:
+        mocks.new_resource(args)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{args.typ} {args.name}: ")
+    assert mocks.errors == [message]
+    return message
+
+
+def test_subnet_in_a_missing_vpc_is_a_one_line_error(aws: boto3.Session) -> None:
+    mocks = EmulatorMocks(session=aws)
+    args = _args("aws:ec2/subnet:Subnet", "orphan", vpcId="vpc-0123456789abcdef0", cidrBlock="10.0.1.0/24")
+    assert "InvalidVpcID.NotFound" in _one_line_error(mocks, args)
+
+
+def test_subnet_outside_its_vpc_cidr_is_a_one_line_error(aws: boto3.Session) -> None:
+    mocks = EmulatorMocks(session=aws)
+    vpc_id, _ = mocks.new_resource(_args("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.0.0.0/16"))
+    args = _args("aws:ec2/subnet:Subnet", "stray", vpcId=vpc_id, cidrBlock="10.1.0.0/24")
+    assert "InvalidSubnet.Range" in _one_line_error(mocks, args)
+
+
+def test_rule_referencing_a_missing_group_is_a_one_line_error(aws: boto3.Session) -> None:
+    mocks = EmulatorMocks(session=aws)
+    vpc_id, _ = mocks.new_resource(_args("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.0.0.0/16"))
+    sg_id, _ = mocks.new_resource(
+        _args("aws:ec2/securityGroup:SecurityGroup", "sg", name="app", vpcId=vpc_id)
+    )
+    args = _args(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "from-nowhere",
+        securityGroupId=sg_id,
+        ipProtocol="tcp",
+        fromPort=5432.0,
+        toPort=5432.0,
+        referencedSecurityGroupId="sg-0000000000000dead",
+    )
+    assert "InvalidGroup.NotFound" in _one_line_error(mocks, args)
+
+
+def test_policy_without_resource_is_a_one_line_error(aws: boto3.Session) -> None:
+    mocks = EmulatorMocks(session=aws)
+    doc = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]}'
+    args = _args("aws:iam/policy:Policy", "no-resource", policy=doc)
+    assert "MalformedPolicyDocument" in _one_line_error(mocks, args)
+
+
+def test_a_program_error_fails_the_whole_run(aws: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through `deploy`: the run stops with the first AWS error, as one line naming the resource."""
+    mocks = EmulatorMocks(session=aws)
+    subnet = HANDLERS["aws:ec2/subnet:Subnet"]
+
+    def misplaced(req: Any) -> Any:
+        req.inputs["cidrBlock"] = "192.168.0.0/24"
+        return subnet(req)
+
+    monkeypatch.setitem(HANDLERS, "aws:ec2/subnet:Subnet", misplaced)
+    with pytest.raises(
+        EmulatorError, match=r"^aws:ec2/subnet:Subnet arbiter-staging-network-\S+: InvalidSubnet.Range"
+    ):
+        deploy("staging", mocks)
+
+
+def test_unsupported_types_fall_back_and_are_listed(aws: boto3.Session) -> None:
+    mocks = EmulatorMocks(session=aws)
+    rid, state = mocks.new_resource(_args("aws:wafv2/webAcl:WebAcl", "acl", scope="REGIONAL"))
+    assert rid and state["arn"]
+    assert mocks.fallback_types == {"aws:wafv2/webAcl:WebAcl"}
+    assert mocks.emulated == {}
