@@ -82,7 +82,7 @@ def _revision(task_definition_arn: str) -> int:
 
 
 def _family(task_definition_arn: str) -> str:
-    return task_definition_arn.rsplit("/", 1)[1].rsplit(":", 1)[0]
+    return task_definition_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
 
 
 # --- AWS errors -> one line -----------------------------------------------------------------
