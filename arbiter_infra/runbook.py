@@ -310,6 +310,8 @@ def tail_logs(
     seen: set[str] = set()
     start = int((clock() - since_seconds) * 1000)
     newest = fetch_logs(logs, group, start, seen, out)
+    if not seen:
+        print(f"(no events in {group} in the last {since_seconds}s)", file=out, flush=True)
     if not follow:
         return
     try:
