@@ -346,3 +346,21 @@ def test_secret_config_script_reads_multiline_values_intact(tmp_path: Path) -> N
     assert "POLY_PRIVATE_KEY" in result.stdout  # the warning names what is missing
     prod = subprocess.run(["bash", str(script), "prod"], capture_output=True, text=True, env=env, check=False)
     assert prod.returncode == 1 and "::error::" in prod.stdout
+
+
+def test_pulumi_steps_use_the_pack_with_each_stack_s_policy_config() -> None:
+    """Staging's plain-HTTP exemption is policy config; prod runs the pack with none."""
+    seen: dict[str, int] = {"staging": 0, "prod": 0}
+    for name in ("deploy.yml", "preview.yml"):
+        for job in _load(WORKFLOWS / name)["jobs"].values():
+            for step in _steps(job):
+                if not _uses(step).startswith("pulumi/actions@"):
+                    continue
+                inputs = step["with"]
+                stack = inputs["stack-name"]
+                assert inputs["policyPacks"] == "policies"
+                expected = "policies/staging.config.json" if stack == "staging" else None
+                assert inputs.get("policyPackConfigs") == expected, (name, stack)
+                assert (ROOT / "policies" / f"{stack}.config.json").is_file() == (stack == "staging")
+                seen[stack] += 1
+    assert seen == {"staging": 2, "prod": 2}
