@@ -181,6 +181,18 @@ _SERVICE_OF_MODULE = {
 }
 
 
+#: Inputs that carry a resource's physical name, most specific first (an instance's `identifier`
+#: before the `clusterIdentifier` of the cluster it joins).
+_PHYSICAL_NAME_KEYS = (
+    "name",
+    "identifier",
+    "clusterIdentifier",
+    "replicationGroupId",
+    "bucket",
+    "namePrefix",
+)
+
+
 class ArbiterMocks(pmocks.Mocks):
     """Plain mocks: inputs echoed back plus the computed outputs the program reads.
 
@@ -213,7 +225,10 @@ class ArbiterMocks(pmocks.Mocks):
             return rid, state
         token = args.typ
         module = token.split(":")[1].split("/")[0] if token.count(":") == 2 else ""
-        name = state.get("name") or state.get("namePrefix") or f"{args.name}-{rid[-7:]}"
+        name = next(
+            (state[k] for k in _PHYSICAL_NAME_KEYS if isinstance(state.get(k), str) and state[k]),
+            f"{args.name}-{rid[-7:]}",
+        )
         service = _SERVICE_OF_MODULE.get(module, module)
         state.setdefault("id", rid)
         state.setdefault("arn", f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{module}/{name}")
