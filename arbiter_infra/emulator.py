@@ -15,6 +15,7 @@ declared resource becomes `EmulatorError`, one line naming the resource and the 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from pulumi.runtime import mocks as pmocks
-from pulumi.runtime import rpc
+from pulumi.runtime import rpc, settings
 
 from arbiter_infra.runtime import REGION, ArbiterMocks, Deployment, run_program
 
@@ -1685,12 +1686,32 @@ def deploy(stack: str, mocks: EmulatorMocks, **kwargs: Any) -> Deployment:
     """Run the program against the emulator; the first AWS error fails the run as `EmulatorError`."""
     try:
         deployment = run_program(stack, mocks=mocks, **kwargs)
-    except EmulatorError:
-        raise
-    except Exception:
+    except Exception as err:
+        # A failed run leaves its outstanding RPCs and first exception in Pulumi's global RPC
+        # manager, and the next program run in this process would re-raise them: drop them.
+        _discard_failed_run()
+        if isinstance(err, EmulatorError):
+            raise
         if mocks.errors:
             raise EmulatorError(mocks.errors[0]) from None
         raise
     if mocks.errors:
         raise EmulatorError(mocks.errors[0])
     return deployment
+
+
+def _discard_failed_run() -> None:
+    """Forget a failed run's outstanding RPCs and outputs (marking their errors as seen)."""
+    manager = settings._get_rpc_manager()
+    with settings.SETTINGS.lock:
+        pending = [*manager.rpcs, *settings.SETTINGS.outputs]
+        settings.SETTINGS.outputs.clear()
+    manager.clear()
+    for item in pending:
+        if not isinstance(item, asyncio.Future):
+            continue
+        if item.done():
+            if not item.cancelled():
+                item.exception()
+        else:
+            item.cancel()
