@@ -47,11 +47,37 @@ def _retention(v: int) -> int:
 
 
 RetentionDays = Annotated[int, AfterValidator(_retention)]
+
+
+def _member_of(allowed: Any) -> Any:
+    """A validator refusing anything not in `allowed`, listing what is."""
+
+    def check(v: str) -> str:
+        if v not in allowed:
+            raise ValueError(f"must be one of {_allowed(allowed)}")
+        return v
+
+    return AfterValidator(check)
+
+
+def _matching(pattern: re.Pattern[str], form: str) -> Any:
+    def check(v: str) -> str:
+        if not pattern.match(v):
+            raise ValueError(f"must be {form}")
+        return v
+
+    return AfterValidator(check)
+
+
 Count = Annotated[int, Field(ge=1)]
 _WINDOW = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
 _MAINT_WINDOW = re.compile(
     r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$"
 )
+Window = Annotated[str, _matching(_WINDOW, "hh:mm-hh:mm (UTC)")]
+MaintenanceWindow = Annotated[
+    str, _matching(_MAINT_WINDOW, "ddd:hh:mm-ddd:hh:mm (UTC), e.g. sun:05:00-sun:06:00")
+]
 _ECR_IMAGE = re.compile(
     r"^(?P<registry>\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com)/(?P<repo>[a-z0-9][a-z0-9._/-]*):(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$"
 )
@@ -118,47 +144,19 @@ class SecretsConfig(_Model):
 class DatabaseConfig(_Model):
     """Aurora PostgreSQL; an Aurora cluster has one writer and at most 15 readers."""
 
-    engine_version: str
-    instance_class: str
+    engine_version: Annotated[str, _member_of(catalog.AURORA_POSTGRES_VERSIONS)]
+    instance_class: Annotated[str, _member_of(catalog.AURORA_INSTANCE_MEMORY_GIB)]
     instance_count: int = Field(ge=1, le=16)
     database_name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     master_username: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
     backup_retention_days: int = Field(ge=7, le=35)
-    backup_window: str
-    maintenance_window: str
+    backup_window: Window
+    maintenance_window: MaintenanceWindow
     performance_insights_retention_days: int
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60]
     log_retention_days: RetentionDays
     #: Statements slower than this are logged (log_min_duration_statement).
     slow_query_threshold_ms: int = Field(default=500, ge=50, le=60_000)
-
-    @field_validator("engine_version")
-    @classmethod
-    def _version(cls, v: str) -> str:
-        if v not in catalog.AURORA_POSTGRES_VERSIONS:
-            raise ValueError(f"must be one of {_allowed(catalog.AURORA_POSTGRES_VERSIONS)}")
-        return v
-
-    @field_validator("instance_class")
-    @classmethod
-    def _class(cls, v: str) -> str:
-        if v not in catalog.AURORA_INSTANCE_MEMORY_GIB:
-            raise ValueError(f"must be one of {_allowed(catalog.AURORA_INSTANCE_MEMORY_GIB)}")
-        return v
-
-    @field_validator("backup_window")
-    @classmethod
-    def _bwin(cls, v: str) -> str:
-        if not _WINDOW.match(v):
-            raise ValueError("must be hh:mm-hh:mm (UTC)")
-        return v
-
-    @field_validator("maintenance_window")
-    @classmethod
-    def _mwin(cls, v: str) -> str:
-        if not _MAINT_WINDOW.match(v):
-            raise ValueError("must be ddd:hh:mm-ddd:hh:mm (UTC), e.g. sun:05:00-sun:06:00")
-        return v
 
     @field_validator("performance_insights_retention_days")
     @classmethod
@@ -175,43 +173,15 @@ class DatabaseConfig(_Model):
 class CacheConfig(_Model):
     """ElastiCache Redis replication group: one primary and at most five replicas."""
 
-    engine_version: str
-    node_type: str
+    engine_version: Annotated[str, _member_of(catalog.REDIS_VERSIONS)]
+    node_type: Annotated[str, _member_of(catalog.CACHE_NODE_MEMORY_GIB)]
     num_nodes: int = Field(ge=1, le=6)
     automatic_failover: bool
     multi_az: bool
     snapshot_retention_days: int = Field(ge=1, le=35)
-    snapshot_window: str
-    maintenance_window: str
+    snapshot_window: Window
+    maintenance_window: MaintenanceWindow
     log_retention_days: RetentionDays
-
-    @field_validator("engine_version")
-    @classmethod
-    def _version(cls, v: str) -> str:
-        if v not in catalog.REDIS_VERSIONS:
-            raise ValueError(f"must be one of {_allowed(catalog.REDIS_VERSIONS)}")
-        return v
-
-    @field_validator("node_type")
-    @classmethod
-    def _node(cls, v: str) -> str:
-        if v not in catalog.CACHE_NODE_MEMORY_GIB:
-            raise ValueError(f"must be one of {_allowed(catalog.CACHE_NODE_MEMORY_GIB)}")
-        return v
-
-    @field_validator("snapshot_window")
-    @classmethod
-    def _swin(cls, v: str) -> str:
-        if not _WINDOW.match(v):
-            raise ValueError("must be hh:mm-hh:mm (UTC)")
-        return v
-
-    @field_validator("maintenance_window")
-    @classmethod
-    def _mwin(cls, v: str) -> str:
-        if not _MAINT_WINDOW.match(v):
-            raise ValueError("must be ddd:hh:mm-ddd:hh:mm (UTC), e.g. sun:05:00-sun:06:00")
-        return v
 
     @model_validator(mode="after")
     def _failover(self) -> CacheConfig:
