@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import logging
 import os
 import re
 import sys
@@ -404,6 +405,9 @@ def _emulate(emulator: Any, stack: str, mocks: Any) -> Any:
     try:
         return emulator.deploy(stack, mocks)
     except emulator.EmulatorError as err:
+        # The aborted run leaves futures holding the same error; asyncio would print each one
+        # ("exception was never retrieved") when they are collected: the one line below says it.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         raise _user_error(f"the AWS API rejected the program: {err}") from None
     except (ClientError, BotoCoreError) as err:
         with aws_errors("emulate"):

@@ -318,3 +318,48 @@ def test_unsupported_types_fall_back_and_are_listed(aws: boto3.Session) -> None:
     assert rid and state["arn"]
     assert mocks.fallback_types == {"aws:wafv2/webAcl:WebAcl"}
     assert mocks.emulated == {}
+
+
+def test_emulate_command_reports_the_aws_error_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`arbiter-infra emulate` without an endpoint: in-process moto, and the AWS error as one line."""
+    from arbiter_infra import cli
+
+    for key, value in FAKE_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    subnet = HANDLERS["aws:ec2/subnet:Subnet"]
+
+    def misplaced(req: Any) -> Any:
+        req.inputs["cidrBlock"] = "192.168.0.0/24"
+        return subnet(req)
+
+    monkeypatch.setitem(HANDLERS, "aws:ec2/subnet:Subnet", misplaced)
+    assert cli.main(["emulate", "--stack", "staging"]) == 2
+    out, err = capsys.readouterr()
+    assert "in-process (moto)" in out
+    assert err.count("\n") == 1
+    assert err.startswith(
+        "arbiter-infra: the AWS API rejected the program: aws:ec2/subnet:Subnet arbiter-staging-"
+    )
+    assert "InvalidSubnet.Range" in err
+
+
+def test_a_failed_run_does_not_poison_the_next_one(
+    aws: boto3.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pulumi keeps a failed run's pending outputs globally; `deploy` drops them so later runs work."""
+    from arbiter_infra.runtime import run_program
+
+    subnet = HANDLERS["aws:ec2/subnet:Subnet"]
+
+    def misplaced(req: Any) -> Any:
+        req.inputs["cidrBlock"] = "192.168.0.0/24"
+        return subnet(req)
+
+    with monkeypatch.context() as mp:
+        mp.setitem(HANDLERS, "aws:ec2/subnet:Subnet", misplaced)
+        with pytest.raises(EmulatorError):
+            deploy("staging", EmulatorMocks(session=aws))
+    assert len(run_program("staging").of_type("aws:ec2/subnet:Subnet")) == 9
