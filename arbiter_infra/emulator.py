@@ -1647,11 +1647,7 @@ class EmulatorMocks(ArbiterMocks):
                 detail = " ".join(str(err).split())
                 raise self._fail(f"{args.typ} {args.name}: {type(err).__name__}: {detail}") from None
             self.emulated[args.typ] = self.emulated.get(args.typ, 0) + 1
-        state = {**args.inputs, **{k: v for k, v in outputs.items() if v is not None}, "id": rid}
-        state.setdefault("arn", None)
-        if state["arn"] is None:
-            del state["arn"]
-        return rid, state
+        return rid, {**args.inputs, **{k: v for k, v in outputs.items() if v is not None}, "id": rid}
 
     @staticmethod
     def _provider_name(ref: str | None) -> str:

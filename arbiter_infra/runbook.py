@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -327,9 +328,11 @@ def tail_logs(
 # --- Commands -------------------------------------------------------------------------------
 
 
-def _session(stack: str) -> boto3.Session:
-    """The standard credential chain and the stack's region (never dummy credentials)."""
-    return boto3.Session(region_name=os.environ.get("AWS_REGION") or stack_region(stack))
+def _client(stack: str, service: str) -> Any:
+    """A client with the standard credential chain and the stack's region (never dummy credentials)."""
+    with aws_errors("AWS configuration"):
+        session = boto3.Session(region_name=os.environ.get("AWS_REGION") or stack_region(stack))
+        return session.client(service)
 
 
 def _services(args: argparse.Namespace) -> list[str]:
@@ -337,12 +340,12 @@ def _services(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status(_session(args.stack).client("ecs"), cluster_name(args.stack), _services(args), sys.stdout)
+    status(_client(args.stack, "ecs"), cluster_name(args.stack), _services(args), sys.stdout)
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    ecs = _session(args.stack).client("ecs")
+    ecs = _client(args.stack, "ecs")
     cluster = cluster_name(args.stack)
     done = rollback(
         ecs, cluster, args.service, family_name(args.stack, args.service), to=args.to, out=sys.stdout
@@ -354,7 +357,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
-    ecs = _session(args.stack).client("ecs")
+    ecs = _client(args.stack, "ecs")
     cluster = cluster_name(args.stack)
     services = _services(args)
     wait_stable(lambda: describe_services(ecs, cluster, services), timeout=args.timeout, out=sys.stdout)
@@ -362,7 +365,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    logs = _session(args.stack).client("logs")
+    logs = _client(args.stack, "logs")
     tail_logs(logs, log_group_name(args.stack, args.service), args.since, follow=args.follow, out=sys.stdout)
     return 0
 
@@ -373,6 +376,11 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
     region = stack_region(args.stack)
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    host = urllib.parse.urlsplit(endpoint).hostname if endpoint else None
+    if endpoint and (not host or host.endswith((".amazonaws.com", ".amazonaws.com.cn"))):
+        raise _user_error(
+            f"AWS_ENDPOINT_URL={endpoint} is not an emulator: emulate never deploys into AWS itself"
+        )
     if endpoint:
         session = boto3.Session(region_name=region)
         dummy = session.get_credentials() is None

@@ -103,6 +103,10 @@ class TestDeployedStack:
         }
         assert len(subnets) == 9
         assert got == want
+        # The provider's default tags reach AWS too (the emulator merges them per provider).
+        assert {(_tag(s, "Environment"), _tag(s, "Service"), _tag(s, "ManagedBy")) for s in subnets} == {
+            (emulated.stack, "network", "pulumi")
+        }
         assert {s["SubnetId"] for s in subnets} == {
             *emulated.deployment.outputs["publicSubnetIds"],
             *emulated.deployment.outputs["privateSubnetIds"],

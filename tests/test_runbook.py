@@ -368,6 +368,27 @@ def test_no_credentials(
         assert out == ""
 
 
+def test_unknown_profile_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing-config"))
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    code, _, err = _run(capsys, "status", "--stack", "staging")
+    assert "no-such-profile" in _one_line_failure(code, err)
+
+
+def test_emulate_refuses_a_real_aws_endpoint(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://ecs.us-east-1.amazonaws.com")
+    code, out, err = _run(capsys, "emulate", "--stack", "staging")
+    assert "is not an emulator" in _one_line_failure(code, err)
+    assert out == ""
+
+
 # --- A real moto_server on loopback ---------------------------------------------------------
 
 
