@@ -224,6 +224,8 @@ def stopped_task_reasons(ecs: Any, cluster: str, service: str, limit: int = STOP
         if not arns:
             return []
         tasks = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]
+    # A service's tasks carry `group: service:<name>` (the filter above is not honoured everywhere).
+    tasks = [t for t in tasks if t.get("group", f"service:{service}") == f"service:{service}"]
     lines = []
     for task in tasks:
         containers = "; ".join(

@@ -145,6 +145,35 @@ def test_status_lists_each_service_and_revision(ecs: Any, capsys: pytest.Capture
     assert "NOT stable" in out  # moto never runs tasks
 
 
+def test_status_shows_why_tasks_stopped(ecs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    service = ecs.describe_services(cluster=CLUSTER, services=["telegram-bot"])["services"][0]
+    # moto cannot place the real task definition (no per-container cpu): a minimal one of its own
+    # family, so the service's family keeps the revisions the rollback tests count on.
+    probe = ecs.register_task_definition(
+        family="arbiter-staging-probe",
+        containerDefinitions=[{"name": "telegram-bot", "image": "bot:1", "cpu": 256, "memory": 512}],
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+    )["taskDefinition"]
+    task = ecs.run_task(
+        cluster=CLUSTER,
+        taskDefinition=probe["taskDefinitionArn"],
+        launchType="FARGATE",
+        group="service:telegram-bot",
+        networkConfiguration=service["networkConfiguration"],
+    )["tasks"][0]
+    ecs.stop_task(cluster=CLUSTER, task=task["taskArn"], reason="Essential container in task exited")
+    code, out, _ = _run(capsys, "status", "--stack", "staging", "--service", "telegram-bot")
+    assert code == 0
+    task_id = task["taskArn"].rsplit("/", 1)[-1]
+    assert f"task {task_id} (rev " in out
+    assert "Essential container in task exited" in out
+    code, out, _ = _run(capsys, "status", "--stack", "staging", "--service", "web-api")
+    assert task_id not in out
+
+
 def test_rollback_waits_and_times_out_in_one_line(ecs: Any, capsys: pytest.CaptureFixture[str]) -> None:
     _break(ecs, "trading-core")
     code, out, err = _run(
