@@ -1580,6 +1580,9 @@ class EmulatorMocks(ArbiterMocks):
         #: External resources (not owned by the stack) replaced by stand-ins: declared id -> emulated id.
         self.stand_ins: dict[str, str] = {}
         self.stand_in_external = stand_in_external
+        #: Every resource id handed to the program -> `<type> <name>`: inputs reference resources
+        #: by these ids (the provider's id conventions), and errors name what an id belongs to.
+        self.ids: dict[str, str] = {}
         self._clients: dict[str, Any] = {}
         self._provider_tags: dict[str, dict[str, str]] = {}
         self._account_id: str | None = None
@@ -1627,9 +1630,11 @@ class EmulatorMocks(ArbiterMocks):
             return super().new_resource(args)
         handler = HANDLERS.get(args.typ)
         if handler is None or not args.custom:
+            rid, state = super().new_resource(args)
             if args.custom and not args.typ.startswith("pulumi:providers:"):
                 self.fallback_types.add(args.typ)
-            return super().new_resource(args)
+                self.ids[str(rid)] = f"{args.typ} {args.name} (fallback: not in AWS)"
+            return rid, state
         inputs = _plain(dict(args.inputs))
         tags = {
             **self._provider_tags.get(self._provider_name(args.provider), {}),
@@ -1647,6 +1652,7 @@ class EmulatorMocks(ArbiterMocks):
                 detail = " ".join(str(err).split())
                 raise self._fail(f"{args.typ} {args.name}: {type(err).__name__}: {detail}") from None
             self.emulated[args.typ] = self.emulated.get(args.typ, 0) + 1
+            self.ids[rid] = f"{args.typ} {args.name}"
         return rid, {**args.inputs, **{k: v for k, v in outputs.items() if v is not None}, "id": rid}
 
     @staticmethod
@@ -1656,6 +1662,10 @@ class EmulatorMocks(ArbiterMocks):
         return parts[-2] if len(parts) >= 2 else ""
 
     def _fail(self, message: str) -> EmulatorError:
+        """Record the error; name the declared resources whose ids the AWS message mentions."""
+        named = [f"{rid} is {what}" for rid, what in self.ids.items() if rid in message.split(": ", 1)[-1]]
+        if named:
+            message += f" ({'; '.join(named)})"
         self.errors.append(message)
         return EmulatorError(message)
 

@@ -136,6 +136,31 @@ class TestDeployedStack:
         public = set(emulated.deployment.outputs["publicSubnetIds"])
         assert {n["SubnetId"] for n in nats} <= public
 
+    def test_vpc_endpoints_when_configured(self, emulated: Emulated) -> None:
+        endpoints = emulated.client("ec2").describe_vpc_endpoints(Filters=_vpc_filter(emulated))[
+            "VpcEndpoints"
+        ]
+        if not emulated.sections["network"]["vpcEndpoints"]:
+            assert endpoints == []
+            return
+        outputs = emulated.deployment.outputs
+        gateway = [e for e in endpoints if e["VpcEndpointType"] == "Gateway"]
+        interface = [e for e in endpoints if e["VpcEndpointType"] == "Interface"]
+        assert [e["ServiceName"] for e in gateway] == ["com.amazonaws.us-east-1.s3"]
+        private_tables = {
+            t["RouteTableId"]
+            for t in emulated.client("ec2").describe_route_tables(Filters=_vpc_filter(emulated))[
+                "RouteTables"
+            ]
+            for a in t["Associations"]
+            if a.get("SubnetId") in outputs["privateSubnetIds"]
+        }
+        assert set(gateway[0]["RouteTableIds"]) == private_tables
+        assert interface
+        for e in interface:
+            assert set(e["SubnetIds"]) == set(outputs["privateSubnetIds"])
+            assert e["PrivateDnsEnabled"] is True
+
     def test_security_group_rules_reference_groups(self, emulated: Emulated) -> None:
         ec2 = emulated.client("ec2")
         groups = {
@@ -272,7 +297,9 @@ def test_subnet_outside_its_vpc_cidr_is_a_one_line_error(aws: boto3.Session) -> 
     mocks = EmulatorMocks(session=aws)
     vpc_id, _ = mocks.new_resource(_args("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.0.0.0/16"))
     args = _args("aws:ec2/subnet:Subnet", "stray", vpcId=vpc_id, cidrBlock="10.1.0.0/24")
-    assert "InvalidSubnet.Range" in _one_line_error(mocks, args)
+    message = _one_line_error(mocks, args)
+    assert "InvalidSubnet.Range" in message
+    assert mocks.ids[vpc_id] == "aws:ec2/vpc:Vpc vpc"
 
 
 def test_rule_referencing_a_missing_group_is_a_one_line_error(aws: boto3.Session) -> None:
@@ -314,6 +341,18 @@ def test_a_program_error_fails_the_whole_run(aws: boto3.Session, monkeypatch: py
         EmulatorError, match=r"^aws:ec2/subnet:Subnet arbiter-staging-network-\S+: InvalidSubnet.Range"
     ):
         deploy("staging", mocks)
+
+
+def test_a_reference_to_a_fallback_resource_is_named_in_the_error(aws: boto3.Session) -> None:
+    """A fallback resource does not exist in AWS: a real resource referencing it fails, and says why."""
+    mocks = EmulatorMocks(session=aws)
+    fake_vpc, _ = mocks.new_resource(_args("aws:ec2/vpcIpv4CidrBlockAssociation:Thing", "fake-vpc"))
+    message = _one_line_error(
+        mocks, _args("aws:ec2/subnet:Subnet", "s", vpcId=fake_vpc, cidrBlock="10.0.0.0/24")
+    )
+    assert (
+        f"{fake_vpc} is aws:ec2/vpcIpv4CidrBlockAssociation:Thing fake-vpc (fallback: not in AWS)" in message
+    )
 
 
 def test_unsupported_types_fall_back_and_are_listed(aws: boto3.Session) -> None:
