@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc, settings
 
@@ -39,6 +39,10 @@ DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 
 class EmulatorError(Exception):
     """The AWS API rejected a declared resource: `<type> <name>: <code>: <message>`."""
+
+
+class EmulatorUnreachable(EmulatorError):
+    """The AWS API endpoint did not answer (moto_server not running?): nothing was judged."""
 
 
 @dataclass
@@ -1583,6 +1587,8 @@ class EmulatorMocks(ArbiterMocks):
         #: Every resource id handed to the program -> `<type> <name>`: inputs reference resources
         #: by these ids (the provider's id conventions), and errors name what an id belongs to.
         self.ids: dict[str, str] = {}
+        #: The first failure, raised by `deploy` whatever Pulumi wraps it in.
+        self.failure: EmulatorError | None = None
         self._clients: dict[str, Any] = {}
         self._provider_tags: dict[str, dict[str, str]] = {}
         self._account_id: str | None = None
@@ -1648,6 +1654,8 @@ class EmulatorMocks(ArbiterMocks):
                 error = err.response.get("Error", {})
                 message = " ".join(str(error.get("Message", err)).split())
                 raise self._fail(f"{args.typ} {args.name}: {error.get('Code', 'Error')}: {message}") from None
+            except EndpointConnectionError as err:
+                raise self._unreachable(err) from None
             except (BotoCoreError, KeyError, StopIteration, TypeError, ValueError) as err:
                 detail = " ".join(str(err).split())
                 raise self._fail(f"{args.typ} {args.name}: {type(err).__name__}: {detail}") from None
@@ -1661,15 +1669,30 @@ class EmulatorMocks(ArbiterMocks):
         parts = (ref or "").split("::")
         return parts[-2] if len(parts) >= 2 else ""
 
+    def _unreachable(self, err: EndpointConnectionError) -> EmulatorError:
+        where = err.kwargs.get("endpoint_url") or self.endpoint_url or "the AWS API"
+        failure = EmulatorUnreachable(f"cannot reach {where}: is the emulator (moto_server) running?")
+        self.errors.append(str(failure))
+        self.failure = self.failure or failure
+        return failure
+
     def _fail(self, message: str) -> EmulatorError:
         """Record the error; name the declared resources whose ids the AWS message mentions."""
         named = [f"{rid} is {what}" for rid, what in self.ids.items() if rid in message.split(": ", 1)[-1]]
         if named:
             message += f" ({'; '.join(named)})"
         self.errors.append(message)
-        return EmulatorError(message)
+        failure = EmulatorError(message)
+        self.failure = self.failure or failure
+        return failure
 
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        try:
+            return self._call(args)
+        except EndpointConnectionError as err:
+            raise self._unreachable(err) from None
+
+    def _call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             me = self.client("sts").get_caller_identity()
             return {
@@ -1692,17 +1715,15 @@ def deploy(stack: str, mocks: EmulatorMocks, **kwargs: Any) -> Deployment:
     """Run the program against the emulator; the first AWS error fails the run as `EmulatorError`."""
     try:
         deployment = run_program(stack, mocks=mocks, **kwargs)
-    except Exception as err:
+    except Exception:
         # A failed run leaves its outstanding RPCs and first exception in Pulumi's global RPC
         # manager, and the next program run in this process would re-raise them: drop them.
         _discard_failed_run()
-        if isinstance(err, EmulatorError):
-            raise
-        if mocks.errors:
-            raise EmulatorError(mocks.errors[0]) from None
+        if mocks.failure is not None:
+            raise mocks.failure from None
         raise
-    if mocks.errors:
-        raise EmulatorError(mocks.errors[0])
+    if mocks.failure is not None:
+        raise mocks.failure
     return deployment
 
 

@@ -418,6 +418,8 @@ def _emulate(emulator: Any, stack: str, mocks: Any) -> Any:
         # The aborted run leaves futures holding the same error; asyncio would print each one
         # ("exception was never retrieved") when they are collected: the one line below says it.
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        if isinstance(err, emulator.EmulatorUnreachable):
+            raise _user_error(str(err)) from None
         raise _user_error(f"the AWS API rejected the program: {err}") from None
     except (ClientError, BotoCoreError) as err:
         with aws_errors("emulate"):

@@ -418,6 +418,15 @@ def test_emulate_refuses_a_real_aws_endpoint(
     assert out == ""
 
 
+def test_emulate_without_a_running_emulator_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code, _, err = _run(capsys, "emulate", "--stack", "staging")
+    assert "is the emulator (moto_server) running?" in _one_line_failure(code, err)
+
+
 # --- A real moto_server on loopback ---------------------------------------------------------
 
 
