@@ -15,7 +15,6 @@ declared resource becomes `EmulatorError`, one line naming the resource and the 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -27,7 +26,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from pulumi.runtime import mocks as pmocks
-from pulumi.runtime import rpc, settings
+from pulumi.runtime import rpc
 
 from arbiter_infra.runtime import REGION, ArbiterMocks, Deployment, run_program
 
@@ -1716,29 +1715,9 @@ def deploy(stack: str, mocks: EmulatorMocks, **kwargs: Any) -> Deployment:
     try:
         deployment = run_program(stack, mocks=mocks, **kwargs)
     except Exception:
-        # A failed run leaves its outstanding RPCs and first exception in Pulumi's global RPC
-        # manager, and the next program run in this process would re-raise them: drop them.
-        _discard_failed_run()
         if mocks.failure is not None:
             raise mocks.failure from None
         raise
     if mocks.failure is not None:
         raise mocks.failure
     return deployment
-
-
-def _discard_failed_run() -> None:
-    """Forget a failed run's outstanding RPCs and outputs (marking their errors as seen)."""
-    manager = settings._get_rpc_manager()
-    with settings.SETTINGS.lock:
-        pending = [*manager.rpcs, *settings.SETTINGS.outputs]
-        settings.SETTINGS.outputs.clear()
-    manager.clear()
-    for item in pending:
-        if not isinstance(item, asyncio.Future):
-            continue
-        if item.done():
-            if not item.cancelled():
-                item.exception()
-        else:
-            item.cancel()

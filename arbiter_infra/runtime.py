@@ -8,6 +8,7 @@ and the result is a `Deployment`: every resource with its type, name, parent, in
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -480,7 +481,13 @@ def run_program(
         def evaluate() -> None:
             runpy.run_path(program, run_name="__main__")
 
-        _sync_await(run_pulumi_func(evaluate))
+        try:
+            _sync_await(run_pulumi_func(evaluate))
+        except BaseException:
+            # A failed run leaves its outstanding RPCs and first exception in Pulumi's global RPC
+            # manager, and the next program run in this process would re-raise them: drop them.
+            _discard_failed_run()
+            raise
         root = settings.get_root_resource()
         raw_outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
         outputs: dict[str, Any] = {}
@@ -498,3 +505,20 @@ def run_program(
             config=dict(config),
             warnings=list(dict.fromkeys(collector.messages)),
         )
+
+
+def _discard_failed_run() -> None:
+    """Forget a failed run's outstanding RPCs and outputs (marking their errors as seen)."""
+    manager = settings._get_rpc_manager()
+    with settings.SETTINGS.lock:
+        pending = [*manager.rpcs, *settings.SETTINGS.outputs]
+        settings.SETTINGS.outputs.clear()
+    manager.clear()
+    for item in pending:
+        if not isinstance(item, asyncio.Future):
+            continue
+        if item.done():
+            if not item.cancelled():
+                item.exception()
+        else:
+            item.cancel()
