@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from arbiter_infra.config import ENVIRONMENTS, PROJECT, SERVICE_NAMES
@@ -332,6 +331,8 @@ def tail_logs(
 
 def _client(stack: str, service: str) -> Any:
     """A client with the standard credential chain and the stack's region (never dummy credentials)."""
+    import boto3  # here, not at module level: `plan` imports this module and never needs boto3
+
     with aws_errors("AWS configuration"):
         session = boto3.Session(region_name=os.environ.get("AWS_REGION") or stack_region(stack))
         return session.client(service)
@@ -374,6 +375,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_emulate(args: argparse.Namespace) -> int:
     """Deploy the stack into the AWS API at AWS_ENDPOINT_URL (moto_server), or an in-process moto."""
+    import boto3
+
     from arbiter_infra import emulator
 
     region = stack_region(args.stack)
