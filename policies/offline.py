@@ -118,10 +118,12 @@ def evaluate(deployment: Deployment, *, config: dict[str, Any] | None = None) ->
     providers = _providers(deployment)
     policies = pulumi_policies()
     violations: list[Violation] = []
+    names = {r.urn: r.name for r in deployment.resources}
+    # Props and options are the same for every policy: build them once per resource.
+    checked = [r for r in deployment.resources if r.custom and not _is_provider(r)]
+    prepared = {r.urn: (_props(r), _opts(r)) for r in checked}
 
     def reporter(policy: Policy, level: EnforcementLevel, default: DeclaredResource | None) -> Any:
-        names = {r.urn: r.name for r in deployment.resources}
-
         def report(message: str, urn: str | None = None) -> None:
             target = urn or (default.urn if default else None)
             violations.append(
@@ -137,6 +139,7 @@ def evaluate(deployment: Deployment, *, config: dict[str, Any] | None = None) ->
 
         return report
 
+    stack_resources: list[PolicyResource] | None = None
     levels = {p.name: _enforcement(p, config) for p in policies}
     for policy in policies:
         level = levels[policy.name]
@@ -146,15 +149,14 @@ def evaluate(deployment: Deployment, *, config: dict[str, Any] | None = None) ->
             level = EnforcementLevel.MANDATORY
         policy_config = _policy_config(policy, config)
         if isinstance(policy, ResourceValidationPolicy):
-            for resource in deployment.resources:
-                if not resource.custom or _is_provider(resource):
-                    continue
+            for resource in checked:
+                props, opts = prepared[resource.urn]
                 args = ResourceValidationArgs(
                     resource.type,
-                    _props(resource),
+                    props,
                     resource.urn,
                     resource.name,
-                    _opts(resource),
+                    opts,
                     providers.get(resource.provider or ""),
                     policy_config,
                 )
@@ -163,7 +165,9 @@ def evaluate(deployment: Deployment, *, config: dict[str, Any] | None = None) ->
                 except UnknownValueError:
                     continue  # as the analyzer does: an unknown value is never a violation
         elif isinstance(policy, StackValidationPolicy):
-            stack_args = StackValidationArgs(_stack_resources(deployment, providers), policy_config)
+            if stack_resources is None:
+                stack_resources = _stack_resources(deployment, providers)
+            stack_args = StackValidationArgs(stack_resources, policy_config)
             try:
                 _run(policy.validate(stack_args, reporter(policy, level, None)))
             except UnknownValueError:
