@@ -9,6 +9,7 @@ from arbiter_infra.config import StackConfig, exchange_secret_values
 from arbiter_infra.naming import Naming, Providers
 from components.cache import Redis, RedisArgs
 from components.database import Aurora, AuroraArgs
+from components.delivery import Delivery, DeliveryArgs
 from components.kms import StackKey, StackKeyArgs
 from components.monitoring import (
     AuroraInstanceTarget,
@@ -182,8 +183,6 @@ def build(config: StackConfig) -> None:
     pulumi.export("dashboardName", monitoring.dashboard.dashboard_name)
 
     # delivery tier
-    from components.delivery import Delivery, DeliveryArgs
-
     delivery = Delivery(
         naming("delivery"),
         DeliveryArgs(config=config, naming=naming, kms_key_arn=key.arn, account_id=account_id),
