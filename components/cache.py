@@ -15,17 +15,12 @@ import pulumi_random as random
 
 from arbiter_infra.config import CacheConfig
 from arbiter_infra.naming import Naming
-from components.secrets import value_from
+from components.secrets import as_secret, value_from
 
 ENGINE = "redis"
 PARAMETER_FAMILY = "redis7"
 REDIS_PORT = 6379
 AUTH_JSON_KEY = "auth_token"
-
-
-def _secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Mark `value` secret (typed wrapper: mypy cannot infer Output.secret's parameter)."""
-    return pulumi.Output.secret(value)
 
 
 @dataclass(frozen=True)
@@ -66,7 +61,7 @@ class Redis(pulumi.ComponentResource):
 
         # Letters and digits only: AUTH rejects some punctuation and URLs need no escaping.
         self.auth_token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
-        token = _secret(self.auth_token.result)
+        token = as_secret(self.auth_token.result)
         self.auth_secret = aws.secretsmanager.Secret(
             f"{name}-auth",
             name=f"{naming.prefix}/redis-auth",
@@ -83,7 +78,7 @@ class Redis(pulumi.ComponentResource):
         self.auth_secret_version = aws.secretsmanager.SecretVersion(
             f"{name}-auth-value",
             secret_id=self.auth_secret.id,
-            secret_string=_secret(pulumi.Output.json_dumps({AUTH_JSON_KEY: token})),
+            secret_string=as_secret(pulumi.Output.json_dumps({AUTH_JSON_KEY: token})),
             opts=child,
         )
 

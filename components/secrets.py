@@ -30,7 +30,7 @@ def value_from(secret_arn: pulumi.Input[str], json_key: str) -> pulumi.Output[st
     return pulumi.Output.concat(secret_arn, ":", json_key, "::")
 
 
-def _secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
+def as_secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
     """Mark `value` secret (typed wrapper: mypy cannot infer Output.secret's parameter)."""
     return pulumi.Output.secret(value)
 
@@ -97,7 +97,7 @@ class ExchangeSecrets(pulumi.ComponentResource):
                 f"{name}-{secret_name}-value",
                 secret_id=secret.id,
                 # json_dumps keeps the secret bit of its inputs; Output.secret makes sure of it.
-                secret_string=_secret(pulumi.Output.json_dumps(document)),
+                secret_string=as_secret(pulumi.Output.json_dumps(document)),
                 opts=child,
             )
         self.register_outputs({"arns": self.arns, "missing": self.missing})
