@@ -11,6 +11,15 @@ import yaml
 
 from arbiter_infra.runtime import PROJECT_DIR, Deployment, run_program
 
+#: Dummy credentials for moto (in-process or moto_server): never valid against AWS.
+FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
 
 @pytest.fixture(scope="session")
 def staging() -> Deployment:

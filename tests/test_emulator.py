@@ -17,17 +17,10 @@ from pulumi.runtime.mocks import MockResourceArgs
 
 from arbiter_infra.emulator import HANDLERS, MOTO_CONFIG, EmulatorError, EmulatorMocks, deploy
 from arbiter_infra.runtime import Deployment
-from tests.conftest import stack_sections
+from tests.conftest import FAKE_ENV, stack_sections
 
 pytestmark = pytest.mark.moto
 
-FAKE_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 #: The types moto has no API for (ElastiCache parameter groups) or that are not AWS (random).
 EXPECTED_FALLBACK = {
     "aws:elasticache/parameterGroup:ParameterGroup",

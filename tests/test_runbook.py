@@ -23,16 +23,10 @@ from moto import mock_aws
 
 from arbiter_infra import cli, runbook
 from arbiter_infra.emulator import MOTO_CONFIG, EmulatorMocks, deploy
+from tests.conftest import FAKE_ENV
 
 pytestmark = pytest.mark.moto
 
-FAKE_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 CLUSTER = "arbiter-staging"
 
 
