@@ -7,6 +7,7 @@ stderr, a non-zero exit, and change nothing.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -251,16 +252,10 @@ def test_stability_rule(service: dict[str, Any], stable: bool) -> None:
     assert runbook.is_stable(service) is stable
 
 
-class _Capture:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, s: str) -> int:
-        self.text += s
-        return len(s)
-
-    def flush(self) -> None:
-        pass
+class _Capture(io.StringIO):
+    @property
+    def text(self) -> str:
+        return self.getvalue()
 
 
 def test_logs_since_and_follow(ecs: Any, capsys: pytest.CaptureFixture[str]) -> None:
