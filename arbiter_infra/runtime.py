@@ -194,6 +194,10 @@ _PHYSICAL_NAME_KEYS = (
 )
 
 
+class UnansweredInvokeError(LookupError):
+    """The program called a data source the offline runtime cannot answer: fail, never guess."""
+
+
 class ArbiterMocks(pmocks.Mocks):
     """Plain mocks: inputs echoed back plus the computed outputs the program reads.
 
@@ -241,7 +245,9 @@ class ArbiterMocks(pmocks.Mocks):
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         answer = INVOKES.get(args.token)
         if answer is None:
-            raise NotImplementedError(f"the offline mocks have no answer for invoke {args.token}")
+            raise UnansweredInvokeError(
+                f"the offline mocks have no answer for invoke {args.token}: add one to runtime.INVOKES"
+            )
         return answer(dict(args.args)), []
 
 

@@ -129,3 +129,15 @@ def test_cost_counts_what_is_declared(staging: Deployment, prod: Deployment) -> 
     nat = estimate(prod).items[[i.item for i in estimate(prod).items].index("NAT gateway")]
     assert nat.monthly_usd == round(3 * 0.045 * 730, 2)
     assert estimate(prod).total > estimate(staging).total
+
+
+def test_unanswered_invoke_fails_loudly_naming_the_token() -> None:
+    from pulumi.runtime.mocks import MockCallArgs
+
+    from arbiter_infra.runtime import ArbiterMocks, UnansweredInvokeError
+
+    mocks = ArbiterMocks()
+    answer, failures = mocks.call(MockCallArgs("aws:index/getRegion:getRegion", {}, ""))
+    assert answer["name"] == "us-east-1" and failures == []
+    with pytest.raises(UnansweredInvokeError, match=r"no answer for invoke aws:ec2/getVpc:getVpc"):
+        mocks.call(MockCallArgs("aws:ec2/getVpc:getVpc", {}, ""))

@@ -1,6 +1,6 @@
 """The policy pack: every policy fires on a violation and stays silent on its compliant twin.
 
-Each case starts from one fully compliant hand-built stack (tests/test_policies_fixtures.py),
+Each case starts from one fully compliant hand-built stack (tests/policy_fixtures.py),
 breaks one thing, and asserts that exactly the expected policies fire with the expected message.
 So every case also proves the unbroken resource complies, and that no other policy fires on it.
 """
@@ -16,7 +16,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 
 from policies.catalog import CONTROL_FLOOR, POLICIES, by_name, pulumi_policies
 from policies.offline import Violation, evaluate
-from tests.test_policies_fixtures import (
+from tests.policy_fixtures import (
     ACCOUNT,
     KEY_ARN,
     OIDC_ARN,

@@ -34,7 +34,7 @@ from pulumi_policy.proxy import (
 from policies.base import UNKNOWN, plain
 from policies.catalog import pulumi_policies
 from policies.offline import evaluate
-from tests.test_policies_fixtures import StackBuilder, compliant_stack, container, doc
+from tests.policy_fixtures import StackBuilder, compliant_stack, container, doc
 
 SUB = "token.actions.githubusercontent.com:sub"
 

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
 BIN = Path(sys.executable).parent
-PINS_FILE = Path("/work/shared/reference/github-actions-pins.md")
+#: The shared reference lies beside the checkout (as CI runs it); a GitHub runner has no such folder.
+PINS_FILE = ROOT.parent / "shared" / "reference" / "github-actions-pins.md"
 #: The pins file's table (action -> (tag, commit)); kept here too so the suite runs where the
 #: shared reference is not mounted. test_pins_match_the_reference_file compares both when it is.
 PINS = {
@@ -100,9 +101,8 @@ def test_zizmor_reports_no_findings(target: str) -> None:
 # ---- pins and permissions ------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(not PINS_FILE.is_file(), reason="no shared/ beside this checkout (e.g. a GitHub runner)")
 def test_pins_match_the_reference_file() -> None:
-    if not PINS_FILE.is_file():
-        pytest.skip("shared reference not mounted here")
     rows = re.findall(r"^\| (\S+/\S+) \| (v[\d.]+) \| ([0-9a-f]{40}) \|", PINS_FILE.read_text(), re.M)
     assert {a: (t, c) for a, t, c in rows} == PINS
 
