@@ -28,6 +28,20 @@ from pydantic.alias_generators import to_camel
 from arbiter_infra import catalog
 
 PROJECT = "arbiter"
+#: The account used in examples; a stack that names it cannot be deployed as written.
+EXAMPLE_ACCOUNT_ID = "123456789012"
+
+
+def state_bucket_name(account_id: str) -> str:
+    """The account's Pulumi state bucket: bucket names are global, so each account's carries its id."""
+    return f"{PROJECT}-pulumi-state-{account_id}"
+
+
+def state_kms_alias(environment: str) -> str:
+    """The key for one stack's state secrets: per environment, so staging's roles cannot decrypt prod's."""
+    return f"alias/{PROJECT}-pulumi-state-{environment}"
+
+
 ENVIRONMENTS = ("staging", "prod")
 SERVICE_NAMES = ("trading-core", "telegram-bot", "web-api")
 
@@ -200,7 +214,8 @@ class ServiceConfig(_Model):
     image: str
     cpu: int
     memory: int
-    desired_count: Count
+    #: 0 is allowed: the service exists with no tasks (first deploy before images, "stop trading").
+    desired_count: int = Field(ge=0)
     port: int = Field(ge=1, le=65535)
     log_retention_days: RetentionDays
     health_check_command: list[str] = Field(min_length=2)
@@ -208,7 +223,7 @@ class ServiceConfig(_Model):
     uses_redis: bool
     user: str = Field(pattern=r"^[1-9]\d*(:\d+)?$")
     stop_timeout_seconds: int = Field(ge=2, le=120)
-    min_count: Count | None = None
+    min_count: int | None = Field(default=None, ge=0)
     max_count: Count | None = None
     cpu_target_percent: int | None = Field(default=None, ge=10, le=90)
 
@@ -310,6 +325,7 @@ class DeliveryConfig(_Model):
     deploy_branch: str = Field(pattern=r"^[A-Za-z0-9_./-]+$")
     manage_account_resources: bool
     ecr_keep_images: int = Field(ge=1, le=1000)
+    #: Not settings: derived from the account and environment (`state_bucket_name`, `state_kms_alias`).
     state_bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     secrets_kms_alias: str = Field(pattern=r"^alias/[A-Za-z0-9/_-]+$")
 
@@ -319,6 +335,8 @@ class StackConfig(_Model):
 
     environment: Literal["staging", "prod"]
     region: Literal["us-east-1"]
+    #: From `aws:allowedAccountIds` (exactly one): the providers refuse credentials of any other account.
+    account_id: str = Field(pattern=r"^\d{12}$")
     network: NetworkConfig
     secrets: SecretsConfig
     database: DatabaseConfig
@@ -334,6 +352,26 @@ class StackConfig(_Model):
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _state_backend(cls, data: Any) -> Any:
+        """State bucket and key follow from account and environment; a setting could only drift."""
+        if not isinstance(data, dict) or not isinstance(data.get("delivery"), dict):
+            return data
+        delivery = dict(data["delivery"])
+        for key, derived in (
+            ("stateBucket", "arbiter-pulumi-state-<account id>"),
+            ("secretsKmsAlias", "alias/arbiter-pulumi-state-<environment>"),
+        ):
+            if key in delivery:
+                raise _KeyedError(f"delivery.{key}", delivery[key], f"unset: it is always {derived}")
+        account, environment = data.get("accountId"), data.get("environment")
+        if isinstance(account, str):
+            delivery["stateBucket"] = state_bucket_name(account)
+        if isinstance(environment, str):
+            delivery["secretsKmsAlias"] = state_kms_alias(environment)
+        return {**data, "delivery": delivery}
 
     @model_validator(mode="after")
     def _environment_rules(self) -> StackConfig:
@@ -363,9 +401,11 @@ class StackConfig(_Model):
             raise _KeyedError(
                 "monitoring.alertEmails", [], "at least one address in prod (someone must be paged)"
             )
-        if self.services.trading_core.desired_count < 2:
+        if self.services.trading_core.desired_count == 1:
             raise _KeyedError(
-                "services.tradingCore.desiredCount", self.services.trading_core.desired_count, ">= 2 in prod"
+                "services.tradingCore.desiredCount",
+                1,
+                ">= 2 in prod (or 0 to stop trading): one replica is not highly available",
             )
         return self
 
@@ -454,7 +494,9 @@ def load_stack_config() -> StackConfig:
     """Read the running stack's config the way `pulumi up` hands it to the program."""
     cfg = pulumi.Config(PROJECT)
     raw: dict[str, Any] = {"environment": cfg.get("environment")}
-    raw["region"] = pulumi.Config("aws").get("region")
+    aws_cfg = pulumi.Config("aws")
+    raw["region"] = aws_cfg.get("region")
+    raw["accountId"] = _account_id(aws_cfg.get_object("allowedAccountIds"))
     for section in _SECTIONS:
         raw[section] = cfg.get_object(section)
     stack = pulumi.get_stack()
@@ -465,6 +507,26 @@ def load_stack_config() -> StackConfig:
     config = parse_stack_config({k: v for k, v in raw.items() if v is not None})
     missing_secret_keys(exchange_secret_values())
     return config
+
+
+def _account_id(allowed: Any) -> str | None:
+    """The stack's one account, from `aws:allowedAccountIds` (the AWS provider's own guard)."""
+    if allowed is None:
+        raise ConfigError(
+            "aws:allowedAccountIds is not set: it is required, a list with the stack's one AWS account id "
+            '(e.g. aws:allowedAccountIds: ["111122223333"])'
+        )
+    if not (isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str | int)):
+        raise ConfigError(
+            f"aws:allowedAccountIds = {json.dumps(allowed, default=str)}: must be a list of exactly one "
+            "12-digit AWS account id (one stack, one account)"
+        )
+    account = str(allowed[0])
+    if not re.fullmatch(r"\d{12}", account):
+        raise ConfigError(
+            f"aws:allowedAccountIds[0] = {json.dumps(allowed[0])}: must be a 12-digit AWS account id"
+        )
+    return account
 
 
 def exchange_secret_values() -> dict[str, pulumi.Output[str] | None]:

@@ -85,6 +85,8 @@ class Providers:
             self._providers[service] = aws.Provider(
                 f"{self._config.prefix}-aws-{service}",
                 region=self._config.region,
+                # Explicit providers do not read the `aws:` stack config: repeat its account guard.
+                allowed_account_ids=[self._config.account_id],
                 default_tags=aws.ProviderDefaultTagsArgs(tags=tags(self._config, service)),
             )
         return self._providers[service]

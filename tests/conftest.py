@@ -46,7 +46,7 @@ def stack_sections(stack: str) -> dict[str, Any]:
 
 def write_project(tmp: Path, stack: str, sections: dict[str, Any]) -> Path:
     """A project dir with the real `__main__.py` and a stack file holding `sections`."""
-    config: dict[str, Any] = {"aws:region": "us-east-1"}
+    config: dict[str, Any] = {"aws:region": "us-east-1", "aws:allowedAccountIds": ["123456789012"]}
     config.update({f"arbiter:{k}": v for k, v in sections.items()})
     (tmp / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
     (tmp / "__main__.py").write_text((PROJECT_DIR / "__main__.py").read_text())

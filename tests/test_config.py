@@ -13,7 +13,7 @@ from tests.conftest import stack_sections, write_project
 
 
 def _raw(stack: str = "staging") -> dict[str, Any]:
-    return {"region": "us-east-1", **stack_sections(stack)}
+    return {"region": "us-east-1", "accountId": "123456789012", **stack_sections(stack)}
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -24,6 +24,44 @@ def test_stack_files_parse_into_typed_config(stack: str) -> None:
     assert config.prefix == f"arbiter-{stack}"
     assert [str(n) for n in config.network.public_subnets] == ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"]
     assert config.services.trading_core.cpu == 4096 and config.services.trading_core.memory == 8192
+
+
+def test_state_backend_follows_account_and_environment() -> None:
+    config = parse_stack_config(_raw("prod"))
+    assert config.delivery.state_bucket == "arbiter-pulumi-state-123456789012"
+    assert config.delivery.secrets_kms_alias == "alias/arbiter-pulumi-state-prod"
+
+
+@pytest.mark.parametrize("key", ["stateBucket", "secretsKmsAlias"])
+def test_state_backend_is_not_a_setting(key: str) -> None:
+    raw = _raw()
+    raw["delivery"][key] = "arbiter-state"
+    with pytest.raises(ConfigError, match=rf"^arbiter:delivery\.{key} = \"arbiter-state\": must be unset"):
+        parse_stack_config(raw)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (None, "aws:allowedAccountIds is not set"),
+        (["1", "2"], 'aws:allowedAccountIds = ["1", "2"]: must be a list of exactly one'),
+        (["12345"], 'aws:allowedAccountIds[0] = "12345": must be a 12-digit AWS account id'),
+    ],
+)
+def test_account_id_comes_from_allowed_account_ids(value: Any, fragment: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        run_program("staging", config_overrides={"aws:allowedAccountIds": value})
+    assert fragment in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_trading_core_can_be_stopped_in_prod_but_not_run_alone() -> None:
+    raw = _raw("prod")
+    raw["services"]["tradingCore"]["desiredCount"] = 0
+    assert parse_stack_config(raw).services.trading_core.desired_count == 0
+    raw["services"]["tradingCore"]["desiredCount"] = 1
+    with pytest.raises(ConfigError, match=r"desiredCount = 1: must be >= 2 in prod \(or 0 to stop trading\)"):
+        parse_stack_config(raw)
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -84,10 +122,10 @@ BAD = [
         ["arbiter:network.natGateways", '"two"', "'single' or 'per-az'"],
     ),
     (
-        "count-below-one",
-        _set("services.webApi.desiredCount", 0),
+        "count-below-zero",
+        _set("services.webApi.desiredCount", -1),
         "staging",
-        ["arbiter:services.webApi.desiredCount", "0", "greater than or equal to 1"],
+        ["arbiter:services.webApi.desiredCount", "-1", "greater than or equal to 0"],
     ),
     (
         "db-count-below-one",

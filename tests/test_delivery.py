@@ -224,7 +224,7 @@ def test_resource_arns_are_scoped_to_this_stack(owned: Deployment) -> None:
 
 
 def test_state_access_is_this_stack_only(owned: Deployment) -> None:
-    bucket = "arn:aws:s3:::arbiter-pulumi-state"
+    bucket = "arn:aws:s3:::arbiter-pulumi-state-123456789012"
     env, other = owned.stack, "prod" if owned.stack == "staging" else "staging"
     assert _allows(owned, "s3:PutObject", f"{bucket}/.pulumi/stacks/arbiter/{env}.json")
     assert _allows(owned, "s3:GetObject", f"{bucket}/.pulumi/locks/organization/arbiter/{env}/x.json")
@@ -232,7 +232,7 @@ def test_state_access_is_this_stack_only(owned: Deployment) -> None:
     assert not _allows(owned, "s3:PutObject", f"{bucket}/.pulumi/meta.yaml")
     [kms] = [s for s in _statements(owned) if s["Sid"] == "SecretsProviderKey"]
     assert kms["Condition"] == {
-        "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/arbiter-pulumi-secrets"}
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/arbiter-pulumi-state-{env}"}
     }
 
 

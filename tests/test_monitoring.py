@@ -361,7 +361,7 @@ def test_subscriptions_are_the_configured_addresses(staging: Deployment, prod: D
 
 
 def test_repeated_alert_address_is_refused() -> None:
-    raw = {"region": "us-east-1", **stack_sections("prod")}
+    raw = {"region": "us-east-1", "accountId": "123456789012", **stack_sections("prod")}
     raw["monitoring"]["alertEmails"] = ["oncall@arbiter-bot.dev", "OnCall@arbiter-bot.dev"]
     with pytest.raises(ConfigError, match=r"arbiter:monitoring\.alertEmails.*must not repeat"):
         parse_stack_config(raw)
