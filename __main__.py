@@ -1,6 +1,10 @@
-"""Pulumi entry point: validate the stack config once, then compose the stack."""
+"""Pulumi entry point: validate the stack config once, then compose the stack it describes."""
 
-from arbiter_infra.config import load_stack_config
-from arbiter_infra.stack import build
+from arbiter_infra.config import AccountConfig, load_config
+from arbiter_infra.stack import build, build_account
 
-build(load_stack_config())
+config = load_config()
+if isinstance(config, AccountConfig):
+    build_account(config)
+else:
+    build(config)

@@ -77,3 +77,27 @@ def aurora_max_connections(instance_class: str) -> int:
         allowed = ", ".join(sorted(AURORA_INSTANCE_MEMORY_GIB))
         raise ValueError(f"unknown Aurora instance class {instance_class!r}; allowed: {allowed}") from None
     return min(int(gib * 1024**3 // AURORA_PG_BYTES_PER_CONNECTION), AURORA_PG_MAX_CONNECTIONS_CAP)
+
+
+#: ECR repository per service: the repositories of the image URIs in the environment stack files
+#: (`<acct>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`), owned by the account stack and shared by
+#: every environment in that account.
+IMAGE_REPOSITORIES: Final = {
+    "trading-core": "arbiter-engine",
+    "telegram-bot": "telegram-bot",
+    "web-api": "web-api",
+}
+
+#: Service-linked roles the stacks rely on: short name -> (AWS service principal, role name).
+#: AWS creates them on first use only when the caller may, and a role created seconds before
+#: CreateService may not have propagated; the account stack creates them ahead of any environment.
+SERVICE_LINKED_ROLES: Final = {
+    "ecs": ("ecs.amazonaws.com", "AWSServiceRoleForECS"),
+    "ecs-autoscaling": (
+        "ecs.application-autoscaling.amazonaws.com",
+        "AWSServiceRoleForApplicationAutoScaling_ECSService",
+    ),
+    "elasticloadbalancing": ("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
+    "rds": ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
+    "elasticache": ("elasticache.amazonaws.com", "AWSServiceRoleForElastiCache"),
+}

@@ -13,16 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from arbiter_infra import runbook
-from arbiter_infra.config import ENVIRONMENTS, ConfigError
+from arbiter_infra import runbook, scale
+from arbiter_infra.config import ConfigError
+from arbiter_infra.errors import UserError
 from arbiter_infra.runtime import PROJECT_DIR
 
 EXIT_USAGE = 2
 EXIT_POLICY = 3
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +29,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_stack(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stack", required=True, choices=ENVIRONMENTS, help="stack (environment) name")
+    p.add_argument(
+        "--stack",
+        required=True,
+        help="stack name: any Pulumi.<stack>.yaml of the project (staging, prod, account)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.set_defaults(func=cmd_plan)
     runbook.register(sub)
+    scale.register(sub)
     return parser
 
 

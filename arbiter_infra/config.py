@@ -11,7 +11,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import pulumi
 from pydantic import (
@@ -92,6 +92,24 @@ Window = Annotated[str, _matching(_WINDOW, "hh:mm-hh:mm (UTC)")]
 MaintenanceWindow = Annotated[
     str, _matching(_MAINT_WINDOW, "ddd:hh:mm-ddd:hh:mm (UTC), e.g. sun:05:00-sun:06:00")
 ]
+#: Tags that name a moment, not a build; with immutable repositories they also cannot be re-pushed.
+MOVING_TAGS: Final = frozenset(
+    {
+        "latest",
+        "stable",
+        "main",
+        "master",
+        "develop",
+        "dev",
+        "staging",
+        "prod",
+        "production",
+        "edge",
+        "nightly",
+    }
+)
+#: A release: semantic version, optionally `v`-prefixed, with pre-release/build parts.
+RELEASE_TAG: Final = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 _ECR_IMAGE = re.compile(
     r"^(?P<registry>\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com)/(?P<repo>[a-z0-9][a-z0-9._/-]*):(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$"
 )
@@ -127,6 +145,10 @@ class NetworkConfig(_Model):
 
     @model_validator(mode="after")
     def _subnets(self) -> NetworkConfig:
+        if not 16 <= self.vpc_cidr.prefixlen <= 28:
+            raise _KeyedError(
+                "vpcCidr", str(self.vpc_cidr), "a block from /16 to /28 (AWS's VPC size limits)"
+            )
         seen: list[tuple[str, ipaddress.IPv4Network]] = []
         for tier in ("public_subnets", "private_subnets", "database_subnets"):
             nets: list[ipaddress.IPv4Network] = getattr(self, tier)
@@ -138,6 +160,10 @@ class NetworkConfig(_Model):
                     f"one subnet per availability zone ({len(self.availability_zones)})",
                 )
             for i, net in enumerate(nets):
+                if not 16 <= net.prefixlen <= 28:
+                    raise _KeyedError(
+                        f"{key}[{i}]", str(net), "a block from /16 to /28 (AWS's subnet size limits)"
+                    )
                 if not net.subnet_of(self.vpc_cidr):
                     raise _KeyedError(f"{key}[{i}]", str(net), f"a subnet inside vpcCidr {self.vpc_cidr}")
                 for other_key, other in seen:
@@ -291,6 +317,10 @@ class ServicesConfig(_Model):
     def by_name(self) -> dict[str, ServiceConfig]:
         return {"trading-core": self.trading_core, "telegram-bot": self.telegram_bot, "web-api": self.web_api}
 
+    def by_key(self) -> dict[str, ServiceConfig]:
+        """The services by their stack-file key (`tradingCore` ...), for error messages."""
+        return {"tradingCore": self.trading_core, "telegramBot": self.telegram_bot, "webApi": self.web_api}
+
     @model_validator(mode="after")
     def _roles(self) -> ServicesConfig:
         if self.trading_core.autoscaled:
@@ -374,6 +404,48 @@ class StackConfig(_Model):
         return {**data, "delivery": delivery}
 
     @model_validator(mode="after")
+    def _what_aws_refuses(self) -> StackConfig:
+        """Values every stack must get right, or AWS refuses them half-way through `pulumi up`."""
+        for i, az in enumerate(self.network.availability_zones):
+            if not re.fullmatch(rf"{re.escape(self.region)}[a-z]", az):
+                raise _KeyedError(
+                    f"network.availabilityZones[{i}]",
+                    az,
+                    f"a zone of the stack's region {self.region} (e.g. {self.region}a)",
+                )
+        cert = self.services.certificate_arn
+        if cert is not None:
+            _, _, _, cert_region, cert_account, _ = cert.split(":", 5)
+            if cert_region != self.region:
+                raise _KeyedError(
+                    "services.certificateArn",
+                    cert,
+                    f"a certificate in {self.region}: an ALB uses ACM certificates of its own region",
+                )
+            if cert_account != self.account_id:
+                raise _KeyedError(
+                    "services.certificateArn", cert, f"a certificate of the stack's account {self.account_id}"
+                )
+        for key, svc in self.services.by_key().items():
+            registry = svc.image_parts[0]
+            account, region = registry.split(".")[0], registry.split(".")[3]
+            if (account, region) != (self.account_id, self.region):
+                raise _KeyedError(
+                    f"services.{key}.image",
+                    svc.image,
+                    f"an image of this account's ECR ({self.account_id}.dkr.ecr.{self.region}.amazonaws.com/...): "
+                    "the account stack owns the repositories the services pull from",
+                )
+            tag = svc.image_parts[2]
+            if self.is_prod and (tag.lower() in MOVING_TAGS or not RELEASE_TAG.match(tag)):
+                raise _KeyedError(
+                    f"services.{key}.image",
+                    svc.image,
+                    "a released version tag in prod (e.g. v1.2.3): a moving tag does not say what runs",
+                )
+        return self
+
+    @model_validator(mode="after")
     def _environment_rules(self) -> StackConfig:
         if not self.is_prod:
             return self
@@ -408,6 +480,39 @@ class StackConfig(_Model):
                 ">= 2 in prod (or 0 to stop trading): one replica is not highly available",
             )
         return self
+
+
+class AccountSettings(_Model):
+    """What one AWS account holds for every environment in it (the `arbiter:account` section)."""
+
+    #: The GitHub Actions OIDC provider (one per account; the environments' roles trust it).
+    github_oidc_provider: bool = True
+    #: Images kept per ECR repository; older ones expire.
+    ecr_keep_images: int = Field(ge=1, le=1000)
+    #: Service-linked roles to ensure; one that already exists and is not this stack's is left alone.
+    service_linked_roles: list[Annotated[str, _member_of(catalog.SERVICE_LINKED_ROLES)]] = Field(
+        default_factory=lambda: list(catalog.SERVICE_LINKED_ROLES)
+    )
+
+
+class AccountConfig(_Model):
+    """The account stack: resources that exist once per AWS account, deployed before any environment."""
+
+    region: Literal["us-east-1"]
+    account_id: str = Field(pattern=r"^\d{12}$")
+    account: AccountSettings
+
+    #: Tag and name segment of account-level resources (`Environment=shared`, `arbiter-shared-...`).
+    environment: Literal["shared"] = "shared"
+
+    @property
+    def prefix(self) -> str:
+        return f"{PROJECT}-{self.environment}"
+
+    @property
+    def is_prod(self) -> bool:
+        """Account resources are protected like prod: every environment depends on them."""
+        return True
 
 
 class _KeyedError(ValueError):
@@ -470,16 +575,21 @@ def _format_error(err: ValidationError) -> str:
     key = ""
     for part in loc:
         key += f"[{part}]" if part.isdigit() else (f".{part}" if key else part)
+    # Two top-level values come from the aws: namespace, not arbiter:.
+    key = _AWS_KEYS.get(key, f"arbiter:{key}")
     msg = first["msg"]
     if first["type"] == "missing":
-        return f"arbiter:{key} is not set: it is required (add it to Pulumi.<stack>.yaml)"
+        return f"{key} is not set: it is required (add it to Pulumi.<stack>.yaml)"
     if first["type"] == "extra_forbidden":
-        return f"arbiter:{key} is not a known setting: remove it or fix its spelling"
+        return f"{key} is not a known setting: remove it or fix its spelling"
     msg = msg.removeprefix("Value error, ")
     value = json.dumps(first.get("input"), default=str)
     if not msg.startswith("must"):
         msg = f"must be valid: {msg}"
-    return f"arbiter:{key} = {value}: {msg}"
+    return f"{key} = {value}: {msg}"
+
+
+_AWS_KEYS = {"region": "aws:region", "accountId": "aws:allowedAccountIds"}
 
 
 def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
@@ -488,6 +598,58 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
         return StackConfig.model_validate(dict(raw))
     except ValidationError as err:
         raise ConfigError(_format_error(err)) from None
+
+
+def parse_stack_values(values: Mapping[str, str]) -> StackConfig:
+    """An environment's config from stack-file values (`ns:key` -> string, objects as JSON), as tools read it.
+
+    The same validation as `load_stack_config`, for tooling that reads the stack file without the
+    Pulumi runtime (preflight, scale).
+    """
+
+    def value(key: str) -> Any:
+        text = values.get(key)
+        if text is None:
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+
+    raw: dict[str, Any] = {
+        "environment": values.get(f"{PROJECT}:environment"),
+        "region": values.get("aws:region"),
+    }
+    raw["accountId"] = _account_id(value("aws:allowedAccountIds"))
+    for section in _SECTIONS:
+        raw[section] = value(f"{PROJECT}:{section}")
+    return parse_stack_config({k: v for k, v in raw.items() if v is not None})
+
+
+def load_config() -> StackConfig | AccountConfig:
+    """The running stack's config: an account stack has `arbiter:account`, an environment does not."""
+    cfg = pulumi.Config(PROJECT)
+    account = cfg.get_object("account")
+    if account is None:
+        return load_stack_config()
+    stray = [k for k in ("environment", *_SECTIONS) if cfg.get(k) is not None]
+    if stray:
+        raise ConfigError(
+            f"arbiter:{stray[0]} is set in an account stack (it has arbiter:account): an account stack "
+            "holds only arbiter:account; environment settings belong in the environment's stack file"
+        )
+    aws_cfg = pulumi.Config("aws")
+    raw = {
+        "region": aws_cfg.get("region"),
+        "accountId": _account_id(aws_cfg.get_object("allowedAccountIds")),
+        "account": account,
+    }
+    try:
+        config = AccountConfig.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as err:
+        raise ConfigError(_format_error(err)) from None
+    check_deployable(example_account_problem(config.account_id), [])
+    return config
 
 
 def load_stack_config() -> StackConfig:
@@ -506,7 +668,62 @@ def load_stack_config() -> StackConfig:
         )
     config = parse_stack_config({k: v for k, v in raw.items() if v is not None})
     missing_secret_keys(exchange_secret_values())
+    check_deployable(deployability_problems(config), advisories(config))
     return config
+
+
+ZERO_CERTIFICATE = re.compile(r":certificate/0{8}-0{4}-0{4}-0{4}-0{12}$")
+
+
+def deployability_problems(config: StackConfig) -> list[str]:
+    """What makes a valid stack file undeployable as written: example values a real account lacks.
+
+    The offline plan and `pulumi preview` show them as warnings (the example files must plan);
+    `pulumi up` refuses them before creating anything.
+    """
+    problems = example_account_problem(config.account_id)
+    cert = config.services.certificate_arn
+    if cert is not None and ZERO_CERTIFICATE.search(cert):
+        problems.append(
+            "not deployable as written: set arbiter:services.certificateArn (the all-zero ARN is an example), "
+            "or remove it to use a self-signed certificate"
+        )
+    return problems
+
+
+def advisories(config: StackConfig) -> list[str]:
+    """Deployable, but worth a line in every plan and preview."""
+    notes: list[str] = []
+    if config.is_prod and config.services.paper_trade:
+        notes.append(
+            "arbiter:services.paperTrade is true in prod: trading is simulated, no real orders are placed"
+        )
+    for key, svc in config.services.by_key().items():
+        if not config.is_prod and svc.image_parts[2].lower() in MOVING_TAGS:
+            notes.append(
+                f"arbiter:services.{key}.image uses the moving tag {svc.image_parts[2]!r}: ECR tags are immutable "
+                "here, so it can be pushed only once; use a version tag"
+            )
+    return notes
+
+
+def example_account_problem(account_id: str) -> list[str]:
+    if account_id != EXAMPLE_ACCOUNT_ID:
+        return []
+    return [
+        f"not deployable as written: set aws:allowedAccountIds ({EXAMPLE_ACCOUNT_ID} is the example account)"
+        " and every value naming that account (image URIs, certificate ARN)"
+    ]
+
+
+def check_deployable(problems: list[str], notes: list[str]) -> None:
+    """Warn in a preview; refuse in an update, before any resource is registered."""
+    for note in notes:
+        pulumi.log.warn(note)
+    if problems and not pulumi.runtime.is_dry_run():
+        raise ConfigError(problems[0])
+    for problem in problems:
+        pulumi.log.warn(problem)
 
 
 def _account_id(allowed: Any) -> str | None:

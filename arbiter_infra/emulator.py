@@ -602,6 +602,25 @@ def _iam_attach(req: Request) -> Result:
     return f"{role}-{_digest(arn)}", {}
 
 
+@handles("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+def _service_linked_role(req: Request) -> Result:
+    iam = req.client("iam")
+    role = iam.create_service_linked_role(
+        **_clean(
+            {"AWSServiceName": req.inputs["awsServiceName"], "Description": req.inputs.get("description")}
+        )
+    )["Role"]
+    if req.tags:
+        iam.tag_role(RoleName=role["RoleName"], Tags=req.tag_list())
+    # The provider's id is the role ARN.
+    return role["Arn"], {
+        "name": role["RoleName"],
+        "path": role["Path"],
+        "arn": role["Arn"],
+        "uniqueId": role["RoleId"],
+    }
+
+
 @handles("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
 def _oidc(req: Request) -> Result:
     arn = req.client("iam").create_open_id_connect_provider(
@@ -1700,6 +1719,18 @@ class EmulatorMocks(ArbiterMocks):
                 "userId": me["UserId"],
                 "id": me["Account"],
             }, []
+        if args.token == "aws:iam/getRoles:getRoles":
+            prefix = args.args.get("pathPrefix") or "/"
+            roles = self.client("iam").list_roles(PathPrefix=prefix)["Roles"]
+            return {
+                "names": [r["RoleName"] for r in roles],
+                "arns": [r["Arn"] for r in roles],
+                "id": prefix,
+            }, []
+        if args.token == "aws:iam/getRole:getRole":
+            role = self.client("iam").get_role(RoleName=args.args["name"])["Role"]
+            tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
+            return {"name": role["RoleName"], "arn": role["Arn"], "tags": tags, "id": role["RoleName"]}, []
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             zones = self.client("ec2").describe_availability_zones()["AvailabilityZones"]
             return {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import PROJECT, ConfigError, StackConfig
+from arbiter_infra.config import PROJECT, AccountConfig, ConfigError, StackConfig
 
 #: AWS name limits (characters) for the physical names this program sets.
 LIMITS = {
@@ -63,7 +63,7 @@ class Naming:
         return check_name("-".join([self.short, *parts]), kind)
 
 
-def tags(config: StackConfig, service: str) -> dict[str, str]:
+def tags(config: StackConfig | AccountConfig, service: str) -> dict[str, str]:
     """The four tags every resource carries; set as provider default tags."""
     return {
         "Project": PROJECT,
@@ -76,7 +76,7 @@ def tags(config: StackConfig, service: str) -> dict[str, str]:
 class Providers:
     """One AWS provider per `Service` tag value, so every resource is tagged without per-resource code."""
 
-    def __init__(self, config: StackConfig) -> None:
+    def __init__(self, config: StackConfig | AccountConfig) -> None:
         self._config = config
         self._providers: dict[str, aws.Provider] = {}
 

@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from arbiter_infra.config import ENVIRONMENTS, PROJECT, SERVICE_NAMES
+from arbiter_infra.errors import UserError
 
 DEFAULT_TIMEOUT = 600
 POLL_SECONDS = 10.0
@@ -42,8 +43,6 @@ Describe = Callable[[], list[dict[str, Any]]]
 
 
 def _user_error(message: str) -> Exception:
-    from arbiter_infra.cli import UserError  # cli imports this module: import at call time
-
     return UserError(message)
 
 

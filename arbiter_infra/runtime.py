@@ -251,6 +251,20 @@ class ArbiterMocks(pmocks.Mocks):
         return answer(dict(args.args)), []
 
 
+def _service_linked_role(principal: str) -> dict[str, Any]:
+    """AWS names the role after its service (`AWSServiceRoleFor...`) under a path of the principal."""
+    from arbiter_infra.catalog import SERVICE_LINKED_ROLES
+
+    name = next(n for p, n in SERVICE_LINKED_ROLES.values() if p == principal)
+    path = f"/aws-service-role/{principal}/"
+    return {
+        "name": name,
+        "path": path,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}",
+        "uniqueId": name,
+    }
+
+
 def _arn(service: str, resource: str, region: str = REGION) -> str:
     return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
 
@@ -272,6 +286,9 @@ COMPUTED: dict[str, Filler] = {
     "aws:kms/key:Key": lambda s, rid, n: {"keyId": rid, "arn": _arn("kms", f"key/{rid}")},
     "aws:kms/alias:Alias": lambda s, rid, n: {"arn": _arn("kms", n)},
     "aws:iam/role:Role": lambda s, rid, n: {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{n}", "uniqueId": rid},
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": lambda s, rid, n: _service_linked_role(
+        s["awsServiceName"]
+    ),
     "aws:iam/policy:Policy": lambda s, rid, n: {"arn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{n}"},
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda s, rid, n: {
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{str(s.get('url', '')).removeprefix('https://')}"
@@ -369,6 +386,8 @@ INVOKES: dict[str, Answer] = {
         "id": ACCOUNT_ID,
     },
     "aws:index/getRegion:getRegion": lambda a: {"name": REGION, "region": REGION, "id": REGION},
+    # A fresh account: no service-linked role exists yet.
+    "aws:iam/getRoles:getRoles": lambda a: {"names": [], "arns": [], "id": "roles"},
     "aws:index/getPartition:getPartition": lambda a: {
         "partition": "aws",
         "dnsSuffix": "amazonaws.com",
@@ -435,12 +454,18 @@ class _WarningCollector(logging.Handler):
 
 @contextmanager
 def _isolated_runtime(
-    mocks: pmocks.Mocks, stack: str, config: Mapping[str, str], secret_keys: set[str], logger: logging.Logger
+    mocks: pmocks.Mocks,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: set[str],
+    logger: logging.Logger,
+    *,
+    preview: bool = True,
 ) -> Iterator[RecordingMonitor]:
     saved_env = os.environ.pop("PULUMI_CONFIG", None)
     settings.ROOT.set(None)
     monitor = RecordingMonitor(mocks)
-    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=logger)
+    pmocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor, logger=logger)
     set_all_config(dict(config), sorted(secret_keys))
     try:
         yield monitor
@@ -457,8 +482,11 @@ def run_program(
     config_overrides: Mapping[str, Any] | None = None,
     secret_values: Mapping[str, str] | None = None,
     project_dir: Path = PROJECT_DIR,
+    preview: bool = True,
 ) -> Deployment:
     """Evaluate `__main__.py` for `stack` under mocks and return what it declared.
+
+    `preview=True` runs it as `pulumi preview` does; `False` as the update of `pulumi up`.
 
     `config_overrides` replaces top-level `arbiter:` keys (objects are JSON-encoded), for tests of
     bad input; `secret_values` sets secret keys (`arbiter:polyApiKey` ...) as the CLI would.
@@ -482,7 +510,7 @@ def run_program(
     logger.propagate = False
     collector = _WarningCollector()
     logger.handlers = [collector]
-    with _isolated_runtime(mocks, stack, config, secret_keys, logger) as monitor:
+    with _isolated_runtime(mocks, stack, config, secret_keys, logger, preview=preview) as monitor:
 
         def evaluate() -> None:
             runpy.run_path(program, run_name="__main__")

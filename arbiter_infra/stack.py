@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import StackConfig, exchange_secret_values
+from arbiter_infra import catalog
+from arbiter_infra.config import PROJECT, AccountConfig, StackConfig, exchange_secret_values
 from arbiter_infra.naming import Naming, Providers
+from components.account import AccountResources, AccountResourcesArgs
 from components.cache import Redis, RedisArgs
 from components.database import Aurora, AuroraArgs
 from components.delivery import Delivery, DeliveryArgs
@@ -35,7 +39,7 @@ def build(config: StackConfig) -> None:
 
     key = StackKey(
         naming("key"),
-        StackKeyArgs(config=config, naming=naming, account_id=account_id),
+        StackKeyArgs(naming=naming, region=config.region, account_id=account_id, protect=config.is_prod),
         opts=providers.opts("security"),
     )
     network = Network(
@@ -201,3 +205,57 @@ def build(config: StackConfig) -> None:
     pulumi.export("databaseSubnetIds", [s.id for s in network.database_subnets])
     pulumi.export("natGatewayIds", [n.id for n in network.nat_gateways])
     pulumi.export("securityGroupIds", {k: v.id for k, v in security_groups.services.items()})
+
+
+def foreign_service_linked_role(provider: aws.Provider) -> Callable[[str], bool]:
+    """Whether the account already has the service-linked role of a principal, created by someone else.
+
+    Many accounts have some of these roles already (AWS creates them on first use); creating one
+    again fails with "has been taken". A role this stack created carries its tags and stays declared.
+    """
+    opts = pulumi.InvokeOptions(provider=provider)
+
+    def check(principal: str) -> bool:
+        found = aws.iam.get_roles(path_prefix=f"/aws-service-role/{principal}/", opts=opts)
+        if not found.names:
+            return False
+        tags = aws.iam.get_role(name=sorted(found.names)[0], opts=opts).tags or {}
+        return not (tags.get("Project") == PROJECT and tags.get("Environment") == "shared")
+
+    return check
+
+
+def build_account(config: AccountConfig) -> None:
+    """Declare the account stack: what every environment in this AWS account needs first."""
+    naming = Naming(config.environment)
+    providers = Providers(config)
+    account_id = config.account_id
+    key = StackKey(
+        naming("key"),
+        StackKeyArgs(
+            naming=naming, region=config.region, account_id=account_id, purpose="ECR images", protect=True
+        ),
+        opts=providers.opts("security"),
+    )
+    settings = config.account
+    account = AccountResources(
+        naming("account"),
+        AccountResourcesArgs(
+            repositories=list(catalog.IMAGE_REPOSITORIES.values()),
+            keep_images=settings.ecr_keep_images,
+            kms_key_arn=key.arn,
+            github_oidc_provider=settings.github_oidc_provider,
+            service_linked_roles={
+                short: catalog.SERVICE_LINKED_ROLES[short][0] for short in settings.service_linked_roles
+            },
+            is_foreign_role=foreign_service_linked_role(providers("account")),
+        ),
+        opts=providers.opts("account"),
+    )
+    pulumi.export("accountId", account_id)
+    pulumi.export("region", config.region)
+    pulumi.export("ecrKmsKeyArn", key.arn)
+    pulumi.export("ecrRepositoryUrls", account.repository_urls)
+    pulumi.export("oidcProviderArn", account.oidc_provider.arn if account.oidc_provider else None)
+    pulumi.export("serviceLinkedRoles", {k: r.arn for k, r in account.service_linked_roles.items()})
+    pulumi.export("existingServiceLinkedRoles", account.existing_service_linked_roles)

@@ -1,4 +1,4 @@
-"""The stack's customer-managed KMS key: encrypts logs, secrets, Aurora, Redis, SNS and ECR."""
+"""A stack's customer-managed KMS key: an environment's logs, secrets, Aurora, Redis and SNS; the account's ECR."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pulumi
 import pulumi_aws as aws
 
 from arbiter_infra import iam
-from arbiter_infra.config import StackConfig
 from arbiter_infra.naming import Naming
 
 #: Key-administration and key-use actions for the account root. Spelled out rather than `kms:*`
@@ -58,9 +57,15 @@ SERVICE_USE_ACTIONS = (
 
 @dataclass(frozen=True)
 class StackKeyArgs:
-    config: StackConfig
+    #: Names the key's alias (`alias/<prefix>`) and description.
     naming: Naming
+    #: Region of the CloudWatch Logs service principal allowed to use the key.
+    region: str
     account_id: pulumi.Input[str]
+    #: What the key encrypts, for its description.
+    purpose: str = "logs, secrets, Aurora, Redis, SNS"
+    #: Protected, with the longest deletion window (30 days instead of 7).
+    protect: bool = False
 
 
 class StackKey(pulumi.ComponentResource):
@@ -72,7 +77,7 @@ class StackKey(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StackKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:security:StackKey", name, None, opts)
-        region = args.config.region
+        region = args.region
         account = args.account_id
         root = pulumi.Output.concat("arn:aws:iam::", account, ":root")
         policy = iam.document(
@@ -100,12 +105,12 @@ class StackKey(pulumi.ComponentResource):
                 condition={"StringEquals": {"aws:SourceAccount": account}},
             ),
         )
-        child = pulumi.ResourceOptions(parent=self, protect=args.config.is_prod)
+        child = pulumi.ResourceOptions(parent=self, protect=args.protect)
         self.key = aws.kms.Key(
             f"{name}-key",
-            description=f"{args.naming.prefix}: logs, secrets, Aurora, Redis, SNS, ECR",
+            description=f"{args.naming.prefix}: {args.purpose}",
             enable_key_rotation=True,
-            deletion_window_in_days=30 if args.config.is_prod else 7,
+            deletion_window_in_days=30 if args.protect else 7,
             policy=policy,
             opts=child,
         )

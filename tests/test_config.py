@@ -300,3 +300,115 @@ def test_environment_must_match_stack_name(tmp_path: Any) -> None:
     sections["environment"] = "prod"
     with pytest.raises(ConfigError, match="must match the stack name 'staging'"):
         run_program("staging", project_dir=write_project(tmp_path, "staging", sections))
+
+
+# --- what AWS would refuse, and what cannot be deployed as written ---------------------------
+
+_IMG = "123456789012.dkr.ecr.us-east-1.amazonaws.com/arbiter-engine"
+REFUSED = [
+    (
+        "certificate-other-region",
+        "prod",
+        _set("services.certificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123"),
+        'arbiter:services.certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123": '
+        "must be a certificate in us-east-1",
+    ),
+    (
+        "certificate-other-account",
+        "prod",
+        _set("services.certificateArn", "arn:aws:acm:us-east-1:210987654321:certificate/abc-123"),
+        "must be a certificate of the stack's account 123456789012",
+    ),
+    (
+        "az-other-region",
+        "staging",
+        _set("network.availabilityZones.2", "us-west-2c"),
+        'arbiter:network.availabilityZones[2] = "us-west-2c": must be a zone of the stack\'s region us-east-1',
+    ),
+    (
+        "vpc-too-large",
+        "staging",
+        _set("network.vpcCidr", "10.0.0.0/12"),
+        'arbiter:network.vpcCidr = "10.0.0.0/12": must be a block from /16 to /28',
+    ),
+    (
+        "subnet-too-small",
+        "staging",
+        _set("network.publicSubnets.0", "10.0.1.0/29"),
+        'arbiter:network.publicSubnets[0] = "10.0.1.0/29": must be a block from /16 to /28',
+    ),
+    (
+        "latest-in-prod",
+        "prod",
+        _set("services.tradingCore.image", f"{_IMG}:latest"),
+        "arbiter:services.tradingCore.image",
+    ),
+    (
+        "untagged-release-in-prod",
+        "prod",
+        _set("services.webApi.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/web-api:sha-abc123"),
+        "must be a released version tag in prod (e.g. v1.2.3)",
+    ),
+    (
+        "image-other-account",
+        "staging",
+        _set(
+            "services.telegramBot.image", "210987654321.dkr.ecr.us-east-1.amazonaws.com/telegram-bot:v1.0.0"
+        ),
+        "must be an image of this account's ECR (123456789012.dkr.ecr.us-east-1.amazonaws.com/...)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "mutate", "fragment"), [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED]
+)
+def test_plan_refuses_what_aws_would_refuse(
+    stack: str, mutate: Callable[[dict[str, Any]], None], fragment: str
+) -> None:
+    raw = _raw(stack)
+    mutate(raw)
+    with pytest.raises(ConfigError) as err:
+        parse_stack_config(raw)
+    assert fragment in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_example_values_warn_in_a_preview_and_stop_an_update() -> None:
+    preview = run_program("prod")
+    assert any("not deployable as written: set aws:allowedAccountIds" in w for w in preview.warnings)
+    assert any("set arbiter:services.certificateArn" in w for w in preview.warnings)
+    counting = _CountingMocks()
+    with pytest.raises(ConfigError, match=r"^not deployable as written: set aws:allowedAccountIds"):
+        run_program("prod", preview=False, mocks=counting)
+    assert counting.created == 0
+
+
+def test_real_values_deploy_without_a_warning() -> None:
+    account = "111122223333"
+    raw = stack_sections("prod")
+    for svc in raw["services"].values():
+        if isinstance(svc, dict) and "image" in svc:
+            svc["image"] = svc["image"].replace("123456789012", account)
+    raw["services"]["certificateArn"] = (
+        f"arn:aws:acm:us-east-1:{account}:certificate/5e1f0a2b-1111-2222-3333-444455556666"
+    )
+    overrides: dict[str, Any] = {f"arbiter:{k}": v for k, v in raw.items()}
+    overrides["aws:allowedAccountIds"] = [account]
+    deployment = run_program("prod", preview=False, config_overrides=overrides)
+    assert not [w for w in deployment.warnings if "not deployable" in w]
+
+
+def test_paper_trading_in_prod_is_said_in_every_plan() -> None:
+    raw = stack_sections("prod")
+    raw["services"]["paperTrade"] = True
+    deployment = run_program("prod", config_overrides={"services": raw["services"]})
+    assert any("paperTrade is true in prod: trading is simulated" in w for w in deployment.warnings)
+    assert not any("simulated" in w for w in run_program("prod").warnings)
+
+
+def test_moving_tag_in_staging_is_a_note() -> None:
+    raw = stack_sections("staging")
+    raw["services"]["webApi"]["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web-api:latest"
+    deployment = run_program("staging", config_overrides={"services": raw["services"]})
+    assert any("services.webApi.image uses the moving tag 'latest'" in w for w in deployment.warnings)

@@ -80,7 +80,10 @@ def test_bad_stack_config_is_one_line_and_nonzero(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["plan", "--stack", "dev"], "argument --stack: invalid choice: 'dev'"),
+        (
+            ["plan", "--stack", "dev"],
+            "--stack 'dev': no Pulumi.dev.yaml; known stacks: account, prod, staging",
+        ),
         (["plan"], "the following arguments are required: --stack"),
         (["deploy"], "argument command: invalid choice: 'deploy'"),
     ],
