@@ -68,20 +68,33 @@ def _mask(deployment_outputs: dict[str, Any], secret: frozenset[str]) -> dict[st
     return {k: ("[secret]" if k in secret else v) for k, v in deployment_outputs.items()}
 
 
+UNKNOWN = "output<known after deploy>"
+
+
+def unknown_outputs(outputs: dict[str, Any], invented: set[str]) -> dict[str, Any]:
+    """Outputs as `pulumi preview` shows them: anything built from an AWS-computed value is unknown."""
+
+    def mentions(value: Any) -> bool:
+        text = json.dumps(value, default=str)
+        return any(token in text for token in invented)
+
+    return {k: (UNKNOWN if mentions(v) else v) for k, v in outputs.items()}
+
+
 def _tree_lines(deployment: Any) -> list[str]:
-    """A preview-like tree: every resource under its parent, type then name."""
+    """A preview-like tree: every resource under its parent, `+` (create), type then name."""
     children: dict[str | None, list[Any]] = {}
     urns = {r.urn for r in deployment.resources}
     for r in deployment.resources:
         parent = r.parent if r.parent in urns else None
         children.setdefault(parent, []).append(r)
-    lines = [f"pulumi:pulumi:Stack  arbiter-{deployment.stack}"]
+    lines = [f"+ pulumi:pulumi:Stack  arbiter-{deployment.stack}"]
 
     def walk(parent: str | None, indent: str) -> None:
         kids = children.get(parent, [])
         for i, r in enumerate(kids):
             last = i == len(kids) - 1
-            lines.append(f"{indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}")
+            lines.append(f"+ {indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}")
             walk(r.urn, indent + ("   " if last else "│  "))
 
     walk(None, "")
@@ -90,13 +103,14 @@ def _tree_lines(deployment: Any) -> list[str]:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from arbiter_infra import pricing
-    from arbiter_infra.runtime import run_program
+    from arbiter_infra.runtime import ArbiterMocks, run_program
 
-    deployment = run_program(args.stack, project_dir=args.project_dir)
+    mocks = ArbiterMocks(args.stack)
+    deployment = run_program(args.stack, project_dir=args.project_dir, mocks=mocks)
     cost = pricing.estimate(deployment)
     violations = [] if args.no_policies else _policy_violations(deployment, args.policy_config)
     mandatory = [v for v in violations if v.get("enforcement") == "mandatory"]
-    outputs = _mask(deployment.outputs, deployment.secret_outputs)
+    outputs = unknown_outputs(_mask(deployment.outputs, deployment.secret_outputs), mocks.invented)
     if args.json:
         doc = {
             "stack": args.stack,
@@ -104,8 +118,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 {"type": r.type, "name": r.name, "parent": r.parent_name, "urn": r.urn, "protect": r.protect}
                 for r in deployment.resources
             ],
-            "counts": deployment.counts(),
-            "resourceCount": len(deployment.resources),
+            "counts": {"pulumi:pulumi:Stack": 1, **deployment.counts()},
+            "resourceCount": len(deployment.resources) + 1,
             "outputs": outputs,
             "warnings": deployment.warnings,
             "cost": {
@@ -182,12 +196,13 @@ def _print_plan(
         "",
         *_tree_lines(deployment),
         "",
-        f"Resources: {len(deployment.resources)} to create",
+        f"Resources: + {len(deployment.resources) + 1} to create (the stack itself included)",
     ]
-    width = max(len(t) for t in deployment.counts())
-    out += [f"  {t.ljust(width)}  {n}" for t, n in deployment.counts().items()]
+    counts = {"pulumi:pulumi:Stack": 1, **deployment.counts()}
+    width = max(len(t) for t in counts)
+    out += [f"  + {t.ljust(width)}  {n}" for t, n in counts.items()]
     out += ["", "Outputs:"]
-    out += [f"  {k}: {json.dumps(v, default=str)}" for k, v in outputs.items()]
+    out += [f"  {k}: {v if v == UNKNOWN else json.dumps(v, default=str)}" for k, v in outputs.items()]
     if deployment.warnings:
         out += ["", "Notes:"]
         out += [f"  ! {w}" for w in deployment.warnings]

@@ -17,6 +17,7 @@ import pulumi
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -121,14 +122,31 @@ class _Model(BaseModel):
     )
 
 
-class NetworkConfig(_Model):
-    """The seed's VPC module: one /16 over three AZs, three subnet tiers."""
+def _network(v: Any) -> Any:
+    """A CIDR block; a host address with a prefix (10.0.1.5/24) says which network it meant."""
+    if not isinstance(v, str):
+        raise ValueError("must be a CIDR block string such as 10.0.1.0/24")
+    try:
+        return ipaddress.IPv4Network(v)
+    except ValueError as err:
+        if "host bits set" in str(err):
+            raise ValueError(
+                f"must be a network address: host bits are set (did you mean {ipaddress.IPv4Network(v, strict=False)}?)"
+            ) from None
+        raise ValueError("must be an IPv4 CIDR block such as 10.0.1.0/24") from None
 
-    vpc_cidr: ipaddress.IPv4Network
+
+Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(_network)]
+
+
+class NetworkConfig(_Model):
+    """The VPC: one block over three AZs, three subnet tiers."""
+
+    vpc_cidr: Cidr
     availability_zones: list[str] = Field(min_length=2)
-    public_subnets: list[ipaddress.IPv4Network]
-    private_subnets: list[ipaddress.IPv4Network]
-    database_subnets: list[ipaddress.IPv4Network]
+    public_subnets: list[Cidr]
+    private_subnets: list[Cidr]
+    database_subnets: list[Cidr]
     nat_gateways: Literal["single", "per-az"]
     vpc_endpoints: bool
     flow_log_retention_days: RetentionDays
@@ -626,18 +644,68 @@ def parse_stack_values(values: Mapping[str, str]) -> StackConfig:
     return parse_stack_config({k: v for k, v in raw.items() if v is not None})
 
 
+#: `aws:` keys the program reads (explicit providers ignore every other `aws:` setting).
+AWS_KEYS: Final = ("aws:region", "aws:allowedAccountIds")
+#: Key names that hold credentials: refused when stored in plaintext.
+_SECRET_NAME = re.compile(r"(token|password|secret|passphrase|privatekey|apikey|keyid)$", re.IGNORECASE)
+
+
+def known_keys(*, account_stack: bool) -> list[str]:
+    if account_stack:
+        return [*AWS_KEYS, f"{PROJECT}:account"]
+    return [
+        *AWS_KEYS,
+        f"{PROJECT}:environment",
+        *(f"{PROJECT}:{s}" for s in _SECTIONS),
+        *(f"{PROJECT}:{k}" for k, _, _ in EXCHANGE_SECRET_KEYS),
+    ]
+
+
+def check_keys(keys: Mapping[str, bool]) -> None:
+    """Refuse unknown keys (with a "did you mean") and credentials stored in plaintext.
+
+    `keys` maps every configured key to whether it is a secret. An unknown key is usually a typo
+    whose value would silently not apply; a plaintext credential is readable by anyone with the repo.
+    """
+    import difflib
+
+    account_stack = f"{PROJECT}:account" in keys
+    known = known_keys(account_stack=account_stack)
+    for key in sorted(keys):
+        if key.startswith("pulumi:"):
+            continue
+        name = key.split(":", 1)[-1]
+        if key not in known and account_stack and key in known_keys(account_stack=False):
+            raise ConfigError(
+                f"{key} is set in an account stack (it has {PROJECT}:account): an account stack holds only "
+                f"{PROJECT}:account; environment settings belong in the environment's stack file"
+            )
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(known)}"
+            raise ConfigError(f"{key} is not a setting of this project: {hint}")
+        if _SECRET_NAME.search(name) and not keys[key]:
+            raise ConfigError(
+                f"{key} is stored in plaintext: a credential must be a secret; remove it from the stack file "
+                f"and run `pulumi config set --secret {key}` (it prompts for the value)"
+            )
+
+
+def _configured_keys() -> dict[str, bool]:
+    """Every key the engine handed the program, and whether it is secret (explicit config, then env)."""
+    from pulumi.runtime import config as runtime_config
+
+    keys = {*runtime_config.CONFIG.get(), *runtime_config.get_config_env()}
+    return {k: runtime_config.is_config_secret(k) for k in keys}
+
+
 def load_config() -> StackConfig | AccountConfig:
     """The running stack's config: an account stack has `arbiter:account`, an environment does not."""
+    check_keys(_configured_keys())
     cfg = pulumi.Config(PROJECT)
     account = cfg.get_object("account")
     if account is None:
         return load_stack_config()
-    stray = [k for k in ("environment", *_SECTIONS) if cfg.get(k) is not None]
-    if stray:
-        raise ConfigError(
-            f"arbiter:{stray[0]} is set in an account stack (it has arbiter:account): an account stack "
-            "holds only arbiter:account; environment settings belong in the environment's stack file"
-        )
     aws_cfg = pulumi.Config("aws")
     raw = {
         "region": aws_cfg.get("region"),

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import runpy
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -127,12 +128,27 @@ def _has_secret(value: Any) -> bool:
     return False
 
 
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
 class RecordingMonitor(pmocks.MockMonitor):
     """A MockMonitor that also keeps what the engine would: parents, providers, options."""
 
     def __init__(self, mocks: pmocks.Mocks) -> None:
         super().__init__(mocks)
         self.declared: list[DeclaredResource] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's rule: the parent's qualified type chain, without the root Stack, then the type.
+
+        Pulumi's MockMonitor keeps only the parent's last type and keeps the Stack, so its URNs
+        differ from the ones `pulumi up` assigns (and `--target`/`state unprotect` need).
+        """
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -207,6 +223,9 @@ class ArbiterMocks(pmocks.Mocks):
 
     def __init__(self, environment: str = "staging") -> None:
         self.environment = environment
+        #: Values these mocks made up for what AWS computes (ids, ARNs, endpoints): unknown in a
+        #: real preview, so anything built from them is shown as known only after deploy.
+        self.invented: set[str] = set()
 
     def _id(self, args: pmocks.MockResourceArgs) -> str:
         digest = hashlib.sha1(f"{args.typ}/{args.name}".encode()).hexdigest()[:17]
@@ -240,6 +259,10 @@ class ArbiterMocks(pmocks.Mocks):
         fill = COMPUTED.get(token)
         if fill is not None:
             state.update(fill(state, rid, str(name)))
+        self.invented.add(rid)
+        self.invented.update(
+            v for k, v in state.items() if isinstance(v, str) and len(v) >= 8 and args.inputs.get(k) != v
+        )
         return rid, state
 
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -416,22 +439,17 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[s
     Encrypted `secure:` values cannot be decrypted offline: they become a marked placeholder and
     are passed as secrets, so they are never printed.
     """
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", stack):
+        raise ConfigError(f"--stack {stack!r}: not a stack name (letters, digits, '-', '_', '.')")
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name.split(".")[1] for p in project_dir.glob("Pulumi.*.yaml"))
         raise ConfigError(f"--stack {stack!r}: no {path.name}; known stacks: {', '.join(known)}")
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path.name}: not valid YAML{where}") from None
-    raw = doc.get("config") or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path.name}: 'config' must be a mapping of keys to values")
+    raw = _stack_file_config(path)
     values: dict[str, str] = {}
     secret_keys: set[str] = set()
-    for key, value in raw.items():
+    for key_, value in raw.items():
+        key = str(key_)
         full = key if ":" in key else f"{PROJECT}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             values[full] = SECRET_PLACEHOLDER
@@ -441,6 +459,41 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[s
         else:
             values[full] = json.dumps(value)
     return values, secret_keys
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads stack files: a key given twice is an error, not "last one wins"."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _stack_file_config(path: Path) -> dict[str, Any]:
+    """The `config:` mapping of a stack file; anything malformed is one line naming the file."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path.name}: not UTF-8 text (byte {err.start}): a stack file is YAML") from None
+    try:
+        doc = yaml.load(text, Loader=_StrictLoader) or {}
+    except ConfigError as err:
+        raise ConfigError(f"{path.name}: {err}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path.name}: not valid YAML{where}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path.name}: must be a mapping with a 'config:' key, not a {type(doc).__name__}")
+    raw = doc.get("config") or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path.name}: 'config' must be a mapping of keys to values")
+    return raw
 
 
 class _WarningCollector(logging.Handler):

@@ -142,7 +142,7 @@ def test_delivery_children_use_the_delivery_provider(owned: Deployment) -> None:
     children = [r for r in _delivery_children(owned) if r.custom]
     assert len(children) >= 1 + 1 + 3 + 3  # provider, role, repositories, lifecycle policies
     assert {r.provider for r in children} == {
-        f"urn:pulumi:{owned.stack}::arbiter::pulumi:pulumi:Stack$pulumi:providers:aws::arbiter-{owned.stack}-aws-delivery"
+        f"urn:pulumi:{owned.stack}::arbiter::pulumi:providers:aws::arbiter-{owned.stack}-aws-delivery"
     }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from arbiter_infra import cli
 from arbiter_infra.pricing import estimate, price_table
-from arbiter_infra.runtime import SECRET_PLACEHOLDER, Deployment, read_stack_file
+from arbiter_infra.runtime import SECRET_PLACEHOLDER, DeclaredResource, Deployment, read_stack_file
 from tests.conftest import stack_sections, write_project
 
 BIN = Path(sys.executable).parent
@@ -37,10 +37,11 @@ def test_plan_json_matches_the_program(
     assert cli.main(["plan", "--stack", stack, "--json", "--no-policies"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["stack"] == stack
-    assert doc["resourceCount"] == len(d.resources) == len(doc["resources"])
-    assert doc["counts"] == d.counts()
+    # The Stack resource counts, as in `pulumi preview`.
+    assert doc["resourceCount"] == len(d.resources) + 1 == len(doc["resources"]) + 1
+    assert doc["counts"] == {"pulumi:pulumi:Stack": 1, **d.counts()}
     assert doc["counts"]["aws:ec2/natGateway:NatGateway"] == (1 if stack == "staging" else 3)
-    assert doc["outputs"]["vpcId"] == d.outputs["vpcId"]
+    assert doc["outputs"]["environment"] == d.outputs["environment"] == stack
     assert doc["cost"]["monthlyTotal"] == estimate(d).total > 0
     network = next(r for r in doc["resources"] if r["type"] == "arbiter:network:Network")
     vpc = next(r for r in doc["resources"] if r["type"] == "aws:ec2/vpc:Vpc")
@@ -144,3 +145,98 @@ def test_unanswered_invoke_fails_loudly_naming_the_token() -> None:
     assert answer["name"] == "us-east-1" and failures == []
     with pytest.raises(UnansweredInvokeError, match=r"no answer for invoke aws:ec2/getVpc:getVpc"):
         mocks.call(MockCallArgs("aws:ec2/getVpc:getVpc", {}, ""))
+
+
+def _engine_urn(deployment: Deployment, resource: DeclaredResource) -> str:
+    """The URN `pulumi up` assigns: the ancestors' types below the Stack, `$`-joined, then the type."""
+    types = [resource.type]
+    parent = resource.parent
+    while parent:
+        try:
+            ancestor = deployment.by_urn(parent)
+        except LookupError:  # the Stack itself is not a declared resource
+            break
+        types.insert(0, ancestor.type)
+        parent = ancestor.parent
+    return f"urn:pulumi:{deployment.stack}::arbiter::{'$'.join(types)}::{resource.name}"
+
+
+def test_urns_are_the_engines(deployment: Deployment) -> None:
+    nested = 0
+    for r in deployment.resources:
+        assert r.urn == _engine_urn(deployment, r)
+        assert "pulumi:pulumi:Stack$" not in r.urn
+        nested += r.urn.count("$") >= 2
+    assert nested > 0  # grandchildren exist, so the whole chain is checked
+
+
+def test_plan_reads_like_a_preview(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["plan", "--stack", "staging", "--no-policies"]) == 0
+    text = capsys.readouterr().out
+    assert "+ pulumi:pulumi:Stack  arbiter-staging" in text
+    assert "  + pulumi:pulumi:Stack" in text
+    assert "  albDnsName: output<known after deploy>" in text
+    assert '  clusterName: "arbiter-staging"' in text
+    assert cli.main(["plan", "--stack", "staging", "--no-policies", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["resourceCount"] == len(doc["resources"]) + 1
+    assert doc["counts"]["pulumi:pulumi:Stack"] == 1
+    assert doc["outputs"]["vpcId"] == cli.UNKNOWN
+    assert doc["outputs"]["databasePort"] == 5432
+
+
+def _stack_text(project: Path, text: str | bytes) -> None:
+    path = project / "Pulumi.staging.yaml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+
+
+_STAGING = (Path(__file__).parent.parent / "Pulumi.staging.yaml").read_text()
+
+MALFORMED = [
+    ("binary", b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "Pulumi.staging.yaml: not UTF-8 text (byte 0)"),
+    ("list", "- config\n- x\n", "Pulumi.staging.yaml: must be a mapping with a 'config:' key, not a list"),
+    (
+        "duplicate-key",
+        _STAGING.replace(
+            "  arbiter:environment: staging\n",
+            "  arbiter:environment: staging\n  arbiter:environment: prod\n",
+        ),
+        "key 'arbiter:environment' is given twice",
+    ),
+    (
+        "typo-aws-key",
+        _STAGING.replace("aws:region:", "aws:regoin:"),
+        "aws:regoin is not a setting of this project: did you mean aws:region?",
+    ),
+    (
+        "typo-secret-key",
+        _STAGING + "  arbiter:telegramBotTokn:\n    secure: v1:AAAA\n",
+        "arbiter:telegramBotTokn is not a setting of this project: did you mean arbiter:telegramBotToken?",
+    ),
+    (
+        "plaintext-credential",
+        _STAGING + "  arbiter:telegramBotToken: 123456:ABCdef\n",
+        "arbiter:telegramBotToken is stored in plaintext: a credential must be a secret; remove it from the "
+        "stack file and run `pulumi config set --secret arbiter:telegramBotToken`",
+    ),
+    (
+        "host-bits",
+        _STAGING.replace("publicSubnets: [10.0.1.0/24,", "publicSubnets: [10.0.1.5/24,"),
+        'arbiter:network.publicSubnets[0] = "10.0.1.5/24": must be a network address: host bits are set '
+        "(did you mean 10.0.1.0/24?)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "fragment"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_malformed_stack_files_are_one_line(tmp_path: Path, text: str | bytes, fragment: str) -> None:
+    project = write_project(tmp_path, "staging", stack_sections("staging"))
+    _stack_text(project, text)
+    result = _run_cli("plan", "--stack", "staging", "--project-dir", str(project), "--no-policies")
+    assert result.returncode == cli.EXIT_USAGE, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert fragment in lines[0]
