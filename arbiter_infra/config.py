@@ -322,12 +322,25 @@ class DeliveryConfig(_Model):
 
     github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    #: The GitHub environment pull-request previews run in: only it may assume the preview role.
+    preview_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     deploy_branch: str = Field(pattern=r"^[A-Za-z0-9_./-]+$")
     manage_account_resources: bool
     ecr_keep_images: int = Field(ge=1, le=1000)
     #: Not settings: derived from the account and environment (`state_bucket_name`, `state_kms_alias`).
     state_bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     secrets_kms_alias: str = Field(pattern=r"^alias/[A-Za-z0-9/_-]+$")
+
+    @model_validator(mode="after")
+    def _separate_environments(self) -> DeliveryConfig:
+        # A preview job in the deploy environment would get the deploy role: the point of two.
+        if self.preview_environment == self.github_environment:
+            raise _KeyedError(
+                "previewEnvironment",
+                self.preview_environment,
+                f"a GitHub environment other than githubEnvironment ({self.github_environment})",
+            )
+        return self
 
 
 class StackConfig(_Model):
@@ -435,24 +448,26 @@ for _key, _set, _field in EXCHANGE_SECRET_KEYS:
     SECRET_SETS.setdefault(_set, []).append((_key, _field))
 
 
-def missing_secret_keys(values: Mapping[str, object | None]) -> list[str]:
-    """Config keys without a value; a partially configured set is refused.
+#: Secret name -> its JSON keys, exactly the fields an operator sets (`arbiter-infra secrets set`).
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    name: tuple(field for _key, field in fields) for name, fields in SECRET_SETS.items()
+}
 
-    Writing half a set would replace a working secret with one the application cannot use, so
-    each set is written only when all its keys are configured.
+
+def refuse_secret_config() -> None:
+    """Application secret values are never Pulumi config: refuse a stack that still sets one.
+
+    Values in config would pass through CI and sit in the state; they are set in Secrets Manager
+    by an operator instead (docs/secrets-rotation.md).
     """
-    missing: list[str] = []
-    for secret, fields in SECRET_SETS.items():
-        absent = [key for key, _ in fields if values.get(key) is None]
-        if absent and len(absent) != len(fields):
-            present = [key for key, _ in fields if values.get(key) is not None]
+    cfg = pulumi.Config(PROJECT)
+    for key, secret, _field in EXCHANGE_SECRET_KEYS:
+        if cfg.get_secret(key) is not None:
             raise ConfigError(
-                f"arbiter:{present[0]} is set but {', '.join('arbiter:' + k for k in absent)} "
-                f"{'is' if len(absent) == 1 else 'are'} not: the {secret} secret needs all of "
-                f"{', '.join(k for k, _ in fields)} (pulumi config set --secret arbiter:<key> ...)"
+                f"arbiter:{key} is set: application secrets are not stack config any more; remove it "
+                f"(pulumi config rm arbiter:{key}) and set the value with "
+                f"`arbiter-infra secrets set --stack {pulumi.get_stack()} --secret {secret}`"
             )
-        missing.extend(absent)
-    return missing
 
 
 _SECTIONS = ("network", "secrets", "database", "cache", "services", "monitoring", "delivery")
@@ -505,7 +520,7 @@ def load_stack_config() -> StackConfig:
             f"arbiter:environment = {raw['environment']!r}: must match the stack name {stack!r}"
         )
     config = parse_stack_config({k: v for k, v in raw.items() if v is not None})
-    missing_secret_keys(exchange_secret_values())
+    refuse_secret_config()
     return config
 
 
@@ -527,12 +542,3 @@ def _account_id(allowed: Any) -> str | None:
             f"aws:allowedAccountIds[0] = {json.dumps(allowed[0])}: must be a 12-digit AWS account id"
         )
     return account
-
-
-def exchange_secret_values() -> dict[str, pulumi.Output[str] | None]:
-    """The exchange and bot credentials from secret config; None where not configured."""
-    cfg = pulumi.Config(PROJECT)
-    values: dict[str, pulumi.Output[str] | None] = {}
-    for key, _secret, _field in EXCHANGE_SECRET_KEYS:
-        values[key] = cfg.get_secret(key)
-    return values

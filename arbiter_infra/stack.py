@@ -5,11 +5,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import StackConfig, exchange_secret_values
+from arbiter_infra.config import StackConfig
 from arbiter_infra.naming import Naming, Providers
 from components.cache import Redis, RedisArgs
 from components.database import Aurora, AuroraArgs
-from components.delivery import Delivery, DeliveryArgs
+from components.delivery import Delivery, DeliveryArgs, PermissionsBoundary, PermissionsBoundaryArgs
 from components.kms import StackKey, StackKeyArgs
 from components.monitoring import (
     AuroraInstanceTarget,
@@ -33,6 +33,12 @@ def build(config: StackConfig) -> None:
         opts=pulumi.InvokeOutputOptions(provider=providers("security"))
     ).account_id
 
+    # Before any role: every role the program creates carries it (CI may create none without it).
+    boundary = PermissionsBoundary(
+        naming("boundary"),
+        PermissionsBoundaryArgs(config=config, naming=naming, account_id=account_id),
+        opts=providers.opts("delivery"),
+    )
     key = StackKey(
         naming("key"),
         StackKeyArgs(config=config, naming=naming, account_id=account_id),
@@ -46,6 +52,7 @@ def build(config: StackConfig) -> None:
             region=config.region,
             kms_key_arn=key.arn,
             account_id=account_id,
+            permissions_boundary=boundary.arn,
         ),
         opts=providers.opts("network"),
     )
@@ -62,7 +69,6 @@ def build(config: StackConfig) -> None:
             config=config.secrets,
             naming=naming,
             kms_key_arn=key.arn,
-            values=exchange_secret_values(),
             protect=config.is_prod,
         ),
         opts=providers.opts("secrets"),
@@ -79,6 +85,7 @@ def build(config: StackConfig) -> None:
             security_group_id=security_groups.database.id,
             kms_key_arn=key.arn,
             account_id=account_id,
+            permissions_boundary=boundary.arn,
         ),
         opts=providers.opts("database"),
     )
@@ -105,7 +112,8 @@ def build(config: StackConfig) -> None:
     pulumi.export("redisPort", cache.port)
     pulumi.export("redisAuthSecretArn", cache.auth_secret.arn)
     pulumi.export("exchangeSecretArns", secrets.arns)
-    pulumi.export("missingSecretValues", secrets.missing)
+    # Values are set by an operator (`arbiter-infra secrets set`), never by the program.
+    pulumi.export("exchangeSecretFields", secrets.fields)
 
     # service tier
     services = ServiceTier(
@@ -138,6 +146,7 @@ def build(config: StackConfig) -> None:
                 auth_secret_arn=cache.auth_secret.arn,
                 auth_value_from=cache.auth_value_from,
             ),
+            permissions_boundary=boundary.arn,
         ),
         opts=providers.opts("services"),
     )
@@ -185,12 +194,13 @@ def build(config: StackConfig) -> None:
     # delivery tier
     delivery = Delivery(
         naming("delivery"),
-        DeliveryArgs(config=config, naming=naming, kms_key_arn=key.arn, account_id=account_id),
+        DeliveryArgs(config=config, naming=naming, account_id=account_id),
         opts=providers.opts("delivery"),
     )
     pulumi.export("deployRoleArn", delivery.deploy_role_arn)
+    pulumi.export("previewRoleArn", delivery.preview_role_arn)
+    pulumi.export("permissionsBoundaryArn", boundary.arn)
     pulumi.export("oidcProviderArn", delivery.oidc_provider_arn)
-    pulumi.export("ecrRepositoryUrls", delivery.repository_urls)
 
     pulumi.export("environment", config.environment)
     pulumi.export("region", config.region)
