@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from arbiter_infra.config import EXCHANGE_SECRET_KEYS
 from arbiter_infra.runtime import ACCOUNT_ID, DeclaredResource, Deployment, run_program
 from tests.conftest import stack_sections
 
