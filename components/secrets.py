@@ -51,7 +51,7 @@ class ExchangeSecrets(pulumi.ComponentResource):
     arns: dict[str, pulumi.Output[str]]
     value_from: dict[str, pulumi.Output[str]]
     #: Secret name -> the JSON keys its value must hold (what `secrets set` asks for).
-    fields: dict[str, tuple[str, ...]]
+    fields: dict[str, list[str]]
 
     def __init__(
         self, name: str, args: ExchangeSecretsArgs, opts: pulumi.ResourceOptions | None = None
@@ -60,7 +60,7 @@ class ExchangeSecrets(pulumi.ComponentResource):
         self.secrets = {}
         self.arns = {}
         self.value_from = {}
-        self.fields = dict(SECRET_FIELDS)
+        self.fields = {name: list(keys) for name, keys in SECRET_FIELDS.items()}
         for secret_name, fields in SECRET_SETS.items():
             secret = aws.secretsmanager.Secret(
                 f"{name}-{secret_name}",
