@@ -370,12 +370,24 @@ class DeliveryConfig(_Model):
 
     github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    #: The GitHub environment pull-request previews run in: only it may assume the preview role.
+    preview_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     deploy_branch: str = Field(pattern=r"^[A-Za-z0-9_./-]+$")
-    manage_account_resources: bool
     ecr_keep_images: int = Field(ge=1, le=1000)
     #: Not settings: derived from the account and environment (`state_bucket_name`, `state_kms_alias`).
     state_bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     secrets_kms_alias: str = Field(pattern=r"^alias/[A-Za-z0-9/_-]+$")
+
+    @model_validator(mode="after")
+    def _separate_environments(self) -> DeliveryConfig:
+        # A preview job in the deploy environment would get the deploy role: the point of two.
+        if self.preview_environment == self.github_environment:
+            raise _KeyedError(
+                "previewEnvironment",
+                self.preview_environment,
+                f"a GitHub environment other than githubEnvironment ({self.github_environment})",
+            )
+        return self
 
 
 class StackConfig(_Model):
@@ -558,24 +570,28 @@ for _key, _set, _field in EXCHANGE_SECRET_KEYS:
     SECRET_SETS.setdefault(_set, []).append((_key, _field))
 
 
-def missing_secret_keys(values: Mapping[str, object | None]) -> list[str]:
-    """Config keys without a value; a partially configured set is refused.
+#: Secret name -> its JSON keys, exactly the fields an operator sets (`arbiter-infra secrets set`).
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    name: tuple(field for _key, field in fields) for name, fields in SECRET_SETS.items()
+}
 
-    Writing half a set would replace a working secret with one the application cannot use, so
-    each set is written only when all its keys are configured.
+
+def refuse_secret_config(full_key: str) -> None:
+    """Application secret values are never Pulumi config: refuse a stack that still sets one.
+
+    Values in config would pass through CI and sit in the state; they are set in Secrets Manager
+    by an operator instead (docs/secrets-rotation.md).
     """
-    missing: list[str] = []
-    for secret, fields in SECRET_SETS.items():
-        absent = [key for key, _ in fields if values.get(key) is None]
-        if absent and len(absent) != len(fields):
-            present = [key for key, _ in fields if values.get(key) is not None]
-            raise ConfigError(
-                f"arbiter:{present[0]} is set but {', '.join('arbiter:' + k for k in absent)} "
-                f"{'is' if len(absent) == 1 else 'are'} not: the {secret} secret needs all of "
-                f"{', '.join(k for k, _ in fields)} (pulumi config set --secret arbiter:<key> ...)"
-            )
-        missing.extend(absent)
-    return missing
+    key = full_key.split(":", 1)[-1]
+    secret = next(s for k, s, _f in EXCHANGE_SECRET_KEYS if k == key)
+    raise ConfigError(
+        f"{full_key} is set: application secrets are not stack config; remove it "
+        f"(pulumi config rm {full_key}) and set the value with "
+        f"`arbiter-infra secrets set --stack {pulumi.get_stack()} --secret {secret}`"
+    )
+
+
+_APPLICATION_SECRET_KEYS: Final = frozenset(f"{PROJECT}:{k}" for k, _s, _f in EXCHANGE_SECRET_KEYS)
 
 
 _SECTIONS = ("network", "secrets", "database", "cache", "services", "monitoring", "delivery")
@@ -646,49 +662,42 @@ def parse_stack_values(values: Mapping[str, str]) -> StackConfig:
 
 #: `aws:` keys the program reads (explicit providers ignore every other `aws:` setting).
 AWS_KEYS: Final = ("aws:region", "aws:allowedAccountIds")
-#: Key names that hold credentials: refused when stored in plaintext.
-_SECRET_NAME = re.compile(r"(token|password|secret|passphrase|privatekey|apikey|keyid)$", re.IGNORECASE)
 
 
 def known_keys(*, account_stack: bool) -> list[str]:
     if account_stack:
         return [*AWS_KEYS, f"{PROJECT}:account"]
-    return [
-        *AWS_KEYS,
-        f"{PROJECT}:environment",
-        *(f"{PROJECT}:{s}" for s in _SECTIONS),
-        *(f"{PROJECT}:{k}" for k, _, _ in EXCHANGE_SECRET_KEYS),
-    ]
+    return [*AWS_KEYS, f"{PROJECT}:environment", *(f"{PROJECT}:{s}" for s in _SECTIONS)]
 
 
 def check_keys(keys: Mapping[str, bool]) -> None:
-    """Refuse unknown keys (with a "did you mean") and credentials stored in plaintext.
+    """Refuse unknown keys (with a "did you mean") and credentials in stack config.
 
     `keys` maps every configured key to whether it is a secret. An unknown key is usually a typo
-    whose value would silently not apply; a plaintext credential is readable by anyone with the repo.
+    whose value would silently not apply; credentials are set in Secrets Manager, never config.
     """
     import difflib
 
     account_stack = f"{PROJECT}:account" in keys
     known = known_keys(account_stack=account_stack)
     for key in sorted(keys):
-        if key.startswith("pulumi:"):
+        if key.startswith("pulumi:") or key in known:
             continue
-        name = key.split(":", 1)[-1]
-        if key not in known and account_stack and key in known_keys(account_stack=False):
+        if key in _APPLICATION_SECRET_KEYS:
+            refuse_secret_config(key)
+        if account_stack and key in known_keys(account_stack=False):
             raise ConfigError(
                 f"{key} is set in an account stack (it has {PROJECT}:account): an account stack holds only "
                 f"{PROJECT}:account; environment settings belong in the environment's stack file"
             )
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(known)}"
-            raise ConfigError(f"{key} is not a setting of this project: {hint}")
-        if _SECRET_NAME.search(name) and not keys[key]:
+        close = difflib.get_close_matches(key, [*known, *_APPLICATION_SECRET_KEYS], n=1, cutoff=0.6)
+        if close and close[0] in _APPLICATION_SECRET_KEYS:
             raise ConfigError(
-                f"{key} is stored in plaintext: a credential must be a secret; remove it from the stack file "
-                f"and run `pulumi config set --secret {key}` (it prompts for the value)"
+                f"{key} is not a setting of this project: application secrets (did you mean {close[0]}?) are "
+                f"set with `arbiter-infra secrets set`, never in stack config"
             )
+        hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(known)}"
+        raise ConfigError(f"{key} is not a setting of this project: {hint}")
 
 
 def _configured_keys() -> dict[str, bool]:
@@ -735,7 +744,6 @@ def load_stack_config() -> StackConfig:
             f"arbiter:environment = {raw['environment']!r}: must match the stack name {stack!r}"
         )
     config = parse_stack_config({k: v for k, v in raw.items() if v is not None})
-    missing_secret_keys(exchange_secret_values())
     check_deployable(deployability_problems(config), advisories(config))
     return config
 
@@ -812,12 +820,3 @@ def _account_id(allowed: Any) -> str | None:
             f"aws:allowedAccountIds[0] = {json.dumps(allowed[0])}: must be a 12-digit AWS account id"
         )
     return account
-
-
-def exchange_secret_values() -> dict[str, pulumi.Output[str] | None]:
-    """The exchange and bot credentials from secret config; None where not configured."""
-    cfg = pulumi.Config(PROJECT)
-    values: dict[str, pulumi.Output[str] | None] = {}
-    for key, _secret, _field in EXCHANGE_SECRET_KEYS:
-        values[key] = cfg.get_secret(key)
-    return values

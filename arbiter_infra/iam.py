@@ -68,6 +68,10 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
         "route53:CreateHostedZone",
         "route53:GetChange",
         "sns:ListTopics",
+        # A subscription ARN is not an IAM resource type: these take Resource "*".
+        "sns:GetSubscriptionAttributes",
+        "sns:SetSubscriptionAttributes",
+        "sns:Unsubscribe",
         "cloudwatch:DescribeAlarms",
         "cloudwatch:ListDashboards",
         "cloudwatch:GetMetricData",
@@ -93,6 +97,14 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
         "ssmmessages:OpenControlChannel",
         "ssmmessages:OpenDataChannel",
     }
+)
+
+#: The services the program passes its roles to (iam:PassedToService): ECS tasks (task and
+#: execution roles), RDS enhanced monitoring, VPC flow logs.
+PASSED_TO_SERVICES: Final = (
+    "ecs-tasks.amazonaws.com",
+    "monitoring.rds.amazonaws.com",
+    "vpc-flow-logs.amazonaws.com",
 )
 
 #: Condition keys that scope a `Resource: "*"` statement to this project's tagged resources.

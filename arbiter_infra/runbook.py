@@ -451,7 +451,7 @@ def _print_summary(deployment: Any, mocks: Any) -> None:
 
 
 def register(sub: Any) -> None:
-    """Add `emulate`, `status`, `rollback`, `logs` and `wait` to the CLI's subparsers."""
+    """Add `emulate`, `status`, `rollback`, `logs`, `wait` and `secrets set` to the CLI's subparsers."""
 
     def stack(p: argparse.ArgumentParser) -> None:
         p.add_argument("--stack", required=True, choices=ENVIRONMENTS, help="stack (environment) name")
@@ -499,3 +499,7 @@ def register(sub: Any) -> None:
     p.add_argument("--service", choices=SERVICE_NAMES, help="one service (default: all)")
     timeout(p)
     p.set_defaults(func=cmd_wait)
+
+    from arbiter_infra import secrets_cli  # it builds on this module's AWS error handling
+
+    secrets_cli.register(sub)

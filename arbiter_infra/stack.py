@@ -8,12 +8,12 @@ import pulumi
 import pulumi_aws as aws
 
 from arbiter_infra import catalog
-from arbiter_infra.config import PROJECT, AccountConfig, StackConfig, exchange_secret_values
+from arbiter_infra.config import PROJECT, AccountConfig, StackConfig
 from arbiter_infra.naming import Naming, Providers
 from components.account import AccountResources, AccountResourcesArgs
 from components.cache import Redis, RedisArgs
 from components.database import Aurora, AuroraArgs
-from components.delivery import Delivery, DeliveryArgs
+from components.delivery import Delivery, DeliveryArgs, PermissionsBoundary, PermissionsBoundaryArgs
 from components.kms import StackKey, StackKeyArgs
 from components.monitoring import (
     AuroraInstanceTarget,
@@ -37,6 +37,12 @@ def build(config: StackConfig) -> None:
         opts=pulumi.InvokeOutputOptions(provider=providers("security"))
     ).account_id
 
+    # Before any role: every role the program creates carries it (CI may create none without it).
+    boundary = PermissionsBoundary(
+        naming("boundary"),
+        PermissionsBoundaryArgs(config=config, naming=naming, account_id=account_id),
+        opts=providers.opts("delivery"),
+    )
     key = StackKey(
         naming("key"),
         StackKeyArgs(naming=naming, region=config.region, account_id=account_id, protect=config.is_prod),
@@ -50,6 +56,7 @@ def build(config: StackConfig) -> None:
             region=config.region,
             kms_key_arn=key.arn,
             account_id=account_id,
+            permissions_boundary=boundary.arn,
         ),
         opts=providers.opts("network"),
     )
@@ -66,7 +73,6 @@ def build(config: StackConfig) -> None:
             config=config.secrets,
             naming=naming,
             kms_key_arn=key.arn,
-            values=exchange_secret_values(),
             protect=config.is_prod,
         ),
         opts=providers.opts("secrets"),
@@ -83,6 +89,7 @@ def build(config: StackConfig) -> None:
             security_group_id=security_groups.database.id,
             kms_key_arn=key.arn,
             account_id=account_id,
+            permissions_boundary=boundary.arn,
         ),
         opts=providers.opts("database"),
     )
@@ -109,7 +116,8 @@ def build(config: StackConfig) -> None:
     pulumi.export("redisPort", cache.port)
     pulumi.export("redisAuthSecretArn", cache.auth_secret.arn)
     pulumi.export("exchangeSecretArns", secrets.arns)
-    pulumi.export("missingSecretValues", secrets.missing)
+    # Values are set by an operator (`arbiter-infra secrets set`), never by the program.
+    pulumi.export("exchangeSecretFields", secrets.fields)
 
     # service tier
     services = ServiceTier(
@@ -142,6 +150,7 @@ def build(config: StackConfig) -> None:
                 auth_secret_arn=cache.auth_secret.arn,
                 auth_value_from=cache.auth_value_from,
             ),
+            permissions_boundary=boundary.arn,
         ),
         opts=providers.opts("services"),
     )
@@ -189,12 +198,13 @@ def build(config: StackConfig) -> None:
     # delivery tier
     delivery = Delivery(
         naming("delivery"),
-        DeliveryArgs(config=config, naming=naming, kms_key_arn=key.arn, account_id=account_id),
+        DeliveryArgs(config=config, naming=naming, account_id=account_id),
         opts=providers.opts("delivery"),
     )
     pulumi.export("deployRoleArn", delivery.deploy_role_arn)
+    pulumi.export("previewRoleArn", delivery.preview_role_arn)
+    pulumi.export("permissionsBoundaryArn", boundary.arn)
     pulumi.export("oidcProviderArn", delivery.oidc_provider_arn)
-    pulumi.export("ecrRepositoryUrls", delivery.repository_urls)
 
     pulumi.export("environment", config.environment)
     pulumi.export("region", config.region)

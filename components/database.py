@@ -35,6 +35,8 @@ class AuroraArgs:
     security_group_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
+    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
+    permissions_boundary: pulumi.Input[str] | None = None
 
 
 def _first_secret_arn(secrets: Sequence[aws.rds.outputs.ClusterMasterUserSecret] | None) -> str:
@@ -107,6 +109,7 @@ class Aurora(pulumi.ComponentResource):
             assume_role_policy=iam.assume_role_policy(
                 "monitoring.rds.amazonaws.com", source_account=args.account_id
             ),
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         monitoring_attachment = aws.iam.RolePolicyAttachment(

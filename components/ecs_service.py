@@ -92,6 +92,8 @@ class FargateServiceArgs:
     discovery_namespace_id: pulumi.Input[str] | None = None
     #: Resources the ECS service must be created after (listeners of its target groups, ...).
     depends_on: Sequence[pulumi.Resource] = ()
+    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
+    permissions_boundary: pulumi.Input[str] | None = None
 
 
 class FargateService(pulumi.ComponentResource):
@@ -206,6 +208,7 @@ class FargateService(pulumi.ComponentResource):
             name=naming(svc, "exec", kind="iam-role"),
             description=f"ECS starts {svc}: pull its image, write its logs, inject its secrets",
             assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         statements: list[Any] = [
@@ -255,6 +258,7 @@ class FargateService(pulumi.ComponentResource):
             name=naming(svc, "task", kind="iam-role"),
             description=f"What {svc} itself calls at runtime",
             assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         task_statements: list[Any] = []

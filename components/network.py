@@ -23,6 +23,8 @@ class NetworkArgs:
     region: str
     kms_key_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
+    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
+    permissions_boundary: pulumi.Input[str] | None = None
 
 
 class Network(pulumi.ComponentResource):
@@ -179,6 +181,7 @@ class Network(pulumi.ComponentResource):
             assume_role_policy=iam.assume_role_policy(
                 "vpc-flow-logs.amazonaws.com", source_account=args.account_id
             ),
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         aws.iam.RolePolicy(

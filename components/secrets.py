@@ -1,19 +1,19 @@
-"""Exchange and bot credentials in Secrets Manager, one JSON secret per credential set.
+"""Exchange and bot credentials in Secrets Manager: Pulumi manages the containers, never the values.
 
-Values come only from Pulumi secret config, so they stay Pulumi secrets end to end (encrypted in
-state, masked in plans and logs). A set that is not configured yet is created without a version:
-the first deploy works and `plan` lists what is missing; ECS tasks fail to start until it is set.
+The values are set by an operator directly in Secrets Manager (`arbiter-infra secrets set`), so
+they never pass through CI, never sit in the Pulumi state, and `pulumi preview`/`up` need no
+secret to run and show no diff on them (there is no SecretVersion resource to diff). Only the
+task execution roles that inject them can read them (see the permissions boundary).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import SECRET_SETS, SecretsConfig, missing_secret_keys
+from arbiter_infra.config import SECRET_FIELDS, SECRET_SETS, SecretsConfig
 from arbiter_infra.naming import Naming
 
 _ROTATION_REASON = "issued by the provider; operator procedure in docs/secrets-rotation.md"
@@ -40,41 +40,27 @@ class ExchangeSecretsArgs:
     config: SecretsConfig
     naming: Naming
     kms_key_arn: pulumi.Input[str]
-    #: Config key -> secret value (from `exchange_secret_values()`), None when not configured.
-    values: Mapping[str, pulumi.Output[str] | None]
     #: Prod: `pulumi destroy` or a rename must not schedule the trading credentials for deletion.
     protect: bool = False
 
 
 class ExchangeSecrets(pulumi.ComponentResource):
-    """`arbiter-<env>/polymarket`, `/kalshi`, `/telegram`, encrypted with the stack CMK."""
+    """`arbiter-<env>/polymarket`, `/kalshi`, `/telegram`, encrypted with the stack CMK, no values."""
 
     secrets: dict[str, aws.secretsmanager.Secret]
-    versions: dict[str, aws.secretsmanager.SecretVersion]
     arns: dict[str, pulumi.Output[str]]
     value_from: dict[str, pulumi.Output[str]]
-    missing: list[str]
+    #: Secret name -> the JSON keys its value must hold (what `secrets set` asks for).
+    fields: dict[str, list[str]]
 
     def __init__(
         self, name: str, args: ExchangeSecretsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        # Checked before registering anything so a half-configured set fails the whole plan.
-        missing = missing_secret_keys(args.values)
         super().__init__("arbiter:secrets:ExchangeSecrets", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.missing = missing
-        if missing:
-            # Shown by `pulumi preview/up` and in the offline plan's notes; never the values.
-            pulumi.log.warn(
-                f"secret values not configured: {', '.join(missing)}; their secrets are created "
-                "without a version and tasks that need them fail to start until they are set "
-                "(pulumi config set --secret arbiter:<key>, see docs/secrets-rotation.md)",
-                resource=self,
-            )
         self.secrets = {}
-        self.versions = {}
         self.arns = {}
         self.value_from = {}
+        self.fields = {name: list(keys) for name, keys in SECRET_FIELDS.items()}
         for secret_name, fields in SECRET_SETS.items():
             secret = aws.secretsmanager.Secret(
                 f"{name}-{secret_name}",
@@ -90,14 +76,4 @@ class ExchangeSecrets(pulumi.ComponentResource):
             self.arns[secret_name] = secret.arn
             for key, json_key in fields:
                 self.value_from[key] = value_from(secret.arn, json_key)
-            if any(key in missing for key, _ in fields):
-                continue
-            document = {json_key: args.values[key] for key, json_key in fields}
-            self.versions[secret_name] = aws.secretsmanager.SecretVersion(
-                f"{name}-{secret_name}-value",
-                secret_id=secret.id,
-                # json_dumps keeps the secret bit of its inputs; Output.secret makes sure of it.
-                secret_string=as_secret(pulumi.Output.json_dumps(document)),
-                opts=child,
-            )
-        self.register_outputs({"arns": self.arns, "missing": self.missing})
+        self.register_outputs({"arns": self.arns})

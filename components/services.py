@@ -84,6 +84,8 @@ class ServiceTierArgs:
     secret_arns: Mapping[str, pulumi.Input[str]]
     database: DatabaseConnection
     cache: CacheConnection
+    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
+    permissions_boundary: pulumi.Input[str] | None = None
 
 
 class ServiceTier(pulumi.ComponentResource):
@@ -209,6 +211,7 @@ class ServiceTier(pulumi.ComponentResource):
                     ),
                     discovery_namespace_id=self.namespace.id if svc == "trading-core" else None,
                     depends_on=tuple(after),
+                    permissions_boundary=args.permissions_boundary,
                 ),
                 opts=args.providers.opts(svc, parent=self),
             )

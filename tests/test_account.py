@@ -45,9 +45,11 @@ def test_account_resources_survive_the_stack(account: Deployment) -> None:
         assert r.retain_on_delete, r.name
 
 
-def test_environment_stacks_no_longer_hold_account_resources(staging: Deployment, prod: Deployment) -> None:
+def test_environment_stacks_hold_no_account_resources(staging: Deployment, prod: Deployment) -> None:
+    """Two environments in one account would otherwise both create them (EntityAlreadyExists)."""
     for deployment in (staging, prod):
-        assert not deployment.of_type(SLR)
+        for type_ in (SLR, OIDC, REPOSITORY):
+            assert not deployment.of_type(type_), (deployment.stack, type_)
 
 
 def test_account_stack_refuses_environment_settings() -> None:

@@ -133,12 +133,6 @@ def prd() -> Run:
     return _run("prod")
 
 
-@pytest.fixture(scope="module")
-def configured() -> Run:
-    """Staging with every exchange secret set, as `pulumi config set --secret` would."""
-    return _run("staging", secret_values=SECRET_VALUES)
-
-
 @pytest.fixture(params=["staging", "prod"])
 def run(request: pytest.FixtureRequest, stg: Run, prd: Run) -> Run:
     return stg if request.param == "staging" else prd
@@ -400,10 +394,15 @@ def test_exchange_secrets_exist_encrypted_without_values(run: Run) -> None:
         s = run.secret(f"arbiter-{env}/{name}")
         assert s.inputs["kmsKeyId"] == run.key_arn()
         assert s.inputs["recoveryWindowInDays"] == EXPECTED[env]["window"]
-        assert run.versions_of(s) == []  # nothing configured: no version, nothing fake stored
+        assert run.versions_of(s) == []  # containers only: an operator sets the values
         assert run.resolved["arns"][name] == s.outputs["arn"] == run.d.outputs["exchangeSecretArns"][name]
-    assert run.secrets.missing == ALL_KEYS
-    assert run.d.outputs["missingSecretValues"] == ALL_KEYS
+    # The only secret version the program writes is the Redis AUTH token it generates itself.
+    assert [v.name for v in run.d.of_type(VERSION)] == [f"arbiter-{env}-cache-auth-value"]
+    assert run.d.outputs["exchangeSecretFields"] == {
+        "polymarket": ["private_key", "api_key", "api_secret", "passphrase"],
+        "kalshi": ["key_id", "private_key"],
+        "telegram": ["bot_token"],
+    }
 
 
 def test_value_from_per_key(run: Run) -> None:
@@ -413,57 +412,31 @@ def test_value_from_per_key(run: Run) -> None:
     assert set(expected) == set(ALL_KEYS)
 
 
-def test_configured_secrets_are_json_and_secret(configured: Run) -> None:
-    expected = {
-        "polymarket": {
-            "private_key": SECRET_VALUES["polyPrivateKey"],
-            "api_key": SECRET_VALUES["polyApiKey"],
-            "api_secret": SECRET_VALUES["polyApiSecret"],
-            "passphrase": SECRET_VALUES["polyApiPassphrase"],
-        },
-        "kalshi": {"key_id": SECRET_VALUES["kalshiKeyId"], "private_key": PEM},
-        "telegram": {"bot_token": SECRET_VALUES["telegramBotToken"]},
-    }
-    for name, doc in expected.items():
-        (version,) = configured.versions_of(configured.secret(f"arbiter-staging/{name}"))
-        assert "secretString" in version.secret_inputs
-        assert json.loads(version.inputs["secretString"]) == doc
-    kalshi = configured.secret("arbiter-staging/kalshi")
-    pem = json.loads(configured.versions_of(kalshi)[0].inputs["secretString"])["private_key"]
-    assert pem.count("\n") == 4 and pem.startswith("-----BEGIN RSA PRIVATE KEY-----\n")
-    assert configured.secrets.missing == []
-    assert configured.d.outputs["missingSecretValues"] == []
-
-
 def _plaintext_leaks(value: Any, needles: list[str]) -> bool:
     text = json.dumps(value, default=str)
     return any(n in text or json.dumps(n)[1:-1] in text for n in needles)
 
 
-def test_secret_values_never_leave_secret_inputs(configured: Run) -> None:
-    needles = [*SECRET_VALUES.values(), configured.d.one(PASSWORD).outputs["result"]]
-    for r in configured.d.resources:
+def test_generated_auth_token_never_leaves_secret_inputs(run: Run) -> None:
+    needles = [run.d.one(PASSWORD).outputs["result"]]
+    for r in run.d.resources:
         public = {k: v for k, v in r.inputs.items() if k not in r.secret_inputs}
         assert not _plaintext_leaks(public, needles), f"{r.type} {r.name} carries a secret in plain inputs"
-    public_outputs = {k: v for k, v in configured.d.outputs.items() if k not in configured.d.secret_outputs}
+    public_outputs = {k: v for k, v in run.d.outputs.items() if k not in run.d.secret_outputs}
     assert not _plaintext_leaks(public_outputs, needles)
 
 
-def test_one_configured_set_gets_a_version_others_listed_missing() -> None:
-    run = _run("staging", secret_values={"telegramBotToken": "42:abc"})
-    assert len(run.versions_of(run.secret("arbiter-staging/telegram"))) == 1
-    assert run.versions_of(run.secret("arbiter-staging/polymarket")) == []
-    assert run.versions_of(run.secret("arbiter-staging/kalshi")) == []
-    assert run.secrets.missing == [k for k in ALL_KEYS if k != "telegramBotToken"]
-
-
-def test_partially_configured_set_is_refused_before_anything_is_registered() -> None:
+@pytest.mark.parametrize(("key", "secret"), [("polyApiKey", "polymarket"), ("telegramBotToken", "telegram")])
+def test_secret_values_in_stack_config_are_refused(key: str, secret: str) -> None:
+    # Values in config would pass through CI and sit in the state: refused before anything exists.
     mocks = CountingMocks("staging")
     with pytest.raises(ConfigError) as err:
-        run_program("staging", mocks=mocks, secret_values={"kalshiKeyId": "k1"})
+        run_program("staging", mocks=mocks, secret_values={key: SECRET_VALUES[key]})
     msg = str(err.value)
     assert "\n" not in msg
-    assert "arbiter:kalshiKeyId is set but arbiter:kalshiPrivateKey is not" in msg
+    assert f"arbiter:{key} is set" in msg
+    assert f"arbiter-infra secrets set --stack staging --secret {secret}" in msg
+    assert SECRET_VALUES[key] not in msg
     assert mocks.created == 0
 
 

@@ -214,13 +214,14 @@ MALFORMED = [
     (
         "typo-secret-key",
         _STAGING + "  arbiter:telegramBotTokn:\n    secure: v1:AAAA\n",
-        "arbiter:telegramBotTokn is not a setting of this project: did you mean arbiter:telegramBotToken?",
+        "arbiter:telegramBotTokn is not a setting of this project: application secrets (did you mean "
+        "arbiter:telegramBotToken?) are set with `arbiter-infra secrets set`, never in stack config",
     ),
     (
         "plaintext-credential",
         _STAGING + "  arbiter:telegramBotToken: 123456:ABCdef\n",
-        "arbiter:telegramBotToken is stored in plaintext: a credential must be a secret; remove it from the "
-        "stack file and run `pulumi config set --secret arbiter:telegramBotToken`",
+        "arbiter:telegramBotToken is set: application secrets are not stack config; remove it (pulumi config rm "
+        "arbiter:telegramBotToken) and set the value with `arbiter-infra secrets set --stack staging --secret telegram`",
     ),
     (
         "host-bits",

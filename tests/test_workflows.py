@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from arbiter_infra.config import EXCHANGE_SECRET_KEYS
+from tests.conftest import stack_sections
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
@@ -31,14 +31,10 @@ PINS = {
     "aws-actions/amazon-ecr-login": ("v2.1.7", "03f1aad4c6c7ffd436567f42f9384779290529bd"),
     "docker/build-push-action": ("v7.3.0", "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a"),
 }
-SECRET_ENV = {
-    "POLY_PRIVATE_KEY": "polyPrivateKey",
-    "POLY_API_KEY": "polyApiKey",
-    "POLY_API_SECRET": "polyApiSecret",
-    "POLY_API_PASSPHRASE": "polyApiPassphrase",
-    "KALSHI_KEY_ID": "kalshiKeyId",
-    "KALSHI_PRIVATE_KEY": "kalshiPrivateKey",
-    "TELEGRAM_BOT_TOKEN": "telegramBotToken",
+#: GitHub environment per stack and role, as the stack files name them (the roles trust these).
+DEPLOY_ENVIRONMENTS = {st: stack_sections(st)["delivery"]["githubEnvironment"] for st in ("staging", "prod")}
+PREVIEW_ENVIRONMENTS = {
+    st: stack_sections(st)["delivery"]["previewEnvironment"] for st in ("staging", "prod")
 }
 OIDC_ACTION = "aws-actions/configure-aws-credentials"
 
@@ -174,7 +170,10 @@ def test_promotion_rules(workflows: dict[str, dict[str, Any]]) -> None:
         environment = job["environment"]["name"]
         promotion[branch.group(1)] = (job["env"]["STACK"], environment)
         assert job["needs"] == "validate", job_id
-    assert promotion == {"develop": ("staging", "staging"), "main": ("prod", "deploy-prod")}
+    assert promotion == {
+        "develop": ("staging", DEPLOY_ENVIRONMENTS["staging"]),
+        "main": ("prod", DEPLOY_ENVIRONMENTS["prod"]),
+    }
     assert deploy["jobs"]["validate"]["uses"] == "./.github/workflows/ci.yml"
 
 
@@ -186,7 +185,6 @@ def test_deploy_stages_in_order(workflows: dict[str, dict[str, Any]]) -> None:
         order = [
             next(i for i, t in enumerate(text) if "stack-access" in t),
             next(i for i, t in enumerate(text) if "check-images.sh" in t),
-            next(i for i, t in enumerate(text) if "set-secret-config.sh" in t),
             next(i for i, s in enumerate(steps) if s.get("with", {}).get("command") == "up"),
             next(i for i, t in enumerate(text) if './dev wait --stack "$STACK"' in t),
             next(i for i, t in enumerate(text) if "pulumi stack output albUrl" in t and "/health" in t),
@@ -211,7 +209,11 @@ def test_one_deploy_per_stack_and_rollbacks_queue_behind_it(workflows: dict[str,
 
 def test_state_backend_is_self_managed(workflows: dict[str, dict[str, Any]]) -> None:
     for name in ("deploy", "preview", "rollback"):
-        assert workflows[name]["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+        for job_id, job in workflows[name]["jobs"].items():
+            if "environment" not in job:
+                continue
+            # Environment-level variables: each environment (account) names its own backend.
+            assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}", (name, job_id)
         assert "PULUMI_ACCESS_TOKEN" not in (WORKFLOWS / f"{name}.yml").read_text().split("\nname:", 1)[1]
     header = (WORKFLOWS / "deploy.yml").read_text().split("\nname:", 1)[0]
     assert "Pulumi Cloud alternative" in header
@@ -224,11 +226,15 @@ def test_preview_runs_only_for_same_repository_pull_requests(workflows: dict[str
     preview = workflows["preview"]
     assert set(preview["on"]) == {"pull_request"}
     guard = "github.event.pull_request.head.repo.full_name == github.repository"
-    expected = {"staging": ("staging", "staging"), "prod": ("prod", "deploy-prod")}
     for job_id, job in preview["jobs"].items():
         assert job["if"].startswith(guard), job_id
-        stack, environment = expected[job_id]
-        assert job["environment"] == environment
+        stack = job_id
+        # The preview environment, never the one holding the deploy role.
+        assert job["environment"] == PREVIEW_ENVIRONMENTS[stack]
+        assert job["environment"] not in DEPLOY_ENVIRONMENTS.values()
+        assert job["permissions"]["id-token"] == "write"
+        [access] = [s for s in _steps(job) if _uses(s) == "./.github/actions/stack-access"]
+        assert access["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
         [run] = [s for s in _steps(job) if s.get("with", {}).get("command") == "preview"]
         assert run["with"]["stack-name"] == stack
         assert run["with"]["policyPacks"] == "policies"
@@ -265,6 +271,7 @@ def test_rollback_inputs_and_environment(workflows: dict[str, dict[str, Any]]) -
         "STACK": "${{ inputs.environment }}",
         "SERVICE": "${{ inputs.service }}",
         "REVISION": "${{ inputs.revision }}",
+        "PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}",
     }
     script = "\n".join(s.get("run", "") for s in _steps(job))
     assert './dev rollback --stack "$STACK" --service "$SERVICE" --to "$REVISION"' in script
@@ -284,68 +291,22 @@ def test_no_expressions_inside_run_blocks() -> None:
 # ---- secrets -------------------------------------------------------------------------------------
 
 
-def test_secret_config_keys_are_the_programs() -> None:
-    script = (GITHUB / "scripts" / "set-secret-config.sh").read_text()
-    mapping = dict(re.findall(r"^([A-Z_]+) ([a-zA-Z]+)$", script, re.M))
-    assert mapping == SECRET_ENV
-    assert set(mapping.values()) == {key for key, _secret, _field in EXCHANGE_SECRET_KEYS}
+def test_no_workflow_receives_a_secret() -> None:
+    """Application secrets are set by an operator in Secrets Manager; role ARNs are variables."""
+    for path in _all_yaml():
+        text = path.read_text()
+        code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+        assert "secrets." not in code, path.name
+    assert not (GITHUB / "scripts" / "set-secret-config.sh").exists()
 
 
-def test_secret_values_only_through_stdin_and_never_echoed() -> None:
-    script = (GITHUB / "scripts" / "set-secret-config.sh").read_text()
-    code = [line for line in script.splitlines() if not line.lstrip().startswith("#")]
-    body = "\n".join(code)
-    assert 'printf \'%s\' "${!var}" | pulumi config set --secret --stack "$stack" "arbiter:$key"' in body
-    assert "set -x" not in body and "echo" not in body
-    # Only variable *names* are ever printed (the missing list), never a value.
-    for line in code:
-        if "printf" in line and "pulumi config set" not in line:
-            assert "${!var" not in line, line
-
-
-def test_secrets_reach_only_the_secret_config_step(workflows: dict[str, dict[str, Any]]) -> None:
+def test_roles_come_from_the_job_environment(workflows: dict[str, dict[str, Any]]) -> None:
     for name, wf in workflows.items():
         for job_id, job in wf["jobs"].items():
             for step in _steps(job):
-                env = step.get("env", {})
-                secret_env = {k for k, v in env.items() if "secrets." in v}
-                if secret_env:
-                    assert step["run"] == '.github/scripts/set-secret-config.sh "$STACK"', f"{name}.{job_id}"
-                    assert secret_env == set(SECRET_ENV)
-                    assert all(env[k] == f"${{{{ secrets.{k} }}}}" for k in SECRET_ENV)
-                    assert "environment" in job, f"{name}.{job_id}: secrets only in an environment job"
-                    assert job.get("if", "").startswith(
-                        "github.event.pull_request.head.repo.full_name == github.repository"
-                    ) or name in ("deploy",), f"{name}.{job_id}: fork guard"
-                with_ = step.get("with", {})
-                for key, value in with_.items():
-                    if "secrets." in value:
-                        assert (key, value) == ("role-to-assume", "${{ secrets.AWS_ROLE_ARN }}"), (name, key)
-
-
-def test_secret_config_script_reads_multiline_values_intact(tmp_path: Path) -> None:
-    """Run the script with a fake `pulumi` that records what it received on stdin."""
-    fake = tmp_path / "pulumi"
-    record = tmp_path / "calls"
-    fake.write_text(
-        f'#!/usr/bin/env bash\n{{ printf "ARGS %s\\n" "$*"; cat; printf "\\nEND\\n"; }} >> {record}\n'
-    )
-    fake.chmod(0o755)
-    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIabc\ndef==\n-----END RSA PRIVATE KEY-----"
-    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "KALSHI_PRIVATE_KEY": pem, "POLY_API_KEY": "k-123"}
-    script = GITHUB / "scripts" / "set-secret-config.sh"
-    result = subprocess.run(
-        ["bash", str(script), "staging"], capture_output=True, text=True, env=env, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    calls = record.read_text()
-    assert f"ARGS config set --secret --stack staging arbiter:kalshiPrivateKey\n{pem}\nEND" in calls
-    assert "ARGS config set --secret --stack staging arbiter:polyApiKey\nk-123\nEND" in calls
-    assert calls.count("ARGS ") == 2
-    assert pem not in result.stdout + result.stderr and "k-123" not in result.stdout + result.stderr
-    assert "POLY_PRIVATE_KEY" in result.stdout  # the warning names what is missing
-    prod = subprocess.run(["bash", str(script), "prod"], capture_output=True, text=True, env=env, check=False)
-    assert prod.returncode == 1 and "::error::" in prod.stdout
+                if _uses(step) == "./.github/actions/stack-access":
+                    assert "environment" in job, f"{name}.{job_id}: a role only in an environment job"
+                    assert step["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
 
 
 def test_pulumi_steps_use_the_pack_with_each_stack_s_policy_config() -> None:
