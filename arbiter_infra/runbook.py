@@ -69,6 +69,17 @@ def stack_region(stack: str) -> str:
     return values.get("aws:region", REGION)
 
 
+def seconds(text: str) -> float:
+    """argparse type for `--timeout`: checked before anything is changed (0 = do not wait)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 86400")
+    return value
+
+
 def parse_duration(text: str) -> int:
     """`30s`, `15m`, `2h`, `1d` -> seconds (argparse type: bad input is a one-line usage error)."""
     match = _DURATION.match(text.strip())
@@ -188,7 +199,12 @@ def task_definition_revisions(ecs: Any, family: str) -> list[int]:
 def rollback(
     ecs: Any, cluster: str, service: str, family: str, *, to: int | None, out: TextIO
 ) -> tuple[int, int] | None:
-    """Point `service` at revision `to` (default: the one before the current); None if already there."""
+    """Point `service` at revision `to`; None if it already runs it.
+
+    The default target is the revision before the family's newest one, not before the one the
+    service runs: re-running a rollback (say, after its wait timed out) targets the same revision
+    again instead of stepping back one more. Going further back takes an explicit `--to`.
+    """
     current_arn = describe_services(ecs, cluster, [service])[0]["taskDefinition"]
     current = _revision(current_arn)
     revisions = task_definition_revisions(ecs, family)
@@ -197,9 +213,9 @@ def rollback(
             f"service {service} runs {_family(current_arn)}, not family {family}: refusing to switch"
         )
     if to is None:
-        earlier = [r for r in revisions if r < current]
+        earlier = [r for r in revisions if r < max(revisions, default=current)]
         if not earlier:
-            raise _user_error(f"{family}: no revision before the current {current} to roll back to")
+            raise _user_error(f"{family}: no revision before the newest ({current}) to roll back to")
         to = earlier[-1]
     elif to not in revisions:
         known = ", ".join(str(r) for r in revisions[-10:]) or "none"
@@ -459,7 +475,7 @@ def register(sub: Any) -> None:
     def timeout(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--timeout",
-            type=float,
+            type=seconds,
             default=DEFAULT_TIMEOUT,
             help=f"seconds to wait (default {DEFAULT_TIMEOUT})",
         )

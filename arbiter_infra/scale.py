@@ -16,6 +16,7 @@ from typing import TextIO
 
 from arbiter_infra.config import SERVICE_NAMES, ConfigError, StackConfig, parse_stack_values
 from arbiter_infra.errors import UserError
+from arbiter_infra.runbook import seconds
 from arbiter_infra.runtime import PROJECT_DIR, read_stack_file
 
 #: Stack-file key of each service's section under `arbiter:services`.
@@ -31,17 +32,6 @@ def _count(text: str) -> int:
     if not re.fullmatch(r"\d{1,4}", text.strip()):
         raise argparse.ArgumentTypeError(f"{text!r} is not a task count (a whole number from 0 to 9999)")
     return int(text)
-
-
-def _seconds(text: str) -> float:
-    """argparse type: a positive number of seconds (checked before anything is changed)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 86400:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 1 to 86400")
-    return value
 
 
 def rewrite_desired_count(text: str, service_key: str, count: int) -> tuple[str, int]:
@@ -154,7 +144,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--file-only", action="store_true", help="only edit the stack file (apply with pulumi up)")
     p.add_argument("--no-wait", action="store_true", help="return once the change is requested")
     p.add_argument(
-        "--timeout", type=_seconds, default=600.0, help="seconds to wait for the service (default 600)"
+        "--timeout", type=seconds, default=600.0, help="seconds to wait for the service (default 600)"
     )
     p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_scale)

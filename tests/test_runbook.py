@@ -485,3 +485,26 @@ def test_emulate_then_status_against_moto_server(
     assert (code, err) == (0, "")
     for service in ("trading-core", "telegram-bot", "web-api"):
         assert f"{service}: arbiter-staging-{service}:1" in out
+
+
+def test_rerunning_a_rollback_targets_the_same_revision(ecs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rollback whose wait timed out, run again, must not step back one more revision."""
+    _break(ecs, "trading-core")
+    good, _bad = _break(ecs, "trading-core")
+    argv = ("rollback", "--stack", "staging", "--service", "trading-core", "--no-wait")
+    code, _, _ = _run(capsys, *argv)
+    assert code == 0 and _current(ecs, "trading-core") == good
+    code, out, _ = _run(capsys, *argv)
+    assert code == 0 and _current(ecs, "trading-core") == good
+    assert "already runs" in out
+
+
+def test_negative_timeout_is_refused_before_any_deployment(
+    ecs: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _good, bad = _break(ecs, "web-api")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["rollback", "--stack", "staging", "--service", "web-api", "--timeout", "-5"])
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert "'-5' is not a number of seconds" in capsys.readouterr().err
+    assert _current(ecs, "web-api") == bad

@@ -85,7 +85,7 @@ def test_scale_to_one_in_prod_is_refused_and_nothing_changes(tmp_path: Path) -> 
         ),
         (
             ["--stack", "prod", "--service", "trading-core", "--count", "0", "--timeout", "-5"],
-            "'-5' is not a number of seconds",
+            "'-5' is not a number of seconds from 0 to 86400",
         ),
         (["--stack", "qa", "--service", "trading-core", "--count", "0"], "--stack 'qa': no Pulumi.qa.yaml"),
     ],
