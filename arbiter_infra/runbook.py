@@ -452,7 +452,7 @@ def _print_summary(deployment: Any, mocks: Any) -> None:
 
 
 def register(sub: Any) -> None:
-    """Add `emulate`, `status`, `rollback`, `logs` and `wait` to the CLI's subparsers."""
+    """Add `emulate`, `status`, `rollback`, `logs`, `wait`, `bootstrap` and `preflight` to the CLI."""
 
     def stack(p: argparse.ArgumentParser) -> None:
         p.add_argument("--stack", required=True, choices=ENVIRONMENTS, help="stack (environment) name")
@@ -500,3 +500,8 @@ def register(sub: Any) -> None:
     p.add_argument("--service", choices=SERVICE_NAMES, help="one service (default: all)")
     timeout(p)
     p.set_defaults(func=cmd_wait)
+
+    from arbiter_infra import bootstrap, preflight  # they import this module's helpers
+
+    bootstrap.register(sub)
+    preflight.register(sub)
