@@ -37,6 +37,9 @@ from arbiter_infra.config import ENVIRONMENTS, SECRET_SETS, ConfigError, Service
 from arbiter_infra.runbook import aws_errors
 
 Status = Literal["ok", "FAIL", "skip"]
+#: What an emulator gives for an API it does not implement: moto_server an HTML error page
+#: (unparseable), in-process moto NotImplementedError. AWS itself answers every call used here.
+_UNANSWERED: tuple[type[Exception], ...] = (ResponseParserError, NotImplementedError)
 #: (service) -> boto3 client in the stack's region; the ECR check may ask for another region.
 ClientFactory = Callable[..., Any]
 Fetch = Callable[[str], bytes]
@@ -265,6 +268,8 @@ def check_image(
     except ClientError as err:
         code, message = _error(err)
         archs, how = None, f"{code}: {message}"
+    except _UNANSWERED:
+        archs, how = None, "the ECR API here cannot serve image manifests or layers"
     except (OSError, ValueError, KeyError) as err:
         archs, how = None, f"image config unreadable ({type(err).__name__})"
     if archs is None:
@@ -392,8 +397,8 @@ def may_create_service_linked_role(
                 }
             ],
         )["EvaluationResults"]
-    except (ClientError, ResponseParserError) as err:
-        code = _error(err)[0] if isinstance(err, ClientError) else "unreadable response"
+    except (ClientError, *_UNANSWERED) as err:
+        code = _error(err)[0] if isinstance(err, ClientError) else "not answered by this API"
         return False, f"whether {source} may create it is unknown (iam:SimulatePrincipalPolicy: {code})"
     decision = str(result[0]["EvalDecision"]) if result else "implicitDeny"
     if decision == "allowed":
@@ -417,9 +422,9 @@ def fargate_vcpu_quota(quotas: Any) -> tuple[float, str]:
             ServiceCode=FARGATE_SERVICE_CODE, QuotaCode=FARGATE_VCPU_QUOTA_CODE
         )
         return float(quota["Quota"]["Value"]), "AWS default, no applied value"
-    except ClientError as err:
+    except (ClientError, *_UNANSWERED) as err:
         # Best effort: without an applied value, the documented default is the honest answer.
-        why = _error(err)[0]
+        why = _error(err)[0] if isinstance(err, ClientError) else "no answer"
     return FARGATE_VCPU_DEFAULT, f"documented AWS default: no applied value, default lookup gave {why}"
 
 
@@ -532,8 +537,8 @@ def _guarded(name: str, run: Callable[[], Check]) -> Check:
     except ClientError as err:
         code, message = _error(err)
         return Check(name, "FAIL", f"the API refused a call: {code}: {message}")
-    except ResponseParserError:
-        return Check(name, "FAIL", "the API returned a response that is not AWS's (an emulator gap?)")
+    except _UNANSWERED:
+        return Check(name, "FAIL", "the API did not answer the call (an emulator without it?)")
 
 
 def run_checks(

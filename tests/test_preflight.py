@@ -222,6 +222,37 @@ def test_an_empty_account_fails_each_check_in_one_line_with_its_fix(
     assert out.rstrip().endswith("fix the FAIL lines before `pulumi up`")
 
 
+def test_plain_moto_without_stubs(
+    aws: boto3.Session, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a drill sees it: single-platform images, no Fargate quota in moto -> the documented default."""
+    stack = load_stack("staging")
+    make_ready(aws, stack)
+    for cfg in stack.config.services.by_name().values():
+        image = cfg.image.replace(":v1.3.0-rc.1", ":single")
+        push(aws, image, json.dumps(SINGLE))
+    config = with_services(
+        stack.config,
+        **{
+            key: getattr(stack.config.services, key).model_copy(
+                update={"image": getattr(stack.config.services, key).image.replace(":v1.3.0-rc.1", ":single")}
+            )
+            for key in ("trading_core", "telegram_bot", "web_api")
+        },
+    )
+    checks = preflight.run_checks(
+        factory(aws), IDENTITY, LoadedStack("staging", config, stack.configured_keys)
+    )
+    failed = [c for c in checks if c.status == "FAIL"]
+    assert [c.check for c in failed] == ["Fargate vCPU quota"]
+    assert (
+        "quota is 6 (documented AWS default: no applied value, default lookup gave no answer)"
+        in failed[0].detail
+    )
+    web = next(c for c in checks if c.check == "image web-api")
+    assert web.status == "ok" and "architecture not verified (the ECR API here cannot serve" in web.detail
+
+
 def test_wrong_account_skips_everything_else(
     aws: boto3.Session, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
