@@ -318,7 +318,15 @@ class ServiceConfig(_Model):
         return self.min_count is not None
 
 
+def _paused(svc: ServiceConfig) -> ServiceConfig:
+    scaled = {"min_count": 0, "max_count": 0} if svc.autoscaled else {}
+    return svc.model_copy(update={"desired_count": 0, **scaled})
+
+
 class ServicesConfig(_Model):
+    #: Every service at 0 tasks, the counts kept: the first deploy of an environment (before its
+    #: secrets have values) and maintenance. `arbiter-infra scale` stops a single service.
+    paused: bool = False
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
     enable_exec: bool = False
     certificate_arn: str | None = Field(
@@ -333,7 +341,15 @@ class ServicesConfig(_Model):
     web_api: ServiceConfig
 
     def by_name(self) -> dict[str, ServiceConfig]:
-        return {"trading-core": self.trading_core, "telegram-bot": self.telegram_bot, "web-api": self.web_api}
+        """The services as they run: while `paused`, every count is 0 (the configured counts stay in the file)."""
+        services = {
+            "trading-core": self.trading_core,
+            "telegram-bot": self.telegram_bot,
+            "web-api": self.web_api,
+        }
+        if not self.paused:
+            return services
+        return {name: _paused(svc) for name, svc in services.items()}
 
     def by_key(self) -> dict[str, ServiceConfig]:
         """The services by their stack-file key (`tradingCore` ...), for error messages."""
@@ -654,7 +670,7 @@ def parse_stack_values(values: Mapping[str, str]) -> StackConfig:
         "environment": values.get(f"{PROJECT}:environment"),
         "region": values.get("aws:region"),
     }
-    raw["accountId"] = _account_id(value("aws:allowedAccountIds"))
+    raw["accountId"] = account_id_of(value("aws:allowedAccountIds"))
     for section in _SECTIONS:
         raw[section] = value(f"{PROJECT}:{section}")
     return parse_stack_config({k: v for k, v in raw.items() if v is not None})
@@ -718,7 +734,7 @@ def load_config() -> StackConfig | AccountConfig:
     aws_cfg = pulumi.Config("aws")
     raw = {
         "region": aws_cfg.get("region"),
-        "accountId": _account_id(aws_cfg.get_object("allowedAccountIds")),
+        "accountId": account_id_of(aws_cfg.get_object("allowedAccountIds")),
         "account": account,
     }
     try:
@@ -735,7 +751,7 @@ def load_stack_config() -> StackConfig:
     raw: dict[str, Any] = {"environment": cfg.get("environment")}
     aws_cfg = pulumi.Config("aws")
     raw["region"] = aws_cfg.get("region")
-    raw["accountId"] = _account_id(aws_cfg.get_object("allowedAccountIds"))
+    raw["accountId"] = account_id_of(aws_cfg.get_object("allowedAccountIds"))
     for section in _SECTIONS:
         raw[section] = cfg.get_object(section)
     stack = pulumi.get_stack()
@@ -770,6 +786,10 @@ def deployability_problems(config: StackConfig) -> list[str]:
 def advisories(config: StackConfig) -> list[str]:
     """Deployable, but worth a line in every plan and preview."""
     notes: list[str] = []
+    if config.services.paused:
+        notes.append(
+            "arbiter:services.paused is true: every service runs 0 tasks (set it to false to start them)"
+        )
     if config.is_prod and config.services.paper_trade:
         notes.append(
             "arbiter:services.paperTrade is true in prod: trading is simulated, no real orders are placed"
@@ -802,7 +822,7 @@ def check_deployable(problems: list[str], notes: list[str]) -> None:
         pulumi.log.warn(problem)
 
 
-def _account_id(allowed: Any) -> str | None:
+def account_id_of(allowed: Any) -> str | None:
     """The stack's one account, from `aws:allowedAccountIds` (the AWS provider's own guard)."""
     if allowed is None:
         raise ConfigError(

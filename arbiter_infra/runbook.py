@@ -467,7 +467,7 @@ def _print_summary(deployment: Any, mocks: Any) -> None:
 
 
 def register(sub: Any) -> None:
-    """Add `emulate`, `status`, `rollback`, `logs`, `wait` and `secrets set` to the CLI's subparsers."""
+    """Add `emulate`, `status`, `rollback`, `logs`, `wait`, `secrets set`, `bootstrap`, `preflight`."""
 
     def stack(p: argparse.ArgumentParser) -> None:
         p.add_argument("--stack", required=True, choices=ENVIRONMENTS, help="stack (environment) name")
@@ -516,6 +516,8 @@ def register(sub: Any) -> None:
     timeout(p)
     p.set_defaults(func=cmd_wait)
 
-    from arbiter_infra import secrets_cli  # it builds on this module's AWS error handling
+    from arbiter_infra import bootstrap, preflight, secrets_cli  # they build on this module's helpers
 
     secrets_cli.register(sub)
+    bootstrap.register(sub)
+    preflight.register(sub)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from arbiter_infra.config import ENVIRONMENTS, PROJECT, SECRET_FIELDS
+from arbiter_infra.errors import UserError
 from arbiter_infra.runbook import aws_errors, stack_region
 
 #: Which service must start new tasks to pick a new value up (ECS reads secrets at task start).
@@ -32,8 +33,6 @@ _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 def _user_error(message: str) -> Exception:
-    from arbiter_infra.cli import UserError  # cli imports this module: import at call time
-
     return UserError(message)
 
 

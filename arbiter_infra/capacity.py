@@ -1,0 +1,51 @@
+"""Fargate capacity a stack needs: the deployment percentages and the vCPU they add up to.
+
+A rolling deploy starts the new tasks before it stops the old ones, so for a moment a service runs
+up to `maximumPercent` of its count. The Fargate On-Demand vCPU quota must cover that peak, not the
+steady state, or the deploy stalls with "You've reached the limit on the number of vCPUs". The
+program's ECS services and `preflight` read the percentages from here so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from arbiter_infra.config import ServiceConfig, ServicesConfig
+
+#: Every service may double during a deploy: new tasks start before old ones stop.
+MAXIMUM_PERCENT = 200
+#: trading-core never drops below its count during a deploy: a gap means missed trades.
+TRADING_CORE_MIN_HEALTHY_PERCENT = 100
+#: Stateless services may lose half their tasks during a deploy (faster, smaller surge).
+DEFAULT_MIN_HEALTHY_PERCENT = 50
+#: Fargate counts vCPU in units of 1024 task cpu.
+CPU_UNITS_PER_VCPU = 1024
+
+
+def deployment_percents(service: str) -> tuple[int, int]:
+    """(minimumHealthyPercent, maximumPercent) of one service's rolling deploy."""
+    min_healthy = (
+        TRADING_CORE_MIN_HEALTHY_PERCENT if service == "trading-core" else DEFAULT_MIN_HEALTHY_PERCENT
+    )
+    return min_healthy, MAXIMUM_PERCENT
+
+
+def most_tasks(cfg: ServiceConfig) -> int:
+    """The largest count the service settles at: autoscaling may hold it at maxCount."""
+    return cfg.max_count if cfg.max_count is not None else cfg.desired_count
+
+
+def task_vcpu(cfg: ServiceConfig) -> float:
+    return cfg.cpu / CPU_UNITS_PER_VCPU
+
+
+def steady_vcpu(services: ServicesConfig) -> float:
+    """vCPU the stack runs between deploys (autoscaled services at their maxCount)."""
+    return sum(task_vcpu(cfg) * most_tasks(cfg) for cfg in services.by_name().values())
+
+
+def peak_vcpu(services: ServicesConfig) -> float:
+    """vCPU at the peak of a deploy of every service: count x maximumPercent per service."""
+    total = 0.0
+    for name, cfg in services.by_name().items():
+        _min, maximum = deployment_percents(name)
+        total += task_vcpu(cfg) * most_tasks(cfg) * maximum / 100
+    return total
