@@ -56,6 +56,8 @@ class DeclaredResource:
     dependencies: tuple[str, ...]
     delete_before_replace: bool = False
     retain_on_delete: bool = False
+    #: Inputs whose later changes the engine ignores (`ignore_changes`), as declared.
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def parent_name(self) -> str | None:
@@ -157,6 +159,7 @@ class RecordingMonitor(pmocks.MockMonitor):
                 dependencies=tuple(request.dependencies),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=tuple(request.ignoreChanges),
             )
         )
         return response
