@@ -29,6 +29,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from arbiter_infra import local_tls
 from arbiter_infra.config import PROJECT, ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -355,11 +356,45 @@ COMPUTED: dict[str, Filler] = {
         "registryId": ACCOUNT_ID,
     },
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda s, rid, n: {"arn": _arn("cloudwatch", f"alarm:{n}")},
+    "aws:acm/certificate:Certificate": lambda s, rid, n: {
+        "arn": _arn("acm", f"certificate/{rid[:8]}-{rid[8:12]}-{rid[12:16]}-0000-{rid[:12]}"),
+        "status": "ISSUED",
+    },
+    "tls:index/privateKey:PrivateKey": lambda s, rid, n: _private_key(s),
+    "tls:index/selfSignedCert:SelfSignedCert": lambda s, rid, n: _self_signed(s),
     "random:index/randomPassword:RandomPassword": lambda s, rid, n: {
         "result": (rid * 8)[: int(s.get("length", 32))],
         "bcryptHash": "$2a$10$offline",
     },
 }
+
+
+
+def _private_key(state: dict[str, Any]) -> dict[str, Any]:
+    """A real key (pulumi-tls computes it locally; ACM checks what it imports)."""
+    pem = local_tls.private_key_pem(
+        str(state.get("algorithm", "RSA")),
+        curve=str(state.get("ecdsaCurve", "P224")),
+        rsa_bits=int(state.get("rsaBits", 2048)),
+    )
+    return {"privateKeyPem": pem, "privateKeyPemPkcs8": pem, "publicKeyPem": local_tls.public_key_pem(pem)}
+
+
+def _self_signed(state: dict[str, Any]) -> dict[str, Any]:
+    subject = state.get("subject") or {}
+    pem, start, end = local_tls.self_signed_pem(
+        str(_unwrap(state["privateKeyPem"])),
+        str(subject.get("commonName", "self-signed")),
+        [str(n) for n in state.get("dnsNames") or []],
+        hours=int(state["validityPeriodHours"]),
+    )
+    return {
+        "certPem": pem,
+        "validityStartTime": start.isoformat(),
+        "validityEndTime": end.isoformat(),
+        "readyForRenewal": False,
+    }
+
 
 Answer = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -21,10 +21,13 @@ from tests.conftest import FAKE_ENV, stack_sections
 
 pytestmark = pytest.mark.moto
 
-#: The types moto has no API for (ElastiCache parameter groups) or that are not AWS (random).
+#: The types moto has no API for (ElastiCache parameter groups) or that are not AWS (random, tls:
+#: computed locally, with real PEM that ACM's import accepts).
 EXPECTED_FALLBACK = {
     "aws:elasticache/parameterGroup:ParameterGroup",
     "random:index/randomPassword:RandomPassword",
+    "tls:index/privateKey:PrivateKey",
+    "tls:index/selfSignedCert:SelfSignedCert",
 }
 
 
