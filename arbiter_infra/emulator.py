@@ -1249,7 +1249,7 @@ def _listener_rule(req: Request) -> Result:
         Priority=int(i["priority"]),
         Conditions=_lb_conditions(i.get("conditions") or []),
         Actions=_lb_actions(i.get("actions") or []),
-        Tags=req.tag_list(),
+        **_clean({"Tags": req.tag_list()}),
     )["Rules"][0]
     return rule["RuleArn"], {"arn": rule["RuleArn"]}
 

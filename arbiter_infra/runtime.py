@@ -369,7 +369,6 @@ COMPUTED: dict[str, Filler] = {
 }
 
 
-
 def _private_key(state: dict[str, Any]) -> dict[str, Any]:
     """A real key (pulumi-tls computes it locally; ACM checks what it imports)."""
     pem = local_tls.private_key_pem(
