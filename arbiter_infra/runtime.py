@@ -356,6 +356,11 @@ COMPUTED: dict[str, Filler] = {
         "registryId": ACCOUNT_ID,
     },
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda s, rid, n: {"arn": _arn("cloudwatch", f"alarm:{n}")},
+    "aws:sfn/stateMachine:StateMachine": lambda s, rid, n: {
+        "arn": _arn("states", f"stateMachine:{n}"),
+        "creationDate": "2026-01-01T00:00:00Z",
+    },
+    "aws:cloudwatch/eventRule:EventRule": lambda s, rid, n: {"arn": _arn("events", f"rule/{n}")},
     "aws:acm/certificate:Certificate": lambda s, rid, n: {
         "arn": _arn("acm", f"certificate/{rid[:8]}-{rid[8:12]}-{rid[12:16]}-0000-{rid[:12]}"),
         "status": "ISSUED",
