@@ -155,19 +155,22 @@ def build(config: StackConfig) -> None:
         for svc, svc_cfg in config.services.by_name().items()
         if svc_cfg.uses_database
     }
-    rotation = RotationRedeploy(
-        naming("db-rotation"),
-        RotationRedeployArgs(
-            naming=naming,
-            account_id=account_id,
-            kms_key_arn=key.arn,
-            secret_arn=database.master_secret_arn,
-            cluster_arn=services.cluster.arn,
-            services=master_secret_consumers,
-        ),
-        opts=providers.opts("services"),
-    )
-    pulumi.export("rotationRedeployStateMachineArn", rotation.state_machine.arn)
+    state_machines: dict[str, pulumi.Input[str]] = {}
+    if master_secret_consumers:
+        rotation = RotationRedeploy(
+            naming("db-rotation"),
+            RotationRedeployArgs(
+                naming=naming,
+                account_id=account_id,
+                kms_key_arn=key.arn,
+                secret_arn=database.master_secret_arn,
+                cluster_arn=services.cluster.arn,
+                services=master_secret_consumers,
+            ),
+            opts=providers.opts("services"),
+        )
+        state_machines["db-rotation-redeploy"] = rotation.state_machine.arn
+        pulumi.export("rotationRedeployStateMachineArn", rotation.state_machine.arn)
 
     # monitoring tier
     monitoring = Monitoring(
@@ -198,7 +201,7 @@ def build(config: StackConfig) -> None:
             redis_member_clusters=member_cluster_ids(
                 cache.replication_group.member_clusters, config.cache.num_nodes
             ),
-            state_machines={"db-rotation-redeploy": rotation.state_machine.arn},
+            state_machines=state_machines,
         ),
         opts=providers.opts("monitoring"),
     )

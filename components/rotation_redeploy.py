@@ -117,9 +117,9 @@ class RotationRedeploy(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: RotationRedeployArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("arbiter:services:RotationRedeploy", name, None, opts)
         if not args.services:
             raise ValueError("a rotation redeploy needs at least one service to redeploy")
+        super().__init__("arbiter:services:RotationRedeploy", name, None, opts)
         naming = args.naming
         child = pulumi.ResourceOptions(parent=self)
         self.services = sorted(args.services)
