@@ -1306,6 +1306,80 @@ def _sd_service(req: Request) -> Result:
     return service["Id"], {"arn": service["Arn"], "name": service["Name"]}
 
 
+@handles("aws:cloudwatch/eventRule:EventRule")
+def _event_rule(req: Request) -> Result:
+    i = req.inputs
+    name = req.physical_name(max_len=64)
+    arn = req.client("events").put_rule(
+        **_clean(
+            {
+                "Name": name,
+                "EventPattern": _json(i["eventPattern"]) if i.get("eventPattern") else None,
+                "ScheduleExpression": i.get("scheduleExpression"),
+                "State": i.get("state", "ENABLED"),
+                "Description": i.get("description"),
+                "EventBusName": i.get("eventBusName"),
+                "Tags": req.tag_list() or None,
+            }
+        )
+    )["RuleArn"]
+    return name, {"arn": arn, "name": name}
+
+
+@handles("aws:cloudwatch/eventTarget:EventTarget")
+def _event_target(req: Request) -> Result:
+    i = req.inputs
+    retry = i.get("retryPolicy") or {}
+    target = _clean(
+        {
+            "Id": i.get("targetId") or req.physical_name(max_len=64),
+            "Arn": i["arn"],
+            "RoleArn": i.get("roleArn"),
+            "Input": i.get("input"),
+            "RetryPolicy": _clean(
+                {
+                    "MaximumEventAgeInSeconds": _int(retry.get("maximumEventAgeInSeconds")),
+                    "MaximumRetryAttempts": _int(retry.get("maximumRetryAttempts")),
+                }
+            )
+            or None,
+        }
+    )
+    failed = req.client("events").put_targets(Rule=i["rule"], Targets=[target])
+    if failed.get("FailedEntryCount"):
+        entry = failed["FailedEntries"][0]
+        raise ClientError(
+            {"Error": {"Code": entry["ErrorCode"], "Message": entry["ErrorMessage"]}}, "PutTargets"
+        )
+    return f"{i['rule']}-{target['Id']}", {"targetId": target["Id"]}
+
+
+@handles("aws:sfn/stateMachine:StateMachine")
+def _state_machine(req: Request) -> Result:
+    i = req.inputs
+    logging = i.get("loggingConfiguration") or {}
+    resp = req.client("stepfunctions").create_state_machine(
+        **_clean(
+            {
+                "name": req.physical_name(max_len=80),
+                "definition": _json(i["definition"]),
+                "roleArn": i["roleArn"],
+                "type": i.get("type", "STANDARD"),
+                "loggingConfiguration": {
+                    "level": logging.get("level", "OFF"),
+                    "includeExecutionData": bool(logging.get("includeExecutionData")),
+                    "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": logging["logDestination"]}}],
+                }
+                if logging.get("logDestination")
+                else None,
+                "tags": [{"key": k, "value": v} for k, v in req.tags.items()] or None,
+            }
+        )
+    )
+    arn = resp["stateMachineArn"]
+    return arn, {"arn": arn, "creationDate": str(resp["creationDate"]), "name": arn.rsplit(":", 1)[-1]}
+
+
 @handles("aws:sns/topic:Topic")
 def _sns_topic(req: Request) -> Result:
     i = req.inputs

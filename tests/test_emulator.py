@@ -6,6 +6,7 @@ Each stack is deployed once per module into moto (`mock_aws`), then checked with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.events.models import EventPattern
 from pulumi.runtime.mocks import MockResourceArgs
 
 from arbiter_infra import emulator as emulator_module
@@ -270,6 +272,49 @@ class TestDeployedStack:
         assert rules[0]["Conditions"][0]["Field"] == "http-header"
         grpc = next(g for g in groups if g["ProtocolVersion"] == "GRPC")
         assert rules[0]["Actions"][0]["TargetGroupArn"] == grpc["TargetGroupArn"]
+
+    def test_rotation_of_the_master_secret_redeploys_its_consumers(self, emulated: Emulated) -> None:
+        """The rule matches AWS's rotation event for the master secret only, and starts the machine,
+        which force-deploys exactly the ECS services whose tasks inject that secret."""
+        events, sfn, ecs = emulated.client("events"), emulated.client("stepfunctions"), emulated.client("ecs")
+        outputs = emulated.deployment.outputs
+        master = outputs["databaseMasterSecretArn"]
+        [rule] = events.list_rules(NamePrefix=f"arbiter-{emulated.stack}-db-rotated")["Rules"]
+
+        def event(secret: str, name: str = "RotationSucceeded") -> dict[str, Any]:
+            return {
+                "source": "aws.secretsmanager",
+                "detail-type": "AWS Service Event via CloudTrail",
+                "detail": {
+                    "eventSource": "secretsmanager.amazonaws.com",
+                    "eventName": name,
+                    "additionalEventData": {"SecretId": secret},
+                },
+            }
+
+        # moto has no TestEventPattern API; its own EventBridge matcher (what its rules use) decides.
+        pattern = EventPattern.load(rule["EventPattern"])
+        assert pattern.matches_event(event(master))
+        assert not pattern.matches_event(event(master, "RotationFailed"))
+        assert not pattern.matches_event(event(outputs["redisAuthSecretArn"]))
+        [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        machine = sfn.describe_state_machine(stateMachineArn=target["Arn"])
+        assert target["Arn"] == outputs["rotationRedeployStateMachineArn"]
+        assert machine["type"] == "STANDARD"
+        assert machine["loggingConfiguration"]["level"] == "ALL"
+        [parallel] = json.loads(machine["definition"])["States"].values()
+        redeployed = {
+            b["States"][next(iter(b["States"]))]["Parameters"]["Service"] for b in parallel["Branches"]
+        }
+        cluster = outputs["clusterName"]
+        services = ecs.describe_services(cluster=cluster, services=outputs["serviceNames"])["services"]
+        injecting = set()
+        for svc in services:
+            td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+            refs = [s["valueFrom"] for c in td["containerDefinitions"] for s in c.get("secrets", [])]
+            if any(r.startswith(f"{master}:") for r in refs):
+                injecting.add(svc["serviceArn"])
+        assert redeployed == injecting and len(injecting) == 2
 
 
 # --- AWS errors name the resource -----------------------------------------------------------
