@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Final
 
-#: Aurora PostgreSQL versions this project deploys and tests. 16.x is in AWS standard support
-#: until 2029-02 (15.x until 2028-02); the seed's 15.4 reached end of standard support in 2025.
-AURORA_POSTGRES_VERSIONS: Final = ("15.10", "15.12", "15.13", "16.6", "16.8", "16.9")
+#: Aurora PostgreSQL majors this project deploys; config names the major only ("16"). RDS resolves
+#: a major to its default minor at create, and with auto minor upgrade on AWS moves the minor
+#: later; the provider keeps a declared prefix of the actual version (`rds_state_engine_version`),
+#: so a moved minor is no diff. 16 is in standard support until 2029-02, 15 until 2028-02.
+AURORA_POSTGRES_MAJORS: Final = ("15", "16")
 
 #: Parameter group family per Aurora major version.
 AURORA_PARAMETER_FAMILY: Final = {"15": "aurora-postgresql15", "16": "aurora-postgresql16"}
@@ -28,8 +30,15 @@ AURORA_INSTANCE_MEMORY_GIB: Final = {
     "db.r7g.2xlarge": 64,
 }
 
-#: ElastiCache Redis OSS engine versions (7.x only: the seed's major).
-REDIS_VERSIONS: Final = ("7.0", "7.1")
+#: Redis OSS majors and the version a new replication group is created at. ElastiCache takes
+#: `<major>.<minor>` for Redis 7 (the provider refuses "7" and "7.x"), and records the
+#: `<major>.<minor>` of the running engine (`redis_state_engine_version`): after AWS moves the
+#: minor, a declared version would read as a downgrade and force a replacement, so the group
+#: ignores later changes of its version (components/cache.py) and this is only the create-time value.
+REDIS_CREATE_VERSION: Final = {"7": "7.1"}
+
+#: Parameter group family per Redis major version.
+REDIS_PARAMETER_FAMILY: Final = {"7": "redis7"}
 
 #: ElastiCache node types and their memory in GiB (for the cost table and memory alarms).
 CACHE_NODE_MEMORY_GIB: Final = {
@@ -101,3 +110,43 @@ SERVICE_LINKED_ROLES: Final = {
     "rds": ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
     "elasticache": ("elasticache.amazonaws.com", "AWSServiceRoleForElastiCache"),
 }
+
+
+def _segments(version: str) -> list[int]:
+    return [int(p) for p in version.split(".") if p.isdigit()]
+
+
+def rds_state_engine_version(prior: str, actual: str, pending: str = "") -> str:
+    """The `engine_version` the AWS provider keeps in state after reading a cluster or instance.
+
+    terraform-provider-aws `internal/service/rds/engine_version.go`, compareActualEngineVersion
+    (used by aws_rds_cluster and aws_rds_cluster_instance; pulumi-aws bridges it): the actual
+    version always goes to `engine_version_actual`; `engine_version` keeps the prior value while an
+    upgrade to it is pending, or when the prior value is a dot-boundary prefix of the actual one
+    ("16" of "16.9"), and otherwise becomes the actual version. A diff is then declared vs this.
+    """
+    if prior and prior == pending:
+        return prior
+    if prior != actual and actual[: len(prior) + 1] == prior + ".":
+        return prior
+    return actual
+
+
+def redis_state_engine_version(prior: str, actual: str) -> str:
+    """The `engine_version` the AWS provider keeps in state for a Redis replication group.
+
+    terraform-provider-aws `internal/service/elasticache/engine_version.go`, setEngineVersionRedis:
+    for Redis 6 and later it is `<major>.x` when the prior value was `<major>.x` (accepted only for
+    6), else `<major>.<minor>` of the running engine; before 6, the full actual version.
+    """
+    major, minor = [*_segments(actual), 0, 0][:2]
+    if major < 6:
+        return actual
+    if prior == f"{major}.x":
+        return prior
+    return f"{major}.{minor}"
+
+
+def redis_version_is_downgrade(state: str, declared: str) -> bool:
+    """engineVersionIsDowngrade of the same file: a lower declared version forces a replacement."""
+    return _segments(declared) < _segments(state)

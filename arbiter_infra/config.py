@@ -84,6 +84,27 @@ def _matching(pattern: re.Pattern[str], form: str) -> Any:
     return AfterValidator(check)
 
 
+def _engine_major(allowed: Any) -> Any:
+    """A major version only ("16", "7"): AWS moves the minor; a pinned minor would read as a downgrade."""
+
+    def check(v: str) -> str:
+        if v in allowed:
+            return v
+        major = v.split(".", maxsplit=1)[0]
+        if major in allowed:
+            raise ValueError(
+                f'must be the major version only ("{major}"): AWS upgrades the minor version itself'
+            )
+        raise ValueError(f"must be a supported major version ({_allowed(allowed)}), without a minor")
+
+    return AfterValidator(check)
+
+
+def _as_text(v: Any) -> Any:
+    """An unquoted YAML number (16, 16.8) is read as the version text it was meant to be."""
+    return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
 Count = Annotated[int, Field(ge=1)]
 _WINDOW = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
 _MAINT_WINDOW = re.compile(
@@ -202,7 +223,7 @@ class SecretsConfig(_Model):
 class DatabaseConfig(_Model):
     """Aurora PostgreSQL; an Aurora cluster has one writer and at most 15 readers."""
 
-    engine_version: Annotated[str, _member_of(catalog.AURORA_POSTGRES_VERSIONS)]
+    engine_version: Annotated[str, BeforeValidator(_as_text), _engine_major(catalog.AURORA_POSTGRES_MAJORS)]
     instance_class: Annotated[str, _member_of(catalog.AURORA_INSTANCE_MEMORY_GIB)]
     instance_count: int = Field(ge=1, le=16)
     database_name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
@@ -225,13 +246,13 @@ class DatabaseConfig(_Model):
 
     @property
     def major_version(self) -> str:
-        return self.engine_version.split(".")[0]
+        return self.engine_version
 
 
 class CacheConfig(_Model):
     """ElastiCache Redis replication group: one primary and at most five replicas."""
 
-    engine_version: Annotated[str, _member_of(catalog.REDIS_VERSIONS)]
+    engine_version: Annotated[str, BeforeValidator(_as_text), _engine_major(catalog.REDIS_CREATE_VERSION)]
     node_type: Annotated[str, _member_of(catalog.CACHE_NODE_MEMORY_GIB)]
     num_nodes: int = Field(ge=1, le=6)
     automatic_failover: bool

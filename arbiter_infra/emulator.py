@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
 
+from arbiter_infra import local_tls
 from arbiter_infra.runtime import REGION, ArbiterMocks, Deployment, run_program
 
 #: moto knows AWS managed policies only when asked to load them.
@@ -1166,9 +1167,77 @@ def _target_group(req: Request) -> Result:
     return arn, {"arn": arn, "arnSuffix": arn.split(":", 5)[5], "name": tg["TargetGroupName"]}
 
 
+#: Target-group protocol versions an ALB reaches only from HTTPS listeners (HTTP/2 end to end).
+HTTPS_ONLY_PROTOCOL_VERSIONS = ("GRPC", "HTTP2")
+
+
+def _forwarded_groups(actions: list[dict[str, Any]]) -> list[str]:
+    arns = [str(a["targetGroupArn"]) for a in actions if a.get("targetGroupArn")]
+    for a in actions:
+        arns += [str(t["arn"]) for t in (a.get("forward") or {}).get("targetGroups", [])]
+    return arns
+
+
+def _refuse_http2_groups_from(req: Request, protocol: str | None, actions: list[dict[str, Any]]) -> None:
+    """AWS refuses a non-HTTPS listener (or rule on one) forwarding to a GRPC/HTTP2 target group; moto does not."""
+    if str(protocol).upper() == "HTTPS":
+        return
+    arns = _forwarded_groups(actions)
+    if not arns:
+        return
+    groups = req.client("elbv2").describe_target_groups(TargetGroupArns=arns)["TargetGroups"]
+    for group in groups:
+        version = str(group.get("ProtocolVersion") or "HTTP1").upper()
+        if version in HTTPS_ONLY_PROTOCOL_VERSIONS:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "InvalidLoadBalancerAction",
+                        "Message": f"Target group '{group['TargetGroupArn']}' has protocol version {version}: "
+                        f"only HTTPS listeners can forward to it, not {protocol}",
+                    }
+                },
+                "CreateRule",
+            )
+
+
+@handles("aws:acm/certificate:Certificate")
+def _acm_certificate(req: Request) -> Result:
+    """Imported (private key + body) or requested (domain name, DNS validation)."""
+    i, acm = req.inputs, req.client("acm")
+    tags = req.tag_list() or None
+    if i.get("privateKey") or i.get("certificateBody"):
+        arn = acm.import_certificate(
+            **_clean(
+                {
+                    "Certificate": str(i["certificateBody"]).encode(),
+                    "PrivateKey": str(i["privateKey"]).encode(),
+                    "CertificateChain": str(i["certificateChain"]).encode()
+                    if i.get("certificateChain")
+                    else None,
+                    "Tags": tags,
+                }
+            )
+        )["CertificateArn"]
+    else:
+        arn = acm.request_certificate(
+            **_clean(
+                {
+                    "DomainName": i["domainName"],
+                    "ValidationMethod": i.get("validationMethod", "DNS"),
+                    "SubjectAlternativeNames": i.get("subjectAlternativeNames"),
+                    "Tags": tags,
+                }
+            )
+        )["CertificateArn"]
+    cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    return arn, {"arn": arn, "status": cert.get("Status"), "domainName": cert.get("DomainName")}
+
+
 @handles("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 def _listener(req: Request) -> Result:
     i = req.inputs
+    _refuse_http2_groups_from(req, i.get("protocol"), i.get("defaultActions") or [])
     listener = req.client("elbv2").create_listener(
         **_clean(
             {
@@ -1191,12 +1260,15 @@ def _listener(req: Request) -> Result:
 @handles("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
 def _listener_rule(req: Request) -> Result:
     i = req.inputs
-    rule = req.client("elbv2").create_rule(
+    elb = req.client("elbv2")
+    listener = elb.describe_listeners(ListenerArns=[i["listenerArn"]])["Listeners"][0]
+    _refuse_http2_groups_from(req, listener.get("Protocol"), i.get("actions") or [])
+    rule = elb.create_rule(
         ListenerArn=i["listenerArn"],
         Priority=int(i["priority"]),
         Conditions=_lb_conditions(i.get("conditions") or []),
         Actions=_lb_actions(i.get("actions") or []),
-        Tags=req.tag_list(),
+        **_clean({"Tags": req.tag_list()}),
     )["Rules"][0]
     return rule["RuleArn"], {"arn": rule["RuleArn"]}
 
@@ -1251,6 +1323,80 @@ def _sd_service(req: Request) -> Result:
         )
     )["Service"]
     return service["Id"], {"arn": service["Arn"], "name": service["Name"]}
+
+
+@handles("aws:cloudwatch/eventRule:EventRule")
+def _event_rule(req: Request) -> Result:
+    i = req.inputs
+    name = req.physical_name(max_len=64)
+    arn = req.client("events").put_rule(
+        **_clean(
+            {
+                "Name": name,
+                "EventPattern": _json(i["eventPattern"]) if i.get("eventPattern") else None,
+                "ScheduleExpression": i.get("scheduleExpression"),
+                "State": i.get("state", "ENABLED"),
+                "Description": i.get("description"),
+                "EventBusName": i.get("eventBusName"),
+                "Tags": req.tag_list() or None,
+            }
+        )
+    )["RuleArn"]
+    return name, {"arn": arn, "name": name}
+
+
+@handles("aws:cloudwatch/eventTarget:EventTarget")
+def _event_target(req: Request) -> Result:
+    i = req.inputs
+    retry = i.get("retryPolicy") or {}
+    target = _clean(
+        {
+            "Id": i.get("targetId") or req.physical_name(max_len=64),
+            "Arn": i["arn"],
+            "RoleArn": i.get("roleArn"),
+            "Input": i.get("input"),
+            "RetryPolicy": _clean(
+                {
+                    "MaximumEventAgeInSeconds": _int(retry.get("maximumEventAgeInSeconds")),
+                    "MaximumRetryAttempts": _int(retry.get("maximumRetryAttempts")),
+                }
+            )
+            or None,
+        }
+    )
+    failed = req.client("events").put_targets(Rule=i["rule"], Targets=[target])
+    if failed.get("FailedEntryCount"):
+        entry = failed["FailedEntries"][0]
+        raise ClientError(
+            {"Error": {"Code": entry["ErrorCode"], "Message": entry["ErrorMessage"]}}, "PutTargets"
+        )
+    return f"{i['rule']}-{target['Id']}", {"targetId": target["Id"]}
+
+
+@handles("aws:sfn/stateMachine:StateMachine")
+def _state_machine(req: Request) -> Result:
+    i = req.inputs
+    logging = i.get("loggingConfiguration") or {}
+    resp = req.client("stepfunctions").create_state_machine(
+        **_clean(
+            {
+                "name": req.physical_name(max_len=80),
+                "definition": _json(i["definition"]),
+                "roleArn": i["roleArn"],
+                "type": i.get("type", "STANDARD"),
+                "loggingConfiguration": {
+                    "level": logging.get("level", "OFF"),
+                    "includeExecutionData": bool(logging.get("includeExecutionData")),
+                    "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": logging["logDestination"]}}],
+                }
+                if logging.get("logDestination")
+                else None,
+                "tags": [{"key": k, "value": v} for k, v in req.tags.items()] or None,
+            }
+        )
+    )
+    arn = resp["stateMachineArn"]
+    return arn, {"arn": arn, "creationDate": str(resp["creationDate"]), "name": arn.rsplit(":", 1)[-1]}
 
 
 @handles("aws:sns/topic:Topic")
@@ -1545,34 +1691,10 @@ def _scaling_policy(req: Request) -> Result:
 
 
 def _self_signed(domain: str) -> tuple[bytes, bytes]:
-    """A throwaway self-signed certificate (PEM) for the emulated account's ACM."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+    """A throwaway self-signed certificate and its key (PEM) for the emulated account's ACM."""
+    key = local_tls.private_key_pem("RSA")
+    cert, _start, _end = local_tls.self_signed_pem(key, domain, [domain])
+    return cert.encode(), key.encode()
 
 
 # --- The mocks -------------------------------------------------------------------------------

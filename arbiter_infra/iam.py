@@ -103,7 +103,9 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
 #: execution roles), RDS enhanced monitoring, VPC flow logs.
 PASSED_TO_SERVICES: Final = (
     "ecs-tasks.amazonaws.com",
+    "events.amazonaws.com",
     "monitoring.rds.amazonaws.com",
+    "states.amazonaws.com",
     "vpc-flow-logs.amazonaws.com",
 )
 

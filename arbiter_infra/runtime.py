@@ -30,6 +30,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from arbiter_infra import local_tls
 from arbiter_infra.config import PROJECT, ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,8 @@ class DeclaredResource:
     dependencies: tuple[str, ...]
     delete_before_replace: bool = False
     retain_on_delete: bool = False
+    #: Inputs whose later changes the engine ignores (`ignore_changes`), as declared.
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def parent_name(self) -> str | None:
@@ -173,6 +176,7 @@ class RecordingMonitor(pmocks.MockMonitor):
                 dependencies=tuple(request.dependencies),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=tuple(request.ignoreChanges),
             )
         )
         return response
@@ -392,11 +396,49 @@ COMPUTED: dict[str, Filler] = {
         "registryId": ACCOUNT_ID,
     },
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda s, rid, n: {"arn": _arn("cloudwatch", f"alarm:{n}")},
+    "aws:sfn/stateMachine:StateMachine": lambda s, rid, n: {
+        "arn": _arn("states", f"stateMachine:{n}"),
+        "creationDate": "2026-01-01T00:00:00Z",
+    },
+    "aws:cloudwatch/eventRule:EventRule": lambda s, rid, n: {"arn": _arn("events", f"rule/{n}")},
+    "aws:acm/certificate:Certificate": lambda s, rid, n: {
+        "arn": _arn("acm", f"certificate/{rid[:8]}-{rid[8:12]}-{rid[12:16]}-0000-{rid[:12]}"),
+        "status": "ISSUED",
+    },
+    "tls:index/privateKey:PrivateKey": lambda s, rid, n: _private_key(s),
+    "tls:index/selfSignedCert:SelfSignedCert": lambda s, rid, n: _self_signed(s),
     "random:index/randomPassword:RandomPassword": lambda s, rid, n: {
         "result": (rid * 8)[: int(s.get("length", 32))],
         "bcryptHash": "$2a$10$offline",
     },
 }
+
+
+def _private_key(state: dict[str, Any]) -> dict[str, Any]:
+    """A real key (pulumi-tls computes it locally; ACM checks what it imports)."""
+    pem = local_tls.private_key_pem(
+        str(state.get("algorithm", "RSA")),
+        curve=str(state.get("ecdsaCurve", "P224")),
+        rsa_bits=int(state.get("rsaBits", 2048)),
+    )
+    return {"privateKeyPem": pem, "privateKeyPemPkcs8": pem, "publicKeyPem": local_tls.public_key_pem(pem)}
+
+
+def _self_signed(state: dict[str, Any]) -> dict[str, Any]:
+    subject = state.get("subject") or {}
+    pem, start, end = local_tls.self_signed_pem(
+        str(_unwrap(state["privateKeyPem"])),
+        str(subject.get("commonName", "self-signed")),
+        [str(n) for n in state.get("dnsNames") or []],
+        hours=int(state["validityPeriodHours"]),
+    )
+    return {
+        "certPem": pem,
+        "validityStartTime": start.isoformat(),
+        "validityEndTime": end.isoformat(),
+        "readyForRenewal": False,
+    }
+
 
 Answer = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -24,6 +24,7 @@ from components.monitoring import (
     running_floor,
 )
 from components.network import Network, NetworkArgs
+from components.rotation_redeploy import RotationRedeploy, RotationRedeployArgs
 from components.secrets import ExchangeSecrets, ExchangeSecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
 from components.services import CacheConnection, DatabaseConnection, ServiceTier, ServiceTierArgs
@@ -160,6 +161,31 @@ def build(config: StackConfig) -> None:
     pulumi.export("serviceNames", services.service_names)
     pulumi.export("tradingCoreAddress", services.trading_core_address)
 
+    # ECS reads the RDS-managed master password only at task start, and RDS rotates it weekly:
+    # every service that injects it (those using the database) is redeployed after each rotation.
+    master_secret_consumers = {
+        svc: services.services[svc].service.id
+        for svc, svc_cfg in config.services.by_name().items()
+        if svc_cfg.uses_database
+    }
+    state_machines: dict[str, pulumi.Input[str]] = {}
+    if master_secret_consumers:
+        rotation = RotationRedeploy(
+            naming("db-rotation"),
+            RotationRedeployArgs(
+                naming=naming,
+                account_id=account_id,
+                kms_key_arn=key.arn,
+                secret_arn=database.master_secret_arn,
+                cluster_arn=services.cluster.arn,
+                services=master_secret_consumers,
+                permissions_boundary=boundary.arn,
+            ),
+            opts=providers.opts("services"),
+        )
+        state_machines["db-rotation-redeploy"] = rotation.state_machine.arn
+        pulumi.export("rotationRedeployStateMachineArn", rotation.state_machine.arn)
+
     # monitoring tier
     monitoring = Monitoring(
         naming("monitoring"),
@@ -189,6 +215,7 @@ def build(config: StackConfig) -> None:
             redis_member_clusters=member_cluster_ids(
                 cache.replication_group.member_clusters, config.cache.num_nodes
             ),
+            state_machines=state_machines,
         ),
         opts=providers.opts("monitoring"),
     )

@@ -2,7 +2,9 @@
 
 The web-api speaks REST and gRPC on one port. An ALB target group speaks either HTTP/1 or gRPC,
 so there are two groups for the same tasks and a listener rule that sends `application/grpc*`
-requests to the gRPC one.
+requests to the gRPC one. ALB forwards to a gRPC group only from an HTTPS listener, so every stack
+serves HTTPS: with the configured ACM certificate, or (staging, no domain) a self-signed one that
+the stack generates and imports into ACM.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_tls as tls
 
 from arbiter_infra import iam
 from arbiter_infra.config import ServicesConfig
 from arbiter_infra.naming import Naming
+from components.secrets import as_secret
 
 #: TLS 1.3 with TLS 1.2 fallback; no TLS 1.0/1.1, no CBC ciphers.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -27,6 +31,11 @@ GRPC_HEALTH_PATH = "/grpc.health.v1.Health/Check"
 REST_HEALTH_PATH = "/health"
 #: Long enough for in-flight REST calls; streaming gRPC clients reconnect anyway.
 DEREGISTRATION_DELAY_SECONDS = 30
+#: The self-signed certificate: valid a year, replaced by the first `pulumi up` in its last 30 days.
+SELF_SIGNED_VALIDITY_HOURS = 365 * 24
+SELF_SIGNED_EARLY_RENEWAL_HOURS = 30 * 24
+#: Outputs of tls.PrivateKey that hold the key: secrets in state whatever the provider marks.
+PRIVATE_KEY_OUTPUTS = ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"]
 
 
 @dataclass(frozen=True)
@@ -50,10 +59,14 @@ class LoadBalancer(pulumi.ComponentResource):
     alb: aws.lb.LoadBalancer
     target_groups: dict[str, aws.lb.TargetGroup]
     listeners: dict[str, aws.lb.Listener]
-    #: The listener that forwards to the targets (HTTPS with a certificate, else HTTP).
+    #: The HTTPS listener: it forwards to the targets (gRPC needs HTTPS); HTTP only redirects.
     serving_listener: aws.lb.Listener
     grpc_rule: aws.lb.ListenerRule
-    https: bool
+    #: Set only without a configured certificate: the generated key, certificate and ACM import.
+    self_signed_key: tls.PrivateKey | None
+    self_signed_cert: tls.SelfSignedCert | None
+    imported_certificate: aws.acm.Certificate | None
+    certificate_arn: pulumi.Output[str]
     notes: list[str]
     dns_name: pulumi.Output[str]
     url: pulumi.Output[str]
@@ -62,12 +75,11 @@ class LoadBalancer(pulumi.ComponentResource):
         super().__init__("arbiter:services:LoadBalancer", name, None, opts)
         cfg, naming = args.config, args.naming
         child = pulumi.ResourceOptions(parent=self)
-        self.https = cfg.certificate_arn is not None
         self.notes = []
-        if not self.https:
+        if cfg.certificate_arn is None:
             self.notes.append(
-                "no services.certificateArn: the ALB serves plain HTTP on port 80 (staging only; "
-                "prod requires a certificate)"
+                "no services.certificateArn: the ALB serves HTTPS with a self-signed certificate "
+                "(clients must trust it or skip verification; prod requires a certificate)"
             )
         for note in self.notes:
             pulumi.log.warn(note, resource=self)
@@ -121,19 +133,24 @@ class LoadBalancer(pulumi.ComponentResource):
             aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.target_groups["rest"].arn)
         ]
 
-        self.listeners = {}
-        if self.https:
-            self.listeners["https"] = aws.lb.Listener(
+        self.self_signed_key = self.self_signed_cert = self.imported_certificate = None
+        if cfg.certificate_arn is not None:
+            self.certificate_arn = pulumi.Output.from_input(cfg.certificate_arn)
+        else:
+            self.certificate_arn = self._self_signed_certificate(name, naming)
+
+        self.listeners = {
+            "https": aws.lb.Listener(
                 f"{name}-https",
                 load_balancer_arn=self.alb.arn,
                 port=443,
                 protocol="HTTPS",
                 ssl_policy=TLS_POLICY,
-                certificate_arn=cfg.certificate_arn,
+                certificate_arn=self.certificate_arn,
                 default_actions=forward_rest,
                 opts=child,
-            )
-            self.listeners["http"] = aws.lb.Listener(
+            ),
+            "http": aws.lb.Listener(
                 f"{name}-http",
                 load_balancer_arn=self.alb.arn,
                 port=80,
@@ -147,18 +164,9 @@ class LoadBalancer(pulumi.ComponentResource):
                     )
                 ],
                 opts=child,
-            )
-            self.serving_listener = self.listeners["https"]
-        else:
-            self.listeners["http"] = aws.lb.Listener(
-                f"{name}-http",
-                load_balancer_arn=self.alb.arn,
-                port=80,
-                protocol="HTTP",
-                default_actions=forward_rest,
-                opts=child,
-            )
-            self.serving_listener = self.listeners["http"]
+            ),
+        }
+        self.serving_listener = self.listeners["https"]
 
         self.grpc_rule = aws.lb.ListenerRule(
             f"{name}-grpc-rule",
@@ -172,9 +180,41 @@ class LoadBalancer(pulumi.ComponentResource):
         )
 
         self.dns_name = self.alb.dns_name
-        scheme = "https" if self.https else "http"
-        self.url = self.alb.dns_name.apply(lambda dns: f"{scheme}://{dns}")
+        self.url = self.alb.dns_name.apply(lambda dns: f"https://{dns}")
         self.register_outputs({"dnsName": self.dns_name, "url": self.url})
+
+    def _self_signed_certificate(self, name: str, naming: Naming) -> pulumi.Output[str]:
+        """A key and certificate for the ALB's DNS name, imported into ACM (no domain needed).
+
+        The key exists only in state, as a secret, and in ACM. ACM never renews an imported
+        certificate: the certificate is replaced by the first `pulumi up` within its last 30 days.
+        """
+        child = pulumi.ResourceOptions(parent=self)
+        self.self_signed_key = tls.PrivateKey(
+            f"{name}-tls-key",
+            algorithm="ECDSA",
+            ecdsa_curve="P256",
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=PRIVATE_KEY_OUTPUTS),
+        )
+        self.self_signed_cert = tls.SelfSignedCert(
+            f"{name}-tls-cert",
+            private_key_pem=self.self_signed_key.private_key_pem,
+            # CN is at most 64 characters, an ALB DNS name can be longer: the name goes in the SAN.
+            subject={"common_name": naming("alb"), "organization": "arbiter (self-signed)"},
+            dns_names=[self.alb.dns_name],
+            validity_period_hours=SELF_SIGNED_VALIDITY_HOURS,
+            early_renewal_hours=SELF_SIGNED_EARLY_RENEWAL_HOURS,
+            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
+            opts=child,
+        )
+        self.imported_certificate = aws.acm.Certificate(
+            f"{name}-self-signed",
+            private_key=as_secret(self.self_signed_key.private_key_pem),
+            certificate_body=self.self_signed_cert.cert_pem,
+            tags={"Name": naming("alb-self-signed"), "CertificateSource": "self-signed"},
+            opts=child,
+        )
+        return self.imported_certificate.arn
 
     def _access_log_bucket(self, name: str, args: LoadBalancerArgs) -> None:
         """SSE-S3 bucket (ALB log delivery does not support SSE-KMS), private, TLS-only, expiring."""

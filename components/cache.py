@@ -13,12 +13,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from arbiter_infra import catalog
 from arbiter_infra.config import CacheConfig
 from arbiter_infra.naming import Naming
 from components.secrets import as_secret, value_from
 
 ENGINE = "redis"
-PARAMETER_FAMILY = "redis7"
 REDIS_PORT = 6379
 AUTH_JSON_KEY = "auth_token"
 
@@ -89,10 +89,11 @@ class Redis(pulumi.ComponentResource):
             subnet_ids=list(args.subnet_ids),
             opts=child,
         )
+        major = cfg.engine_version
         self.parameter_group = aws.elasticache.ParameterGroup(
             f"{name}-params",
-            name=naming("redis7", kind="elasticache"),
-            family=PARAMETER_FAMILY,
+            name=naming(f"redis{major}", kind="elasticache"),
+            family=catalog.REDIS_PARAMETER_FAMILY[major],
             description=f"{group_id}: evict only keys with a TTL (sessions), never quota counters",
             parameters=[
                 aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value="volatile-lru")
@@ -113,7 +114,9 @@ class Redis(pulumi.ComponentResource):
             replication_group_id=group_id,
             description=f"{naming.prefix}: sessions, rate limits, quota counters",
             engine=ENGINE,
-            engine_version=cfg.engine_version,
+            # The major's create-time version; AWS then moves the minor (auto minor upgrade), which
+            # the provider would read back as a downgrade to replace: see `ignore_changes` below.
+            engine_version=catalog.REDIS_CREATE_VERSION[major],
             node_type=cfg.node_type,
             num_cache_clusters=cfg.num_nodes,
             preferred_cache_cluster_azs=[azs[i % len(azs)] for i in range(cfg.num_nodes)],
@@ -144,7 +147,13 @@ class Redis(pulumi.ComponentResource):
                     log_type="slow-log",
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, protect=prod),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=prod,
+                # AWS owns the minor version after create. A major upgrade is an explicit step
+                # (README, "Engine versions"): AWS first, then config, then `pulumi up`.
+                ignore_changes=["engineVersion"],
+            ),
         )
 
         self.replication_group_id = group_id

@@ -124,7 +124,12 @@ class Aurora(pulumi.ComponentResource):
             cluster_identifier=cluster_id,
             engine=ENGINE,
             engine_mode="provisioned",
+            # The major only: RDS creates the major's default minor and moves the minor itself
+            # (auto minor upgrade); the provider keeps "16" while the actual version is 16.x
+            # (catalog.rds_state_engine_version), so a moved minor is no diff.
             engine_version=cfg.engine_version,
+            # Only a changed major in config upgrades the major (with the new family's parameter group).
+            allow_major_version_upgrade=True,
             database_name=cfg.database_name,
             master_username=cfg.master_username,
             manage_master_user_password=True,
@@ -157,7 +162,8 @@ class Aurora(pulumi.ComponentResource):
                     identifier=naming("aurora", str(i), kind="rds"),
                     cluster_identifier=self.cluster.id,
                     engine=aws.rds.EngineType.AURORA_POSTGRESQL,
-                    engine_version=self.cluster.engine_version,
+                    # No engine_version: Aurora instances run the cluster's version, which only
+                    # the cluster changes; a declared one could only lag behind AWS's upgrades.
                     instance_class=cfg.instance_class,
                     availability_zone=azs[(i - 1) % len(azs)],
                     db_subnet_group_name=self.subnet_group.name,

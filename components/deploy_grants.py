@@ -684,8 +684,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "identity",
         "IamPassOwnRolesToTheirServices",
-        "ECS tasks, RDS enhanced monitoring and VPC flow logs assume this stack's roles; PassRole "
-        "only to those services",
+        "ECS tasks, RDS enhanced monitoring, VPC flow logs, the rotation state machine and its "
+        "EventBridge target assume this stack's roles; PassRole only to those services",
         ("iam:PassRole",),
         "arns",
         _OWN_ROLES,
@@ -772,6 +772,63 @@ GRANTS: Final[tuple[Grant, ...]] = (
         (f"{_IAM}:role/*",),
         condition={"ArnLike": {"iam:PolicyARN": [_DEPLOY_POLICIES, _PREVIEW_POLICIES, _BOUNDARY]}},
         effect="Deny",
+    ),
+    # ---- automation: the staging ALB's imported certificate, the rotation redeploy (rule + machine)
+    Grant(
+        "automation",
+        "AcmImportTaggedForThisStack",
+        "without a configured certificate, the stack imports its self-signed one into ACM, tagged "
+        "on import, so the request tags confine it to this stack's",
+        ("acm:AddTagsToCertificate", "acm:ImportCertificate"),
+        "request-tag",
+    ),
+    Grant(
+        "automation",
+        "AcmOwnCertificates",
+        "read, re-import (renewal) and delete only certificates tagged as this stack's",
+        (
+            "acm:DeleteCertificate",
+            "acm:DescribeCertificate",
+            "acm:GetCertificate",
+            "acm:ImportCertificate",
+            "acm:ListTagsForCertificate",
+            "acm:RemoveTagsFromCertificate",
+        ),
+        "resource-tag",
+    ),
+    Grant(
+        "automation",
+        "StatesOwnMachines",
+        "the state machine that redeploys the database's consumers after a rotation",
+        (
+            "states:CreateStateMachine",
+            "states:DeleteStateMachine",
+            "states:DescribeStateMachine",
+            "states:ListTagsForResource",
+            "states:TagResource",
+            "states:UntagResource",
+            "states:UpdateStateMachine",
+        ),
+        "arns",
+        ("arn:aws:states:{region}:{account}:stateMachine:{p}-*",),
+    ),
+    Grant(
+        "automation",
+        "EventsOwnRules",
+        "the EventBridge rule on the master secret's RotationSucceeded event and its target",
+        (
+            "events:DeleteRule",
+            "events:DescribeRule",
+            "events:ListTagsForResource",
+            "events:ListTargetsByRule",
+            "events:PutRule",
+            "events:PutTargets",
+            "events:RemoveTargets",
+            "events:TagResource",
+            "events:UntagResource",
+        ),
+        "arns",
+        ("arn:aws:events:{region}:{account}:rule/{p}-*",),
     ),
     # ---- observability: log groups, alarms, dashboards, SNS
     Grant(
@@ -1079,6 +1136,37 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
         ("rds-db:connect",),
         "arns",
         ("arn:aws:rds-db:{region}:{account}:dbuser:*/*",),
+    ),
+    Grant(
+        "boundary",
+        "RedeployOwnServices",
+        "the rotation state machine forces new deployments of this stack's services",
+        ("ecs:UpdateService",),
+        "arns",
+        (f"{_ECS}:service/{{p}}/*",),
+    ),
+    Grant(
+        "boundary",
+        "StartOwnStateMachines",
+        "EventBridge starts the rotation redeploy state machine",
+        ("states:StartExecution",),
+        "arns",
+        ("arn:aws:states:{region}:{account}:stateMachine:{p}-*",),
+    ),
+    Grant(
+        "boundary",
+        "DeliverStateMachineLogs",
+        "Step Functions delivers execution logs through CloudWatch Logs log deliveries (no resource type)",
+        (
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+        ),
+        "unscopable",
     ),
     Grant(
         "boundary",

@@ -8,7 +8,7 @@ Alarm and OK actions go to one SNS topic encrypted with the stack's CMK.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import pulumi
@@ -19,7 +19,13 @@ from arbiter_infra.config import MonitoringConfig, ServiceConfig
 from arbiter_infra.naming import Naming
 
 Target = Literal[
-    "service", "aurora-instance", "aurora-readers", "load-balancer", "target-group", "redis-node"
+    "service",
+    "aurora-instance",
+    "aurora-readers",
+    "load-balancer",
+    "target-group",
+    "redis-node",
+    "state-machine",
 ]
 ThresholdKind = Literal["absolute", "share-of-max-connections", "share-of-instance-memory", "running-floor"]
 MissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
@@ -160,6 +166,13 @@ ALARMS: Final[tuple[AlarmSpec, ...]] = (
         "Any eviction drops sessions or rate-limit state; normal operation evicts nothing.",
         unit="/min",
     ),
+    AlarmSpec(
+        "sfn-executions-failed", "state-machine", "AWS/States", "ExecutionsFailed", "Sum", _GT, 0,
+        "notBreaching",
+        "A redeploy after a secret rotation failed: tasks still hold the old password and new database "
+        "connections fail. Runs are rare, so one failure pages at once (docs/secrets-rotation.md).",
+        unit=" executions", evaluation_periods=1, datapoints_to_alarm=1,
+    ),
 )  # fmt: skip
 
 
@@ -260,6 +273,8 @@ class MonitoringArgs:
     aurora_instances: Sequence[AuroraInstanceTarget]
     #: Redis member cluster ids, in order (`<group>-001`...); labels are their last segment.
     redis_member_clusters: Sequence[pulumi.Input[str]]
+    #: Step Functions state machines whose failed executions page: label -> ARN.
+    state_machines: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -403,6 +418,10 @@ class Monitoring(pulumi.ComponentResource):
             "redis-node": [
                 _Instance(f"{i + 1:03d}", {"CacheClusterId": member})
                 for i, member in enumerate(args.redis_member_clusters)
+            ],
+            "state-machine": [
+                _Instance(label, {"StateMachineArn": arn})
+                for label, arn in sorted(args.state_machines.items())
             ],
         }
         return targets[spec.target]

@@ -1,4 +1,5 @@
-"""The ALB: TLS 1.2+, HTTP only as a redirect, invalid headers dropped, logged, protected in prod."""
+"""The ALB: TLS 1.2+, HTTP only as a redirect, gRPC only behind HTTPS, invalid headers dropped,
+logged, protected in prod; prod certificates issued by ACM, never self-signed or imported."""
 
 from __future__ import annotations
 
@@ -7,13 +8,27 @@ from typing import Final
 
 from pulumi_policy import Severity
 
-from policies.base import UNKNOWN, ArbiterPolicy, Res, as_list, dig, is_blank, is_false_or_absent, is_true
+from policies.base import (
+    UNKNOWN,
+    ArbiterPolicy,
+    Res,
+    StackView,
+    as_list,
+    dig,
+    index_by,
+    is_blank,
+    is_false_or_absent,
+)
 
 LOAD_BALANCERS: Final = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENERS: Final = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+LISTENER_RULES: Final = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
+TARGET_GROUPS: Final = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
+ACM_CERTIFICATES: Final = ("aws:acm/certificate:Certificate",)
+SELF_SIGNED: Final = ("tls:index/selfSignedCert:SelfSignedCert",)
 TLS_POLICY_PREFIXES: Final = ("ELBSecurityPolicy-TLS13-", "ELBSecurityPolicy-TLS-1-2-")
-#: Policy config key of the staging-only exemption for an HTTP forward listener.
-HTTP_EXEMPTION: Final = "allowHttpForwardInStaging"
+#: Target-group protocol versions that ALB serves only from HTTPS listeners.
+HTTPS_ONLY_PROTOCOL_VERSIONS: Final = ("GRPC", "HTTP2")
 
 
 def _application(res: Res) -> bool:
@@ -77,12 +92,57 @@ def _http_redirect(res: Res) -> Iterator[str]:
         return
     if as_list(actions) and all(_redirects_to_https(a) for a in as_list(actions)):
         return
-    if res.environment == "staging" and is_true(res.config.get(HTTP_EXEMPTION)):
-        return
-    yield (
-        "HTTP listener does not redirect to HTTPS (a plain-HTTP forward is allowed only in staging with "
-        f"policy config {HTTP_EXEMPTION}: true)"
-    )
+    yield "HTTP listener does not redirect to HTTPS"
+
+
+def _prod_certificate(res: Res) -> Iterator[str]:
+    if res.type in SELF_SIGNED:
+        # A tls resource has no AWS provider tags to tell the environment: flagged only where the
+        # policy config says prod. Its ACM import, an AWS resource, is checked in every stack.
+        if res.environment == "prod":
+            yield "a self-signed certificate in prod: clients cannot verify the service"
+    elif res.is_prod and (not is_blank(res.get("privateKey")) or not is_blank(res.get("certificateBody"))):
+        yield "an imported ACM certificate in prod: ACM neither validates nor renews it"
+
+
+def _forwarded_groups(actions: object) -> Iterator[object]:
+    for action in as_list(actions):
+        yield dig(action, "targetGroupArn")
+        for group in as_list(dig(action, "forward", "targetGroups")):
+            yield dig(group, "arn")
+
+
+def _http2_groups_behind_https(view: StackView) -> Iterator[tuple[str, str | None]]:
+    """AWS refuses (CreateRule/CreateListener) a GRPC or HTTP2 target group forwarded from non-HTTPS."""
+    groups, _ = index_by(view.of_type(*TARGET_GROUPS), "arn", "id")
+    listeners, _ = index_by(view.of_type(*LISTENERS), "arn", "id")
+    https_only = {
+        ref: group
+        for ref, group in groups.items()
+        if str(group.get("protocolVersion") or "").upper() in HTTPS_ONLY_PROTOCOL_VERSIONS
+    }
+    forwarders: list[tuple[Res, object, object]] = [
+        (listener, listener.get("protocol"), listener.get("defaultActions"))
+        for listener in view.of_type(*LISTENERS)
+    ]
+    for rule in view.of_type(*LISTENER_RULES):
+        ref = rule.get("listenerArn")
+        listener = listeners.get(ref) if isinstance(ref, str) else None
+        if listener is None:
+            continue  # unknown at preview, or a listener outside the stack
+        forwarders.append((rule, listener.get("protocol"), rule.get("actions")))
+    for res, protocol, actions in forwarders:
+        if protocol is UNKNOWN or protocol == "HTTPS":
+            continue
+        for ref in _forwarded_groups(actions):
+            group = https_only.get(ref) if isinstance(ref, str) else None
+            if group is not None:
+                version = str(group.get("protocolVersion")).upper()
+                yield (
+                    f"{res.name} forwards from a {protocol} listener to target group {group.name} "
+                    f"({version}): ALB accepts {version} target groups only behind HTTPS listeners",
+                    res.urn,
+                )
 
 
 POLICIES: Final = [
@@ -142,24 +202,38 @@ POLICIES: Final = [
     ),
     ArbiterPolicy(
         name="http-listener-redirects-to-https",
-        description=(
-            "HTTP listeners only redirect to HTTPS. Exemption: in environment=staging, policy config "
-            f"{HTTP_EXEMPTION}: true allows an HTTP forward listener (staging has no certificate)."
-        ),
+        description="HTTP listeners only redirect to HTTPS.",
         severity=Severity.HIGH,
         controls=("ELB.1",),
         remediation=(
             "Make the HTTP listener's only default action a redirect with protocol HTTPS and status HTTP_301; "
-            f"for a certificate-less staging set {HTTP_EXEMPTION}: true in the policy config."
+            "without a certificate, serve HTTPS with the stack's self-signed one (components/alb.py)."
         ),
         resource_types=LISTENERS,
         check=_http_redirect,
-        config_properties={
-            HTTP_EXEMPTION: {
-                "type": "boolean",
-                "default": False,
-                "description": "Staging only: allow an HTTP listener that forwards (no certificate yet).",
-            }
-        },
+    ),
+    ArbiterPolicy(
+        name="grpc-target-groups-behind-https",
+        description=(
+            "GRPC and HTTP2 target groups are forwarded to only from HTTPS listeners (AWS refuses anything "
+            "else when the rule or listener is created)."
+        ),
+        severity=Severity.HIGH,
+        controls=("ELB.1",),
+        remediation="Put the listener rule that forwards to the gRPC target group on the HTTPS listener.",
+        resource_types=(*LISTENERS, *LISTENER_RULES, *TARGET_GROUPS),
+        stack_check=_http2_groups_behind_https,
+    ),
+    ArbiterPolicy(
+        name="prod-certificates-issued-by-acm",
+        description=(
+            "Prod serves an ACM-issued certificate (validated, renewed by ACM); a self-signed or imported "
+            "certificate is for a staging stack without a domain only."
+        ),
+        severity=Severity.HIGH,
+        controls=("ACM.1", "ELB.17"),
+        remediation="Set services.certificateArn in the prod stack file to an issued ACM certificate.",
+        resource_types=(*ACM_CERTIFICATES, *SELF_SIGNED),
+        check=_prod_certificate,
     ),
 ]

@@ -281,6 +281,27 @@ def compliant_stack(environment: str = "prod") -> StackBuilder:
         },
     )
 
+    b.add(
+        "aws:lb/targetGroup:TargetGroup",
+        "tg-grpc",
+        {"protocol": "HTTP", "protocolVersion": "GRPC", "port": 8080, "targetType": "ip"},
+        arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/grpc/1",
+    )
+    b.add(
+        "aws:lb/listenerRule:ListenerRule",
+        "grpc-rule",
+        {
+            "listenerArn": "https-id",
+            "priority": 10,
+            "actions": [
+                {
+                    "type": "forward",
+                    "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/grpc/1",
+                }
+            ],
+        },
+    )
+
     # Containers.
     b.add(
         "aws:ecs/cluster:Cluster",

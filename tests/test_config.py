@@ -197,7 +197,7 @@ BAD = [
         "unknown-db-version",
         _set("database.engineVersion", "15.4"),
         "staging",
-        ["arbiter:database.engineVersion", '"15.4"', "16.8"],
+        ["arbiter:database.engineVersion", '"15.4"', 'major version only ("15")'],
     ),
     (
         "unknown-db-class",
@@ -209,7 +209,7 @@ BAD = [
         "unknown-redis-version",
         _set("cache.engineVersion", "6.2"),
         "staging",
-        ["arbiter:cache.engineVersion", '"6.2"', "7.1"],
+        ["arbiter:cache.engineVersion", '"6.2"', "a supported major version (7)"],
     ),
     (
         "trading-core-autoscaled",

@@ -152,7 +152,8 @@ def test_aurora_engine_version_identifiers(run: Run) -> None:
     env = run.d.stack
     assert c.inputs["engine"] == "aurora-postgresql"
     assert c.inputs["engineMode"] == "provisioned"
-    assert c.inputs["engineVersion"] == "16.8"
+    assert c.inputs["engineVersion"] == "16"
+    assert c.inputs["allowMajorVersionUpgrade"] is True
     assert c.inputs["clusterIdentifier"] == f"arbiter-{env}-aurora"
     assert c.inputs["databaseName"] == "arbiter"
     assert c.inputs["port"] == 5432
@@ -171,7 +172,7 @@ def test_aurora_instances_classes_and_azs(run: Run) -> None:
     for i in instances:
         assert i.inputs["clusterIdentifier"] == c.id
         assert i.inputs["engine"] == "aurora-postgresql"
-        assert i.inputs["engineVersion"] == "16.8"
+        assert "engineVersion" not in i.inputs  # instances run the cluster's version
         assert i.inputs["publiclyAccessible"] is False
         assert i.inputs["autoMinorVersionUpgrade"] is True
         assert i.inputs["dbSubnetGroupName"] == run.d.one("aws:rds/subnetGroup:SubnetGroup").outputs["name"]
@@ -300,6 +301,7 @@ def test_redis_group_size_and_placement(run: Run) -> None:
     assert len(g["replicationGroupId"]) <= 40
     assert g["engine"] == "redis"
     assert g["engineVersion"] == "7.1"
+    assert run.d.one(GROUP).ignore_changes == ("engineVersion",)
     assert g["nodeType"] == exp["node"]
     assert g["numCacheClusters"] == exp["nodes"]
     azs = ["us-east-1a", "us-east-1b", "us-east-1c"][: exp["nodes"]]
@@ -473,7 +475,13 @@ def _section(stack: str, section: str) -> dict[str, Any]:
 
 
 BAD: list[tuple[str, str, dict[str, Any], list[str]]] = [
-    ("staging", "database", {"engineVersion": "15.4"}, ["arbiter:database.engineVersion", '"15.4"', "16.8"]),
+    (
+        "staging",
+        "database",
+        {"engineVersion": "16.8"},
+        ['arbiter:database.engineVersion = "16.8"', 'major version only ("16")', "AWS upgrades the minor"],
+    ),
+    ("staging", "database", {"engineVersion": "14"}, ['arbiter:database.engineVersion = "14"', "15, 16"]),
     (
         "staging",
         "database",
@@ -519,7 +527,18 @@ BAD: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ),
     ("staging", "database", {"backupWindow": "3am"}, ["database.backupWindow", "hh:mm-hh:mm"]),
     ("staging", "database", {"slowQueryThresholdMs": 10}, ["database.slowQueryThresholdMs = 10", "50"]),
-    ("staging", "cache", {"engineVersion": "6.2"}, ["arbiter:cache.engineVersion", '"6.2"', "7.0, 7.1"]),
+    (
+        "staging",
+        "cache",
+        {"engineVersion": "6.2"},
+        ['arbiter:cache.engineVersion = "6.2"', "major version (7)"],
+    ),
+    (
+        "staging",
+        "cache",
+        {"engineVersion": "7.1"},
+        ['arbiter:cache.engineVersion = "7.1"', 'major version only ("7")'],
+    ),
     (
         "staging",
         "cache",
@@ -590,7 +609,7 @@ def test_unchanged_sections_are_accepted() -> None:
     mocks = CountingMocks("prod")
     d = run_program("prod", mocks=mocks, config_overrides=overrides)
     assert mocks.created > 0
-    assert d.one(CLUSTER).inputs["engineVersion"] == "16.8"
+    assert d.one(CLUSTER).inputs["engineVersion"] == "16"
 
 
 @pytest.fixture(autouse=True)

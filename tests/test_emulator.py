@@ -6,6 +6,7 @@ Each stack is deployed once per module into moto (`mock_aws`), then checked with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,18 +14,23 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.events.models import EventPattern
 from pulumi.runtime.mocks import MockResourceArgs
 
+from arbiter_infra import emulator as emulator_module
 from arbiter_infra.emulator import HANDLERS, MOTO_CONFIG, EmulatorError, EmulatorMocks, deploy
 from arbiter_infra.runtime import Deployment
 from tests.conftest import FAKE_ENV, stack_sections
 
 pytestmark = pytest.mark.moto
 
-#: The types moto has no API for (ElastiCache parameter groups) or that are not AWS (random).
+#: The types moto has no API for (ElastiCache parameter groups) or that are not AWS (random, tls:
+#: computed locally, with real PEM that ACM's import accepts).
 EXPECTED_FALLBACK = {
     "aws:elasticache/parameterGroup:ParameterGroup",
     "random:index/randomPassword:RandomPassword",
+    "tls:index/privateKey:PrivateKey",
+    "tls:index/selfSignedCert:SelfSignedCert",
 }
 
 
@@ -247,20 +253,68 @@ class TestDeployedStack:
             listener["Port"]: listener
             for listener in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
         }
+        assert set(listeners) == {80, 443}
+        assert listeners[443]["Protocol"] == "HTTPS"
+        assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
+        serving = listeners[443]
+        certificate = serving["Certificates"][0]["CertificateArn"]
         if emulated.sections["services"].get("certificateArn"):
-            assert listeners[443]["Protocol"] == "HTTPS"
-            assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
-            serving = listeners[443]
             assert emulated.sections["services"]["certificateArn"] in emulated.mocks.stand_ins
         else:
-            assert set(listeners) == {80}
-            serving = listeners[80]
+            # Staging's own certificate: generated, imported into ACM, for the ALB's DNS name.
+            assert emulated.mocks.stand_ins == {}
+            cert = emulated.client("acm").describe_certificate(CertificateArn=certificate)["Certificate"]
+            assert cert["Type"] == "IMPORTED"
+            assert lb["DNSName"] in cert["SubjectAlternativeNames"]
         rules = [
             r for r in elb.describe_rules(ListenerArn=serving["ListenerArn"])["Rules"] if not r["IsDefault"]
         ]
         assert rules[0]["Conditions"][0]["Field"] == "http-header"
         grpc = next(g for g in groups if g["ProtocolVersion"] == "GRPC")
         assert rules[0]["Actions"][0]["TargetGroupArn"] == grpc["TargetGroupArn"]
+
+    def test_rotation_of_the_master_secret_redeploys_its_consumers(self, emulated: Emulated) -> None:
+        """The rule matches AWS's rotation event for the master secret only, and starts the machine,
+        which force-deploys exactly the ECS services whose tasks inject that secret."""
+        events, sfn, ecs = emulated.client("events"), emulated.client("stepfunctions"), emulated.client("ecs")
+        outputs = emulated.deployment.outputs
+        master = outputs["databaseMasterSecretArn"]
+        [rule] = events.list_rules(NamePrefix=f"arbiter-{emulated.stack}-db-rotated")["Rules"]
+
+        def event(secret: str, name: str = "RotationSucceeded") -> dict[str, Any]:
+            return {
+                "source": "aws.secretsmanager",
+                "detail-type": "AWS Service Event via CloudTrail",
+                "detail": {
+                    "eventSource": "secretsmanager.amazonaws.com",
+                    "eventName": name,
+                    "additionalEventData": {"SecretId": secret},
+                },
+            }
+
+        # moto has no TestEventPattern API; its own EventBridge matcher (what its rules use) decides.
+        pattern = EventPattern.load(rule["EventPattern"])
+        assert pattern.matches_event(event(master))
+        assert not pattern.matches_event(event(master, "RotationFailed"))
+        assert not pattern.matches_event(event(outputs["redisAuthSecretArn"]))
+        [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        machine = sfn.describe_state_machine(stateMachineArn=target["Arn"])
+        assert target["Arn"] == outputs["rotationRedeployStateMachineArn"]
+        assert machine["type"] == "STANDARD"
+        assert machine["loggingConfiguration"]["level"] == "ALL"
+        [parallel] = json.loads(machine["definition"])["States"].values()
+        redeployed = {
+            b["States"][next(iter(b["States"]))]["Parameters"]["Service"] for b in parallel["Branches"]
+        }
+        cluster = outputs["clusterName"]
+        services = ecs.describe_services(cluster=cluster, services=outputs["serviceNames"])["services"]
+        injecting = set()
+        for svc in services:
+            td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+            refs = [s["valueFrom"] for c in td["containerDefinitions"] for s in c.get("secrets", [])]
+            if any(r.startswith(f"{master}:") for r in refs):
+                injecting.add(svc["serviceArn"])
+        assert redeployed == injecting and len(injecting) == 2
 
 
 # --- AWS errors name the resource -----------------------------------------------------------
@@ -346,6 +400,100 @@ def test_a_reference_to_a_fallback_resource_is_named_in_the_error(aws: boto3.Ses
     assert (
         f"{fake_vpc} is aws:ec2/vpcIpv4CidrBlockAssociation:Thing fake-vpc (fallback: not in AWS)" in message
     )
+
+
+def _grpc_behind(aws: boto3.Session, protocol: str, port: int) -> tuple[EmulatorMocks, str, str]:
+    """A VPC, an ALB, a GRPC target group and a listener of `protocol` created through the mocks."""
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in enumerate("ab")
+    ]
+    mocks = EmulatorMocks(session=aws)
+    lb, _ = mocks.new_resource(_args("aws:lb/loadBalancer:LoadBalancer", "alb", subnets=subnets))
+    tg, _ = mocks.new_resource(
+        _args(
+            "aws:lb/targetGroup:TargetGroup",
+            "tg-grpc",
+            protocol="HTTP",
+            protocolVersion="GRPC",
+            port=8080,
+            vpcId=vpc,
+            targetType="ip",
+        )
+    )
+    rest, _ = mocks.new_resource(
+        _args(
+            "aws:lb/targetGroup:TargetGroup",
+            "tg-rest",
+            protocol="HTTP",
+            port=8080,
+            vpcId=vpc,
+            targetType="ip",
+        )
+    )
+    extra: dict[str, Any] = {}
+    if protocol == "HTTPS":
+        cert, key = emulator_module._self_signed("grpc.example.invalid")
+        extra = {
+            "certificateArn": aws.client("acm").import_certificate(Certificate=cert, PrivateKey=key)[
+                "CertificateArn"
+            ],
+            "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        }
+    listener, _ = mocks.new_resource(
+        _args(
+            "aws:lb/listener:Listener",
+            "listener",
+            loadBalancerArn=lb,
+            protocol=protocol,
+            port=port,
+            defaultActions=[{"type": "forward", "targetGroupArn": rest}],
+            **extra,
+        )
+    )
+    return mocks, listener, tg
+
+
+def _grpc_rule(listener: str, tg: str) -> MockResourceArgs:
+    return _args(
+        "aws:lb/listenerRule:ListenerRule",
+        "grpc-rule",
+        listenerArn=listener,
+        priority=10,
+        conditions=[{"httpHeader": {"httpHeaderName": "content-type", "values": ["application/grpc*"]}}],
+        actions=[{"type": "forward", "targetGroupArn": tg}],
+    )
+
+
+def test_a_grpc_rule_on_an_http_listener_is_refused_as_aws_does(aws: boto3.Session) -> None:
+    mocks, listener, tg = _grpc_behind(aws, "HTTP", 80)
+    message = _one_line_error(mocks, _grpc_rule(listener, tg))
+    assert "InvalidLoadBalancerAction" in message and "protocol version GRPC" in message
+    assert "only HTTPS listeners" in message
+
+
+def test_a_grpc_rule_on_an_https_listener_is_accepted(aws: boto3.Session) -> None:
+    mocks, listener, tg = _grpc_behind(aws, "HTTPS", 443)
+    rid, _ = mocks.new_resource(_grpc_rule(listener, tg))
+    assert rid.startswith("arn:aws:elasticloadbalancing:") and mocks.errors == []
+
+
+def test_an_http_listener_forwarding_to_grpc_is_refused(aws: boto3.Session) -> None:
+    mocks, listener, tg = _grpc_behind(aws, "HTTPS", 443)
+    lb = aws.client("elbv2").describe_listeners(ListenerArns=[listener])["Listeners"][0]["LoadBalancerArn"]
+    args = _args(
+        "aws:lb/listener:Listener",
+        "plain",
+        loadBalancerArn=lb,
+        protocol="HTTP",
+        port=8081,
+        defaultActions=[{"type": "forward", "targetGroupArn": tg}],
+    )
+    assert "only HTTPS listeners can forward to it, not HTTP" in _one_line_error(mocks, args)
 
 
 def test_unsupported_types_fall_back_and_are_listed(aws: boto3.Session) -> None:

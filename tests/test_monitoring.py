@@ -105,6 +105,7 @@ def _expected_names(d: Deployment) -> set[str]:
             f"{p}-redis-memory-{n:03d}",
             f"{p}-redis-evictions-{n:03d}",
         }
+    names.add(f"{p}-sfn-executions-failed-db-rotation-redeploy")
     return names
 
 
@@ -112,7 +113,7 @@ def test_alarm_set_is_complete_and_names_are_unique(deployment: Deployment) -> N
     declared = [a.inputs["name"] for a in deployment.of_type(ALARM)]
     assert len(declared) == len(set(declared)), "alarm names must be unique per stack"
     assert set(declared) == _expected_names(deployment)
-    assert len(declared) == (30 if deployment.stack == "prod" else 20)
+    assert len(declared) == (31 if deployment.stack == "prod" else 21)
 
 
 def test_alarm_names_do_not_collide_across_stacks(staging: Deployment, prod: Deployment) -> None:
@@ -147,14 +148,18 @@ def test_every_alarm_matches_its_rule(deployment: Deployment) -> None:
 
 
 def test_a_blip_never_pages_and_an_outage_always_does() -> None:
-    """Each rule needs >= 2 bad one-minute datapoints and decides within 5 minutes."""
+    """Each rule needs >= 2 bad one-minute datapoints and decides within 5 minutes.
+
+    A failed state-machine execution is an event, not a sample of a level: one pages.
+    """
     for spec in ALARMS:
         assert spec.period == 60, spec.key
-        assert 2 <= spec.datapoints_to_alarm <= spec.evaluation_periods <= 5, spec.key
+        floor = 1 if spec.target == "state-machine" else 2
+        assert floor <= spec.datapoints_to_alarm <= spec.evaluation_periods <= 5, spec.key
         # An absent metric means "down" only for liveness signals; error counts report nothing when fine.
         if spec.metric in ("RunningTaskCount",):
             assert spec.treat_missing_data == "breaching"
-        if spec.metric.endswith("_Count") or spec.metric == "Evictions":
+        if spec.metric.endswith("_Count") or spec.metric in ("Evictions", "ExecutionsFailed"):
             assert spec.treat_missing_data == "notBreaching"
 
 
@@ -428,3 +433,18 @@ def test_docs_table_is_the_alarm_table() -> None:
     doc = Path(PROJECT_DIR / "docs" / "monitoring.md").read_text()
     assert alarm_table_markdown() in doc
     assert len(alarm_table_markdown().splitlines()) == len(ALARMS) + 2
+
+
+def test_a_failed_rotation_redeploy_pages(deployment: Deployment) -> None:
+    """The state machine that redeploys after a master-secret rotation: any failed run pages at once."""
+    alarm = _alarm(deployment, "sfn-executions-failed-db-rotation-redeploy")
+    machine = deployment.one("aws:sfn/stateMachine:StateMachine")
+    assert alarm.inputs["namespace"] == "AWS/States"
+    assert alarm.inputs["metricName"] == "ExecutionsFailed"
+    assert alarm.inputs["dimensions"] == {"StateMachineArn": machine.outputs["arn"]}
+    assert alarm.inputs["statistic"] == "Sum"
+    assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
+    assert alarm.inputs["threshold"] == 0
+    assert alarm.inputs["evaluationPeriods"] == alarm.inputs["datapointsToAlarm"] == 1
+    assert alarm.inputs["treatMissingData"] == "notBreaching"
+    assert alarm.inputs["alarmActions"] == [_topic_arn(deployment)]

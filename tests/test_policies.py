@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policies.catalog import CONTROL_FLOOR, POLICIES, by_name, pulumi_policies
 from policies.offline import Violation, evaluate
@@ -555,7 +556,53 @@ CASES: list[Case] = [
         lambda b: b.set("http", defaultActions=[{"type": "forward", "targetGroupArn": "tg"}]),
         "HTTP listener does not redirect to HTTPS",
         environment="staging",
-        id="staging-forward-without-exemption",
+        id="staging-forward",
+    ),
+    Case(
+        "grpc-target-groups-behind-https",
+        lambda b: b.set("grpc-rule", listenerArn="http-id"),
+        "grpc-rule forwards from a HTTP listener to target group tg-grpc (GRPC)",
+        environment="staging",
+        id="rule-on-http",
+    ),
+    Case(
+        "grpc-target-groups-behind-https",
+        lambda b: b.set(
+            "http",
+            defaultActions=[
+                {
+                    "type": "forward",
+                    "forward": {
+                        "targetGroups": [
+                            {"arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/grpc/1"}
+                        ]
+                    },
+                }
+            ],
+        ),
+        "http forwards from a HTTP listener to target group tg-grpc (GRPC)",
+        also=("http-listener-redirects-to-https",),
+        id="http-default-action",
+    ),
+    Case(
+        "prod-certificates-issued-by-acm",
+        lambda b: b.add(
+            "aws:acm/certificate:Certificate",
+            "self-signed",
+            {"privateKey": "-----BEGIN PRIVATE KEY-----", "certificateBody": "-----BEGIN CERTIFICATE-----"},
+        ),
+        "an imported ACM certificate in prod",
+        id="imported",
+    ),
+    Case(
+        "prod-certificates-issued-by-acm",
+        lambda b: b.add(
+            "tls:index/selfSignedCert:SelfSignedCert",
+            "tls-cert",
+            {"privateKeyPem": "-----BEGIN PRIVATE KEY-----", "validityPeriodHours": 8760},
+        ),
+        "a self-signed certificate in prod",
+        id="self-signed",
     ),
     # Containers.
     Case(
@@ -725,28 +772,46 @@ def test_missing_environment_fails_closed_as_prod() -> None:
     assert {v.policy for v in _run(b)} == {"aurora-deletion-protection-prod"}
 
 
-# The staging HTTP exemption.
-
-EXEMPT = {"http-listener-redirects-to-https": {"allowHttpForwardInStaging": True}}
+# Certificates: staging's self-signed one is allowed there, never in prod.
 
 
-def _forwarding_http(environment: str) -> StackBuilder:
-    b = compliant_stack(environment)
-    b.remove("https")
-    b.set("http", defaultActions=[{"type": "forward", "targetGroupArn": "tg"}])
-    return b
+def test_self_signed_and_imported_certificates_pass_in_staging_only() -> None:
+    for environment, expected in (("staging", set()), ("prod", {"prod-certificates-issued-by-acm"})):
+        b = compliant_stack(environment)
+        b.add(
+            "aws:acm/certificate:Certificate",
+            "self-signed",
+            {"privateKey": "-----BEGIN PRIVATE KEY-----", "certificateBody": "-----BEGIN CERTIFICATE-----"},
+        )
+        b.add("tls:index/selfSignedCert:SelfSignedCert", "tls-cert", {"validityPeriodHours": 8760})
+        assert {v.policy for v in _run(b)} == expected, environment
 
 
-def test_staging_http_forward_allowed_only_with_exemption() -> None:
-    assert {v.policy for v in _run(_forwarding_http("staging"))} == {"http-listener-redirects-to-https"}
-    assert _run(_forwarding_http("staging"), EXEMPT) == []
+def test_a_tls_resource_s_environment_comes_from_policy_config() -> None:
+    """A tls provider carries no Environment tag: the self-signed rule needs the config's environment."""
+    b = compliant_stack("prod")
+    b.add(
+        "tls:index/selfSignedCert:SelfSignedCert", "tls-cert", {"validityPeriodHours": 8760}, provider=False
+    )
+    assert _run(b) == []
+    assert {v.policy for v in _run(b, {"environment": "prod"})} == {"prod-certificates-issued-by-acm"}
 
 
-def test_exemption_never_applies_to_prod() -> None:
-    assert {v.policy for v in _run(_forwarding_http("prod"), EXEMPT)} == {"http-listener-redirects-to-https"}
-    assert {v.policy for v in _run(_forwarding_http("prod"), {**EXEMPT, "environment": "prod"})} == {
-        "http-listener-redirects-to-https"
-    }
+def test_an_acm_issued_certificate_passes_in_prod() -> None:
+    b = compliant_stack("prod")
+    b.add(
+        "aws:acm/certificate:Certificate",
+        "issued",
+        {"domainName": "api.example.com", "validationMethod": "DNS"},
+    )
+    assert _run(b) == []
+
+
+def test_grpc_rule_on_an_unknown_listener_is_not_a_violation() -> None:
+    """At preview the rule's listener ARN is unknown: skipped, re-checked at `pulumi up`."""
+    b = compliant_stack("staging")
+    b.set("grpc-rule", listenerArn=UNKNOWN_STRING_VALUE)
+    assert _run(b) == []
 
 
 # Policy config: enforcement levels.

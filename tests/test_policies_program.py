@@ -35,26 +35,34 @@ def test_only_the_documented_advisories_remain(deployment: Deployment) -> None:
     )
 
 
-def test_staging_http_exemption_is_explicit_and_narrow(staging: Deployment, prod: Deployment) -> None:
-    """Without its policy config, staging's plain-HTTP listener is a mandatory violation."""
-    bare = [v for v in evaluate(staging) if v.enforcement == "mandatory"]
-    assert [v.policy for v in bare] == ["http-listener-redirects-to-https"]
-    # The exemption never applies to prod, even when its config is given there.
-    assert [v for v in evaluate(prod, config=_stack_config("staging")) if v.enforcement == "mandatory"] == []
-    assert _stack_config("prod") is None
+def test_staging_needs_no_exemption(staging: Deployment) -> None:
+    """Staging serves HTTPS (self-signed) too: the bare pack has no mandatory violation there."""
+    assert [str(v) for v in evaluate(staging) if v.enforcement == "mandatory"] == []
+
+
+def test_staging_s_certificate_would_be_refused_in_prod(staging: Deployment) -> None:
+    """The self-signed certificate passes only because the stack is staging."""
+    as_prod = evaluate(staging, config={"environment": "prod"})
+    fired = {(v.policy, v.resource_name) for v in as_prod if v.policy == "prod-certificates-issued-by-acm"}
+    assert fired == {
+        ("prod-certificates-issued-by-acm", "arbiter-staging-services-lb-self-signed"),
+        ("prod-certificates-issued-by-acm", "arbiter-staging-services-lb-tls-cert"),
+    }
 
 
 def test_plan_exits_nonzero_on_a_mandatory_violation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    empty = tmp_path / "none.json"
-    empty.write_text("{}")
-    code = cli.main(["plan", "--stack", "staging", "--policy-config", str(empty)])
+    as_prod = tmp_path / "as-prod.json"
+    as_prod.write_text('{"environment": "prod"}')
+    code = cli.main(["plan", "--stack", "staging", "--policy-config", str(as_prod)])
     captured = capsys.readouterr()
     assert code == cli.EXIT_POLICY
-    assert "[mandatory] http-listener-redirects-to-https (high)" in captured.out
+    assert "[mandatory] prod-certificates-issued-by-acm (high)" in captured.out
+    [err] = captured.err.strip().splitlines()
     assert (
-        captured.err.strip() == "arbiter-infra: 1 mandatory policy violation(s): fix them before `pulumi up`"
+        err.startswith("arbiter-infra: ")
+        and "mandatory policy violation(s): fix them before `pulumi up`" in err
     )
 
 

@@ -27,6 +27,9 @@ TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
 SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 TLS13 = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+ACM_CERT = "aws:acm/certificate:Certificate"
+TLS_KEY = "tls:index/privateKey:PrivateKey"
+TLS_CERT = "tls:index/selfSignedCert:SelfSignedCert"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 
 #: The seed's table: cpu, memory, count (prod, staging), log retention.
@@ -647,9 +650,11 @@ def test_target_groups_rest_and_grpc(d: Deployment) -> None:
     assert grpc.inputs["healthCheck"]["matcher"] == "0"
 
 
-def test_grpc_rule_on_the_serving_listener(d: Deployment) -> None:
+def test_grpc_rule_on_the_https_listener(d: Deployment) -> None:
+    """ALB forwards to a GRPC target group only from HTTPS: both stacks put the rule there."""
     rule = d.one(LISTENER_RULE)
-    serving = listeners(d)[443 if env_of(d) == "prod" else 80]
+    serving = listeners(d)[443]
+    assert serving.inputs["protocol"] == "HTTPS"
     assert rule.inputs["listenerArn"] == serving.outputs["arn"]
     [cond] = rule.inputs["conditions"]
     assert cond["httpHeader"] == {"httpHeaderName": "content-type", "values": ["application/grpc*"]}
@@ -657,43 +662,65 @@ def test_grpc_rule_on_the_serving_listener(d: Deployment) -> None:
     assert action == {"type": "forward", "targetGroupArn": target_group(d, "GRPC").outputs["arn"]}
 
 
-def test_prod_serves_tls13_https_and_redirects_http(prod_d: Deployment) -> None:
-    by_port = listeners(prod_d)
+def test_every_stack_serves_tls13_https_and_redirects_http(d: Deployment) -> None:
+    by_port = listeners(d)
     assert set(by_port) == {80, 443}
     https, http = by_port[443], by_port[80]
-    alb = prod_d.one("aws:lb/loadBalancer:LoadBalancer")
+    alb = d.one("aws:lb/loadBalancer:LoadBalancer")
     assert https.inputs["loadBalancerArn"] == http.inputs["loadBalancerArn"] == alb.outputs["arn"]
     assert https.inputs["protocol"] == "HTTPS"
     assert https.inputs["sslPolicy"] == TLS13
-    assert https.inputs["certificateArn"] == CERT
     [fwd] = https.inputs["defaultActions"]
-    assert fwd == {"type": "forward", "targetGroupArn": target_group(prod_d, "HTTP1").outputs["arn"]}
+    assert fwd == {"type": "forward", "targetGroupArn": target_group(d, "HTTP1").outputs["arn"]}
     [redirect] = http.inputs["defaultActions"]
     assert redirect["type"] == "redirect"
     assert redirect["redirect"] == {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
-    assert prod_d.outputs["albUrl"] == f"https://{alb.outputs['dnsName']}"
+    assert d.outputs["albUrl"] == f"https://{alb.outputs['dnsName']}"
+
+
+def test_prod_uses_its_configured_certificate_and_generates_none(prod_d: Deployment) -> None:
+    assert listeners(prod_d)[443].inputs["certificateArn"] == CERT
+    assert prod_d.of_type(ACM_CERT) == [] and prod_d.of_type(TLS_KEY) == [] and prod_d.of_type(TLS_CERT) == []
     assert not [w for w in prod_d.warnings if "certificateArn" in w and "example" not in w]
 
 
-def test_staging_without_certificate_serves_http_and_says_so(staging_d: Deployment) -> None:
-    by_port = listeners(staging_d)
-    assert set(by_port) == {80}
-    http = by_port[80]
-    assert http.inputs["protocol"] == "HTTP"
-    [fwd] = http.inputs["defaultActions"]
-    assert fwd == {"type": "forward", "targetGroupArn": target_group(staging_d, "HTTP1").outputs["arn"]}
+def test_staging_without_certificate_imports_a_self_signed_one(staging_d: Deployment) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    key, cert, acm = staging_d.one(TLS_KEY), staging_d.one(TLS_CERT), staging_d.one(ACM_CERT)
     alb = staging_d.one("aws:lb/loadBalancer:LoadBalancer")
-    assert staging_d.outputs["albUrl"] == f"http://{alb.outputs['dnsName']}"
-    assert any("certificateArn" in w and "HTTP" in w for w in staging_d.warnings)
+    assert key.inputs["algorithm"] == "ECDSA" and key.inputs["ecdsaCurve"] == "P256"
+    assert cert.inputs["privateKeyPem"] == key.outputs["privateKeyPem"]
+    assert cert.inputs["dnsNames"] == [alb.outputs["dnsName"]]
+    assert cert.inputs["subject"]["commonName"] == "arbiter-staging-alb"
+    assert cert.inputs["validityPeriodHours"] == 365 * 24
+    assert 0 < cert.inputs["earlyRenewalHours"] < cert.inputs["validityPeriodHours"]
+    assert "server_auth" in cert.inputs["allowedUses"]
+    # ACM gets the certificate and its key; the key is a secret wherever it is held in state.
+    assert acm.inputs["certificateBody"] == cert.outputs["certPem"]
+    assert acm.inputs["privateKey"] == key.outputs["privateKeyPem"]
+    assert "privateKey" in acm.secret_inputs
+    # The certificate's input is the key's output: secret there means the key output is a secret
+    # (additional_secret_outputs; the mocks mark nothing secret on their own).
+    assert "privateKeyPem" in cert.secret_inputs
+    assert listeners(staging_d)[443].inputs["certificateArn"] == acm.outputs["arn"]
+    # What ACM would parse: a certificate for the ALB's name, signed by that key.
+    parsed = x509.load_pem_x509_certificate(cert.outputs["certPem"].encode())
+    san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == [alb.outputs["dnsName"]]
+    private = serialization.load_pem_private_key(key.outputs["privateKeyPem"].encode(), password=None)
+    assert parsed.public_key() == private.public_key()
+    assert any("self-signed" in w and "certificateArn" in w for w in staging_d.warnings)
 
 
-def test_staging_with_a_certificate_gets_https() -> None:
+def test_staging_with_a_certificate_uses_it() -> None:
     services = stack_sections("staging")["services"]
     services["certificateArn"] = CERT
     dep = run_program("staging", config_overrides={"services": services})
     assert set(listeners(dep)) == {80, 443}
-    assert listeners(dep)[443].inputs["sslPolicy"] == TLS13
-    assert dep.outputs["albUrl"].startswith("https://")
+    assert listeners(dep)[443].inputs["certificateArn"] == CERT
+    assert dep.of_type(ACM_CERT) == [] and dep.of_type(TLS_KEY) == []
     assert not [w for w in dep.warnings if "certificateArn" in w and "example" not in w]
 
 
