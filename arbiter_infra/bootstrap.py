@@ -22,7 +22,15 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from arbiter_infra.config import ENVIRONMENTS, PROJECT, ConfigError, StackConfig, parse_stack_values
+from arbiter_infra.config import (
+    PROJECT,
+    AccountConfig,
+    ConfigError,
+    StackConfig,
+    parse_account_values,
+    parse_stack_values,
+    state_backend,
+)
 from arbiter_infra.errors import UserError
 from arbiter_infra.runbook import aws_errors
 from arbiter_infra.runtime import PROJECT_DIR, read_stack_file
@@ -49,6 +57,30 @@ class LoadedStack:
 
     name: str
     config: StackConfig
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What `bootstrap` needs of any stack, environment or account: where its state goes."""
+
+    name: str
+    account_id: str
+    region: str
+    bucket: str
+    alias: str
+
+    @classmethod
+    def of(cls, name: str, config: StackConfig | AccountConfig) -> Backend:
+        bucket, alias = state_backend(config)
+        return cls(name, config.account_id, config.region, bucket, alias)
+
+
+def load_backend(stack: str, project_dir: Path = PROJECT_DIR) -> Backend:
+    """The state backend of an environment or account stack file."""
+    values, _secret_keys = read_stack_file(stack, project_dir)
+    if f"{PROJECT}:account" in values:
+        return Backend.of(stack, parse_account_values(values))
+    return Backend.of(stack, load_stack(stack, project_dir).config)
 
 
 def load_stack(stack: str, project_dir: Path = PROJECT_DIR) -> LoadedStack:
@@ -79,13 +111,13 @@ def caller_identity(session: Any) -> dict[str, str]:
     return {"Account": str(ident["Account"]), "Arn": str(ident["Arn"])}
 
 
-def account_mismatch(identity: dict[str, str], config: StackConfig) -> str | None:
+def account_mismatch(identity: dict[str, str], stack: str, account_id: str) -> str | None:
     """Why the credentials must not touch this stack, or None when they are its account's."""
-    if identity["Account"] == config.account_id:
+    if identity["Account"] == account_id:
         return None
     return (
         f"the credentials ({identity['Arn']}) are for account {identity['Account']}, but stack "
-        f"'{config.environment}' deploys to {config.account_id} (aws:allowedAccountIds): use that "
+        f"'{stack}' deploys to {account_id} (aws:allowedAccountIds): use that "
         "account's credentials (AWS_PROFILE=...)"
     )
 
@@ -315,23 +347,21 @@ def ensure_state_bucket(
 # --- the command ----------------------------------------------------------------------------
 
 
-def next_commands(config: StackConfig) -> list[str]:
+def next_commands(backend: Backend) -> list[str]:
     """What the operator runs next; quoted so zsh does not glob the `?` of the URLs."""
-    bucket, alias, region = config.delivery.state_bucket, config.delivery.secrets_kms_alias, config.region
     return [
-        f"pulumi login 's3://{bucket}?region={region}'",
-        f"pulumi stack init {config.environment} --secrets-provider 'awskms://{alias}?region={region}'",
+        f"pulumi login 's3://{backend.bucket}?region={backend.region}'",
+        f"pulumi stack init {backend.name} --secrets-provider 'awskms://{backend.alias}?region={backend.region}'",
     ]
 
 
-def bootstrap(session: Any, stack: LoadedStack, out: TextIO) -> None:
+def bootstrap(session: Any, backend: Backend, out: TextIO) -> None:
     """Check account and existing items first, then create or converge key and bucket."""
-    config = stack.config
     identity = caller_identity(session)
-    mismatch = account_mismatch(identity, config)
+    mismatch = account_mismatch(identity, backend.name, backend.account_id)
     if mismatch:
         raise _user_error(f"bootstrap refused: {mismatch}")
-    bucket, alias, region = config.delivery.state_bucket, config.delivery.secrets_kms_alias, config.region
+    bucket, alias, region = backend.bucket, backend.alias, backend.region
     kms, s3 = session.client("kms", region_name=region), session.client("s3", region_name=region)
 
     def report(status: str, item: str, detail: str) -> None:
@@ -343,31 +373,31 @@ def bootstrap(session: Any, stack: LoadedStack, out: TextIO) -> None:
     if key is not None:
         _usable_key(alias, key)
     with aws_errors(f"inspect S3 bucket {bucket}"):
-        found = bucket_region(s3, bucket, config.account_id)
+        found = bucket_region(s3, bucket, backend.account_id)
     if found is not None and found != region:
         raise _user_error(
-            f"S3 bucket {bucket} exists in {found}, but stack '{config.environment}' is in {region}: "
+            f"S3 bucket {bucket} exists in {found}, but stack '{backend.name}' is in {region}: "
             "the state bucket must be in the stack's region"
         )
     print(
-        f"Bootstrapping the Pulumi state backend of stack '{config.environment}' in account "
-        f"{config.account_id} ({region}):",
+        f"Bootstrapping the Pulumi state backend of stack '{backend.name}' in account "
+        f"{backend.account_id} ({region}):",
         file=out,
     )
     with aws_errors(f"KMS key {alias}"):
-        key_arn = ensure_state_key(kms, alias, config.environment, report)
+        key_arn = ensure_state_key(kms, alias, backend.name, report)
     with aws_errors(f"S3 bucket {bucket}"):
         ensure_state_bucket(
-            s3, bucket, region, config.account_id, key_arn=key_arn, report=report, exists=found is not None
+            s3, bucket, region, backend.account_id, key_arn=key_arn, report=report, exists=found is not None
         )
     print("Next (once per stack; the stack's own state then lives in the bucket):", file=out)
-    for line in next_commands(config):
+    for line in next_commands(backend):
         print(f"  {line}", file=out)
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
-    stack = load_stack(args.stack)
-    bootstrap(session_for(stack.config.region), stack, sys.stdout)
+    backend = load_backend(args.stack)
+    bootstrap(session_for(backend.region), backend, sys.stdout)
     return 0
 
 
@@ -376,5 +406,7 @@ def register(sub: Any) -> None:
         "bootstrap",
         help="create (idempotently) the account's Pulumi state bucket and the stack's state KMS key",
     )
-    p.add_argument("--stack", required=True, choices=ENVIRONMENTS, help="stack (environment) name")
+    p.add_argument(
+        "--stack", required=True, help="stack: an environment (staging, prod) or the account stack"
+    )
     p.set_defaults(func=cmd_bootstrap)

@@ -745,6 +745,29 @@ def _configured_keys() -> dict[str, bool]:
     return {k: runtime_config.is_config_secret(k) for k in keys}
 
 
+def parse_account_values(values: Mapping[str, str]) -> AccountConfig:
+    """An account stack's config from stack-file values, as tools read it."""
+    account = values.get(f"{PROJECT}:account")
+    raw: dict[str, Any] = {
+        "region": values.get("aws:region"),
+        "accountId": account_id_of(
+            json.loads(values["aws:allowedAccountIds"]) if "aws:allowedAccountIds" in values else None
+        ),
+        "account": json.loads(account) if account is not None else None,
+    }
+    try:
+        return AccountConfig.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as err:
+        raise ConfigError(_format_error(err)) from None
+
+
+def state_backend(config: StackConfig | AccountConfig) -> tuple[str, str]:
+    """(state bucket, secrets-provider KMS alias) of a stack: one bucket per account, one key per stack."""
+    if isinstance(config, AccountConfig):
+        return state_bucket_name(config.account_id), state_kms_alias(config.environment)
+    return config.delivery.state_bucket, config.delivery.secrets_kms_alias
+
+
 def load_config() -> StackConfig | AccountConfig:
     """The running stack's config: an account stack has `arbiter:account`, an environment does not."""
     check_keys(_configured_keys())

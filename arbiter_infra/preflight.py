@@ -115,7 +115,7 @@ def _denied(check: str, call: str, err: ClientError) -> Check:
 
 
 def check_account(identity: dict[str, str], config: StackConfig) -> Check:
-    mismatch = account_mismatch(identity, config)
+    mismatch = account_mismatch(identity, config.environment, config.account_id)
     if mismatch:
         return Check("account", "FAIL", mismatch.split(": use", 1)[0], "use that account's credentials")
     return Check("account", "ok", f"{identity['Account']} as {identity['Arn']}")

@@ -294,18 +294,35 @@ def test_credential_and_endpoint_problems_are_one_line(
     assert out == ""
 
 
-@pytest.mark.parametrize("command", ["bootstrap", "preflight"])
-def test_unknown_stack_is_an_argparse_one_liner(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_stack_is_a_one_liner(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["bootstrap", "--stack", "qa"])
+    line = _one_line_failure(code, capsys.readouterr().err)
+    assert "--stack 'qa': no Pulumi.qa.yaml; known stacks: account, prod, staging" in line
+
+
+def test_preflight_unknown_stack_is_an_argparse_one_liner(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        cli.main([command, "--stack", "qa"])
+        cli.main(["preflight", "--stack", "qa"])
     assert info.value.code == 2
     line = _one_line_failure(2, capsys.readouterr().err)
     assert "invalid choice: 'qa'" in line
 
 
+def test_account_stack_bootstraps_its_own_key(aws: boto3.Session) -> None:
+    """The account stack has state too: same bucket, its own key (arbiter-pulumi-state-shared)."""
+    out = io.StringIO()
+    bootstrap.bootstrap(aws, bootstrap.load_backend("account"), out)
+    text = out.getvalue()
+    assert "KMS key alias/arbiter-pulumi-state-shared" in text
+    assert (
+        "pulumi stack init account --secrets-provider 'awskms://alias/arbiter-pulumi-state-shared?region=us-east-1'"
+        in text
+    )
+
+
 def test_bootstrap_function_reports_through_its_stream(aws: boto3.Session) -> None:
     """The library entry point used by the CLI writes only to the stream it is given."""
     out = io.StringIO()
-    bootstrap.bootstrap(aws, bootstrap.load_stack("staging"), out)
+    bootstrap.bootstrap(aws, bootstrap.load_backend("staging"), out)
     assert "created  KMS key alias/arbiter-pulumi-state-staging" in out.getvalue()
     assert list(_statuses(out.getvalue()).values()).count("created") == 8

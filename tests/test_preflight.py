@@ -126,7 +126,7 @@ def push(session: boto3.Session, image: str, manifest: str) -> None:
 
 def make_ready(session: boto3.Session, stack: LoadedStack) -> None:
     """What the README's steps leave behind: state backend, images, secret values, service-linked roles."""
-    bootstrap.bootstrap(session, stack, io.StringIO())
+    bootstrap.bootstrap(session, bootstrap.Backend.of(stack.name, stack.config), io.StringIO())
     for cfg in stack.config.services.by_name().values():
         push(session, cfg.image, index_manifest("amd64", "arm64"))
     sm = session.client("secretsmanager")
@@ -275,7 +275,7 @@ def test_state_backend_checks(aws: boto3.Session) -> None:
     s3, kms = aws.client("s3"), aws.client("kms")
     assert preflight.check_state_bucket(s3, config).status == "FAIL"
     assert preflight.check_state_key(kms, config).status == "FAIL"
-    bootstrap.bootstrap(aws, stack, io.StringIO())
+    bootstrap.bootstrap(aws, bootstrap.Backend.of(stack.name, stack.config), io.StringIO())
     assert preflight.check_state_bucket(s3, config).status == "ok"
     assert preflight.check_state_key(kms, config).status == "ok"
 
