@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from arbiter_infra import runbook, scale
+from arbiter_infra import drill, runbook, scale
 from arbiter_infra.config import ConfigError
 from arbiter_infra.errors import UserError
 from arbiter_infra.runtime import PROJECT_DIR
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(func=cmd_plan)
     runbook.register(sub)
     scale.register(sub)
+    drill.register(sub)
     return parser
 
 
