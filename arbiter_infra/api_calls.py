@@ -32,7 +32,7 @@ from arbiter_infra.runtime import DeclaredResource
 GENERATED: Final = "00000000-0000-0000-0000-000000000000"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ApiCall:
     """One AWS API call the emulator made for a declared resource."""
 
@@ -947,9 +947,12 @@ PROVIDER_CALLS: Final[dict[str, ProviderCalls]] = {
     ),
     "aws:iam/policy:Policy": ProviderCalls(
         f"{_P}/iam/policy.go (GetPolicy, GetPolicyVersion, ListPolicyVersions before a new version)",
-        (("iam:GetPolicy", "{o[arn]}"), ("iam:GetPolicyVersion", "{o[arn]}")),
         (
+            ("iam:GetPolicy", "{o[arn]}"),
+            ("iam:GetPolicyVersion", "{o[arn]}"),
             ("iam:ListPolicyVersions", "{o[arn]}"),
+        ),
+        (
             ("iam:CreatePolicyVersion", "{o[arn]}"),
             ("iam:DeletePolicyVersion", "{o[arn]}"),
             ("iam:TagPolicy", "{o[arn]}"),
