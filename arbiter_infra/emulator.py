@@ -29,6 +29,7 @@ from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
 
 from arbiter_infra import local_tls
+from arbiter_infra.api_calls import CallRecorder
 from arbiter_infra.runtime import REGION, ArbiterMocks, Deployment, run_program
 
 #: moto knows AWS managed policies only when asked to load them.
@@ -1710,8 +1711,11 @@ class EmulatorMocks(ArbiterMocks):
         session: boto3.Session | None = None,
         region: str = REGION,
         stand_in_external: bool = True,
+        recorder: CallRecorder | None = None,
     ) -> None:
         super().__init__(environment)
+        #: Records every API call made through the emulator's clients (the IAM proof reads it).
+        self.recorder = recorder
         self.region = region
         self.session = session or boto3.Session(region_name=region)
         self.endpoint_url = os.environ.get("AWS_ENDPOINT_URL")
@@ -1739,6 +1743,8 @@ class EmulatorMocks(ArbiterMocks):
         with self._lock:
             if service not in self._clients:
                 self._clients[service] = self.session.client(service, region_name=self.region)
+                if self.recorder is not None:
+                    self.recorder.attach(self._clients[service])
             return self._clients[service]
 
     def certificate(self, arn: str) -> str:
@@ -1788,6 +1794,8 @@ class EmulatorMocks(ArbiterMocks):
         }
         request = Request(emulator=self, type=args.typ, name=args.name, inputs=inputs, tags=tags)
         with self._lock:
+            if self.recorder is not None:
+                self.recorder.begin(f"{args.typ} {args.name}", tags)
             try:
                 rid, outputs = handler(request)
             except ClientError as err:
@@ -1799,6 +1807,9 @@ class EmulatorMocks(ArbiterMocks):
             except (BotoCoreError, KeyError, StopIteration, TypeError, ValueError) as err:
                 detail = " ".join(str(err).split())
                 raise self._fail(f"{args.typ} {args.name}: {type(err).__name__}: {detail}") from None
+            finally:
+                if self.recorder is not None:
+                    self.recorder.end()
             self.emulated[args.typ] = self.emulated.get(args.typ, 0) + 1
             self.ids[rid] = f"{args.typ} {args.name}"
         return rid, {**args.inputs, **{k: v for k, v in outputs.items() if v is not None}, "id": rid}

@@ -26,6 +26,7 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
         "ec2:DescribeNetworkAcls",
         "ec2:DescribeNetworkInterfaces",
         "ec2:DescribePrefixLists",
+        "ec2:DescribeRegions",
         "ec2:DescribeRouteTables",
         "ec2:DescribeSecurityGroupRules",
         "ec2:DescribeSecurityGroups",

@@ -263,6 +263,7 @@ class ArbiterMocks(pmocks.Mocks):
         fill = COMPUTED.get(token)
         if fill is not None:
             state.update(fill(state, rid, str(name)))
+            rid = str(state["id"])
         self.invented.add(rid)
         self.invented.update(
             v for k, v in state.items() if isinstance(v, str) and len(v) >= 8 and args.inputs.get(k) != v
@@ -372,7 +373,10 @@ COMPUTED: dict[str, Filler] = {
         "arnWithoutRevision": _arn("ecs", f"task-definition/{s.get('family', n)}"),
         "revision": 1,
     },
-    "aws:ecs/service:Service": lambda s, rid, n: {"id": _arn("ecs", f"service/{n}")},
+    # The provider's id of a service is its ARN, which names its cluster.
+    "aws:ecs/service:Service": lambda s, rid, n: {
+        "id": _arn("ecs", f"service/{str(s.get('cluster', '')).rsplit('/', 1)[-1]}/{n}")
+    },
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": lambda s, rid, n: {
         "arn": _arn("servicediscovery", f"namespace/ns-{rid[:16]}"),
         "hostedZone": "Z" + rid[:13].upper(),

@@ -127,6 +127,22 @@ GRANTS: Final[tuple[Grant, ...]] = (
     ),
     Grant(
         "network",
+        "Ec2CreateInOwnNetwork",
+        "a create is authorized on the VPC, subnet, elastic IP, security group or route table it "
+        "uses as well as on the new resource, and request tags apply to the new resource only: so "
+        "these creates are allowed on existing resources tagged as this stack's",
+        (
+            "ec2:CreateFlowLogs",
+            "ec2:CreateNatGateway",
+            "ec2:CreateRouteTable",
+            "ec2:CreateSecurityGroup",
+            "ec2:CreateSubnet",
+            "ec2:CreateVpcEndpoint",
+        ),
+        "resource-tag",
+    ),
+    Grant(
+        "network",
         "Ec2ChangeOwnNetwork",
         "update and delete only resources already tagged as this stack's. The VPC's default security "
         "group is untagged until the first (admin) run adopts and tags it; after that it matches too",
@@ -328,8 +344,9 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "data",
         "KmsCreateStackKey",
-        "the stack CMK is created with this stack's tags; CreateKey has no resource ARN",
-        ("kms:CreateKey",),
+        "the stack CMK is created with this stack's tags; CreateKey has no resource ARN, and tags "
+        "on CreateKey need kms:TagResource not restricted to a key",
+        ("kms:CreateKey", "kms:TagResource"),
         "request-tag",
     ),
     Grant(
@@ -508,6 +525,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "application-autoscaling:ListTagsForResource",
             "application-autoscaling:PutScalingPolicy",
             "application-autoscaling:RegisterScalableTarget",
+            "application-autoscaling:TagResource",
             "application-autoscaling:UntagResource",
         ),
         "resource-tag",
@@ -548,6 +566,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "servicediscovery:GetNamespace",
             "servicediscovery:GetService",
             "servicediscovery:ListTagsForResource",
+            "servicediscovery:TagResource",
             "servicediscovery:UntagResource",
             "servicediscovery:UpdatePrivateDnsNamespace",
             "servicediscovery:UpdateService",
@@ -719,6 +738,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "docs/delivery.md), even though they match arbiter-<env>-*",
         (
             "iam:AttachRolePolicy",
+            "iam:CreatePolicy",
             "iam:CreatePolicyVersion",
             "iam:CreateRole",
             "iam:DeletePolicy",
@@ -787,6 +807,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "AcmOwnCertificates",
         "read, re-import (renewal) and delete only certificates tagged as this stack's",
         (
+            "acm:AddTagsToCertificate",
             "acm:DeleteCertificate",
             "acm:DescribeCertificate",
             "acm:GetCertificate",
@@ -900,6 +921,15 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "arn:aws:cloudwatch::{account}:dashboard/{p}",
             "arn:aws:cloudwatch::{account}:dashboard/{p}-*",
         ),
+    ),
+    Grant(
+        "observability",
+        "CloudWatchTargetTrackingAlarms",
+        "web-api's target-tracking policy makes Application Auto Scaling create and delete its "
+        "alarms (TargetTracking-service/<cluster>/<service>-*) with the caller's permissions",
+        ("cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"),
+        "arns",
+        ("arn:aws:cloudwatch:{region}:{account}:alarm:TargetTracking-service/{p}/*",),
     ),
     Grant(
         "observability",
