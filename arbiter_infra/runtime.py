@@ -57,6 +57,9 @@ class DeclaredResource:
     dependencies: tuple[str, ...]
     delete_before_replace: bool = False
     retain_on_delete: bool = False
+    #: The `ignore_changes` and `replace_on_changes` options: the engine applies them when diffing.
+    ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
 
     @property
     def parent_name(self) -> str | None:
@@ -173,6 +176,8 @@ class RecordingMonitor(pmocks.MockMonitor):
                 dependencies=tuple(request.dependencies),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=tuple(request.ignoreChanges),
+                replace_on_changes=tuple(request.replaceOnChanges),
             )
         )
         return response
