@@ -577,6 +577,17 @@ def diff_state(deployment: Deployment, export: StateExport) -> StatePlan:
 # Output
 
 
+def _plain(value: Any) -> Any:
+    """Numbers as written: the engine hands every number over as a float (5 arrives as 5.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _shown(value: Any, limit: int = 100) -> str:
     if value is UNKNOWN:
         return KNOWN_AFTER_DEPLOY
@@ -584,7 +595,7 @@ def _shown(value: Any, limit: int = 100) -> str:
         return "(none)"
     if value == SECRET_SHOWN:
         return SECRET_SHOWN
-    text = json.dumps(value, default=str)
+    text = json.dumps(_plain(value), default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -593,7 +604,7 @@ def _json_value(value: Any) -> Any:
         return KNOWN_AFTER_DEPLOY
     if value is _MISSING:
         return None
-    return value
+    return _plain(value)
 
 
 def risk_lines(plan: StatePlan, allowed: Iterable[str]) -> list[str]:
