@@ -449,7 +449,7 @@ def _version_diff(
             running,
             declared,
             False,
-            f"AWS refuses a downgrade from the running {running} (auto minor upgrade moved it): "
+            f"AWS refuses a downgrade from the running {running} that auto minor upgrade installed: "
             f"pin the major version or {running}",
         )
     note = ""
