@@ -11,7 +11,9 @@ resources and their inputs compared property by property:
   is satisfied by "16.8"), not as strings;
 - what a created or replaced resource computes (ids, ARNs, endpoints) is unknown until it exists,
   so every input built from it is shown as `output<known after deploy>`, and is a change; a
-  dependent property that forces replacement cascades, as in `pulumi preview`.
+  dependent property that forces replacement cascades, as in `pulumi preview`. Dependents are
+  found by value (the computed string appears in the input), so an input that merely spells out
+  the same ARN counts as built from it.
 
 Secrets in the export (`{"4dabf18193072939515e22adb298388d": ..., "ciphertext": ...}`) are never
 decrypted or printed: a secret property is shown as `[secret]`, and a ciphertext-only value counts
