@@ -58,6 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="policy config JSON, as `pulumi preview --policy-pack-config` takes "
         "(default: policies/<stack>.config.json when it exists)",
     )
+    plan.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="a `pulumi stack export` of the stack: show what `pulumi up` would create, update, replace, delete",
+    )
+    plan.add_argument(
+        "--allow-replace",
+        action="append",
+        default=[],
+        metavar="URN",
+        help="with --state: let a prod plan replace or delete this stateful resource (repeat per URN)",
+    )
     plan.set_defaults(func=cmd_plan)
     runbook.register(sub)
     scale.register(sub)
@@ -103,11 +116,17 @@ def _tree_lines(deployment: Any) -> list[str]:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from arbiter_infra import pricing
+    from arbiter_infra import pricing, state_diff
     from arbiter_infra.runtime import ArbiterMocks, run_program
 
+    if args.allow_replace and args.state is None:
+        raise UserError("--allow-replace needs --state FILE: it allows a replacement the state diff finds")
+    export = state_diff.load_export(args.state, stack=args.stack) if args.state is not None else None
     mocks = ArbiterMocks(args.stack)
     deployment = run_program(args.stack, project_dir=args.project_dir, mocks=mocks)
+    diff = state_diff.diff_state(deployment, export) if export is not None else None
+    if diff is not None:
+        state_diff.check_allowed(diff, args.allow_replace)
     cost = pricing.estimate(deployment)
     violations = [] if args.no_policies else _policy_violations(deployment, args.policy_config)
     mandatory = [v for v in violations if v.get("enforcement") == "mandatory"]
@@ -133,16 +152,40 @@ def cmd_plan(args: argparse.Namespace) -> int:
             },
             "policies": {"ran": not args.no_policies, "violations": violations},
         }
+        if diff is not None:
+            doc.update(state_diff.to_json(diff))
         print(json.dumps(doc, indent=2, default=str))
     else:
-        _print_plan(args.stack, deployment, outputs, cost, violations, ran_policies=not args.no_policies)
+        listing = state_diff.render(diff, args.allow_replace) if diff is not None else None
+        _print_plan(
+            args.stack,
+            deployment,
+            outputs,
+            cost,
+            violations,
+            ran_policies=not args.no_policies,
+            listing=listing,
+        )
+    code = 0
     if mandatory:
         print(
             f"arbiter-infra: {len(mandatory)} mandatory policy violation(s): fix them before `pulumi up`",
             file=sys.stderr,
         )
-        return EXIT_POLICY
-    return 0
+        code = EXIT_POLICY
+    stopped = (
+        state_diff.blocked(diff, args.allow_replace, is_prod=state_diff.is_prod_config(deployment.config))
+        if diff
+        else []
+    )
+    if stopped:
+        print(
+            f"arbiter-infra: this production plan replaces or deletes {len(stopped)} stateful resource(s): "
+            "back them up, then re-run with --allow-replace URN for each (URNs in the warnings)",
+            file=sys.stderr,
+        )
+        code = EXIT_POLICY
+    return code
 
 
 def _load_policy_config(stack: str, path: Path | None) -> dict[str, Any] | None:
@@ -190,18 +233,24 @@ def _print_plan(
     violations: list[dict[str, Any]],
     *,
     ran_policies: bool,
+    listing: list[str] | None = None,
 ) -> None:
     out: list[str] = [
         f"Offline plan of stack '{stack}': the real program under Pulumi's mock runtime "
         "(no credentials, no cloud calls; ids and endpoints are placeholders).",
         "",
-        *_tree_lines(deployment),
-        "",
-        f"Resources: + {len(deployment.resources) + 1} to create (the stack itself included)",
     ]
-    counts = {"pulumi:pulumi:Stack": 1, **deployment.counts()}
-    width = max(len(t) for t in counts)
-    out += [f"  + {t.ljust(width)}  {n}" for t, n in counts.items()]
+    if listing is not None:
+        out += listing
+    else:
+        out += [
+            *_tree_lines(deployment),
+            "",
+            f"Resources: + {len(deployment.resources) + 1} to create (the stack itself included)",
+        ]
+        counts = {"pulumi:pulumi:Stack": 1, **deployment.counts()}
+        width = max(len(t) for t in counts)
+        out += [f"  + {t.ljust(width)}  {n}" for t, n in counts.items()]
     out += ["", "Outputs:"]
     out += [f"  {k}: {v if v == UNKNOWN else json.dumps(v, default=str)}" for k, v in outputs.items()]
     if deployment.warnings:

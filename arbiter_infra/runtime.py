@@ -58,8 +58,9 @@ class DeclaredResource:
     dependencies: tuple[str, ...]
     delete_before_replace: bool = False
     retain_on_delete: bool = False
-    #: Inputs whose later changes the engine ignores (`ignore_changes`), as declared.
+    #: The `ignore_changes` and `replace_on_changes` options: the engine applies them when diffing.
     ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
 
     @property
     def parent_name(self) -> str | None:
@@ -177,6 +178,7 @@ class RecordingMonitor(pmocks.MockMonitor):
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=tuple(request.ignoreChanges),
+                replace_on_changes=tuple(request.replaceOnChanges),
             )
         )
         return response
