@@ -8,9 +8,8 @@ from typing import Final
 from pulumi_policy import Severity
 
 from policies.base import UNKNOWN, ArbiterPolicy, Res, as_list, dig, is_blank, is_false_or_absent, is_true
+from policies.resource_types import LISTENERS, LOAD_BALANCERS
 
-LOAD_BALANCERS: Final = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-LISTENERS: Final = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 TLS_POLICY_PREFIXES: Final = ("ELBSecurityPolicy-TLS13-", "ELBSecurityPolicy-TLS-1-2-")
 #: Policy config key of the staging-only exemption for an HTTP forward listener.
 HTTP_EXEMPTION: Final = "allowHttpForwardInStaging"

@@ -23,19 +23,18 @@ from policies.base import (
     number,
 )
 from policies.identity import statements
-
-KMS_KEY: Final = "aws:kms/key:Key"
-SECRET: Final = "aws:secretsmanager/secret:Secret"
-SECRET_ROTATION: Final = "aws:secretsmanager/secretRotation:SecretRotation"
-LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
-TOPIC: Final = "aws:sns/topic:Topic"
-TOPIC_POLICY: Final = "aws:sns/topicPolicy:TopicPolicy"
-BUCKETS: Final = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
-BUCKET_SSE: Final = (
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+from policies.resource_types import (
+    BUCKET_PAB,
+    BUCKET_SSE,
+    BUCKETS,
+    KMS_KEY,
+    LOG_GROUP,
+    SECRET,
+    SECRET_ROTATION,
+    TOPIC,
+    TOPIC_POLICY,
 )
-BUCKET_PAB: Final = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+
 PAB_FLAGS: Final = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 AWS_MANAGED_KEY_ALIASES: Final = ("alias/aws/",)
 

@@ -8,22 +8,17 @@ from typing import Any, Final
 
 from pulumi_policy import Severity
 
-from arbiter_infra.iam import TAG_CONDITION_KEYS, UNSCOPABLE_ACTIONS
 from policies.base import UNKNOWN, ArbiterPolicy, Res, as_list, dig, json_value
-
-ROLE: Final = "aws:iam/role:Role"
-ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
-POLICY: Final = "aws:iam/policy:Policy"
-USER_POLICY: Final = "aws:iam/userPolicy:UserPolicy"
-GROUP_POLICY: Final = "aws:iam/groupPolicy:GroupPolicy"
-ATTACHMENT_TYPES: Final = (
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:iam/policyAttachment:PolicyAttachment",
-    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+from policies.iam_facts import TAG_CONDITION_KEYS, UNSCOPABLE_ACTIONS
+from policies.resource_types import (
+    IAM_ATTACHMENTS,
+    IAM_GROUP_POLICY,
+    IAM_POLICY,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    IAM_USER_POLICY,
+    TASK_DEFINITION,
 )
-TASK_DEFINITION: Final = "aws:ecs/taskDefinition:TaskDefinition"
 
 GITHUB_OIDC_HOST: Final = "token.actions.githubusercontent.com"
 SUB_KEY: Final = f"{GITHUB_OIDC_HOST}:sub"
@@ -57,9 +52,9 @@ _URL_WITH_PASSWORD: Final = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
 def _documents(res: Res) -> Iterator[tuple[str, Any]]:
     """(where, parsed document) for each identity policy document on the resource."""
-    if res.type in (ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY):
+    if res.type in (IAM_ROLE_POLICY, IAM_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY):
         yield "policy", json_value(res.get("policy"))
-    elif res.type == ROLE:
+    elif res.type == IAM_ROLE:
         for i, inline in enumerate(as_list(res.get("inlinePolicies"))):
             yield f"inlinePolicies[{i}]", json_value(dig(inline, "policy"))
 
@@ -201,7 +196,7 @@ POLICIES: Final = [
         severity=Severity.HIGH,
         controls=("IAM.1", "IAM.21", "IAM5"),
         remediation="List the exact actions each principal needs (arbiter_infra.iam.statement).",
-        resource_types=(ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY),
+        resource_types=(IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY),
         check=_check_wildcard_actions,
     ),
     ArbiterPolicy(
@@ -216,7 +211,7 @@ POLICIES: Final = [
             "Replace '*' with the resource ARNs, move unscopable actions to their own statement, or add a "
             "tag condition (aws:ResourceTag/Project) to the statement."
         ),
-        resource_types=(ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY),
+        resource_types=(IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY),
         check=_check_wildcard_resources,
     ),
     ArbiterPolicy(
@@ -225,7 +220,7 @@ POLICIES: Final = [
         severity=Severity.CRITICAL,
         controls=("IAM.1", "IAM4"),
         remediation="Attach a customer-managed policy with only the actions the role needs.",
-        resource_types=(ROLE, *ATTACHMENT_TYPES),
+        resource_types=(IAM_ROLE, *IAM_ATTACHMENTS),
         check=_check_admin_policies,
     ),
     ArbiterPolicy(
@@ -237,7 +232,7 @@ POLICIES: Final = [
             f"Add a StringEquals/StringLike condition on {SUB_KEY} with values "
             "repo:OWNER/REPO:environment:NAME or repo:OWNER/REPO:ref:refs/heads/BRANCH."
         ),
-        resource_types=(ROLE,),
+        resource_types=(IAM_ROLE,),
         check=_check_github_trust,
         config_properties={
             "githubRepository": {"type": "string", "description": "OWNER/REPO every GitHub trust must name."}

@@ -20,25 +20,26 @@ from policies.base import (
     is_true,
     number,
 )
-
-SUBNET: Final = "aws:ec2/subnet:Subnet"
-SECURITY_GROUP: Final = "aws:ec2/securityGroup:SecurityGroup"
-SG_RULE: Final = "aws:ec2/securityGroupRule:SecurityGroupRule"
-SG_INGRESS: Final = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-SG_EGRESS: Final = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
-DEFAULT_SG: Final = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
-VPC: Final = "aws:ec2/vpc:Vpc"
-FLOW_LOG: Final = "aws:ec2/flowLog:FlowLog"
-ROUTE: Final = "aws:ec2/route:Route"
-ROUTE_TABLE: Final = "aws:ec2/routeTable:RouteTable"
-ROUTE_TABLE_ASSOCIATION: Final = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-ECS_SERVICE: Final = "aws:ecs/service:Service"
-RDS_CLUSTER_INSTANCE: Final = "aws:rds/clusterInstance:ClusterInstance"
-RDS_INSTANCE: Final = "aws:rds/instance:Instance"
-REPLICATION_GROUP: Final = "aws:elasticache/replicationGroup:ReplicationGroup"
-LOAD_BALANCERS: Final = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-EC2_INSTANCE: Final = "aws:ec2/instance:Instance"
-EIP: Final = "aws:ec2/eip:Eip"
+from policies.resource_types import (
+    DEFAULT_SG,
+    EC2_INSTANCE,
+    ECS_SERVICE,
+    EIP,
+    FLOW_LOG,
+    LOAD_BALANCERS,
+    RDS_CLUSTER_INSTANCE,
+    RDS_INSTANCE,
+    REPLICATION_GROUP,
+    ROUTE,
+    ROUTE_TABLE,
+    ROUTE_TABLE_ASSOCIATION,
+    SECURITY_GROUP,
+    SG_EGRESS,
+    SG_INGRESS,
+    SG_RULE,
+    SUBNET,
+    VPC,
+)
 
 WORLD: Final = frozenset({"0.0.0.0/0", "::/0"})
 #: Ports that must never be reachable from the internet, with what they expose.
