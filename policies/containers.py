@@ -62,16 +62,18 @@ def _container_insights(res: Res) -> Iterator[str]:
     settings = res.get("settings")
     if settings is UNKNOWN:
         return
+    for setting in as_list(settings):
+        name = dig(setting, "name")
+        if name is UNKNOWN or (name == "containerInsights" and dig(setting, "value") is UNKNOWN):
+            return  # an unknown setting may be the one that enables it
     values = [dig(s, "value") for s in as_list(settings) if dig(s, "name") == "containerInsights"]
-    if UNKNOWN in values:
-        return
     if not any(v in ("enabled", "enhanced") for v in values):
         yield "Container Insights is not enabled on the cluster (setting containerInsights)"
 
 
 def _circuit_breaker(res: Res) -> Iterator[str]:
-    if dig(res.get("deploymentController"), "type") in ("CODE_DEPLOY", "EXTERNAL"):
-        return
+    if dig(res.get("deploymentController"), "type") in ("CODE_DEPLOY", "EXTERNAL", UNKNOWN):
+        return  # another controller (possibly, when unknown) replaces the circuit breaker
     breaker = res.get("deploymentCircuitBreaker")
     if breaker is UNKNOWN:
         return

@@ -13,6 +13,7 @@ from policies.base import (
     Res,
     StackView,
     as_list,
+    has_unknown,
     is_blank,
     is_false_or_absent,
     is_true,
@@ -56,7 +57,7 @@ def _aurora_hardening(res: Res) -> Iterator[str]:
         yield "copyTagsToSnapshot is not true: snapshots lose their Project/Environment tags"
     exports = res.get("enabledCloudwatchLogsExports")
     engine = res.get("engine")
-    if exports is not UNKNOWN and engine == "aurora-postgresql" and "postgresql" not in as_list(exports):
+    if not has_unknown(exports) and engine == "aurora-postgresql" and "postgresql" not in as_list(exports):
         yield "enabledCloudwatchLogsExports does not include 'postgresql'"
 
 

@@ -68,11 +68,17 @@ def _redirects_to_https(action: object) -> bool:
     return dig(action, "type") == "redirect" and dig(action, "redirect", "protocol") == "HTTPS"
 
 
+def _may_redirect(action: object) -> bool:
+    """An action whose unknown type or redirect target may make it the HTTPS redirect."""
+    kind = dig(action, "type")
+    return kind is UNKNOWN or (kind == "redirect" and dig(action, "redirect", "protocol") is UNKNOWN)
+
+
 def _http_redirect(res: Res) -> Iterator[str]:
     if res.get("protocol") != "HTTP":
         return
     actions = res.get("defaultActions")
-    if actions is UNKNOWN or any(a is UNKNOWN or dig(a, "type") is UNKNOWN for a in as_list(actions)):
+    if actions is UNKNOWN or any(_may_redirect(a) for a in as_list(actions)):
         return
     if as_list(actions) and all(_redirects_to_https(a) for a in as_list(actions)):
         return

@@ -60,9 +60,21 @@ def _documents(res: Res) -> Iterator[tuple[str, Any]]:
 
 
 def statements(document: Any) -> list[dict[str, Any]]:
+    """The document's statements that are known objects (unknown ones cannot be judged)."""
     if not isinstance(document, dict):
         return []
     return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def unknown_statements(document: Any) -> bool:
+    """Whether the document, its statement list or one of its statements is unknown.
+
+    A check that a document *lacks* a statement cannot conclude while any statement is unknown.
+    """
+    if document is UNKNOWN:
+        return True
+    listed = dig(document, "Statement")
+    return listed is UNKNOWN or any(s is UNKNOWN for s in as_list(listed))
 
 
 def _label(where: str, index: int, stmt: dict[str, Any]) -> str:
@@ -84,11 +96,16 @@ def _check_wildcard_actions(res: Res) -> Iterator[str]:
                     yield f"{_label(where, i, stmt)}: Action '{action}' grants every action of the service"
 
 
-def _tag_scoped(stmt: dict[str, Any]) -> bool:
+def _may_be_tag_scoped(stmt: dict[str, Any]) -> bool:
+    """Conditioned on a tag key, or on something not known yet (which may be one)."""
     condition = stmt.get("Condition")
+    if condition is UNKNOWN:
+        return True
     if not isinstance(condition, dict):
         return False
     for operands in condition.values():
+        if operands is UNKNOWN:
+            return True
         if isinstance(operands, dict) and any(str(key).startswith(TAG_CONDITION_KEYS) for key in operands):
             return True
     return False
@@ -101,7 +118,7 @@ def _check_wildcard_resources(res: Res) -> Iterator[str]:
                 continue
             if "NotResource" in stmt:
                 yield f"{_label(where, i, stmt)}: Allow with NotResource applies to every other resource"
-            if "*" not in as_list(stmt.get("Resource")) or _tag_scoped(stmt):
+            if "*" not in as_list(stmt.get("Resource")) or _may_be_tag_scoped(stmt):
                 continue
             scopable = sorted(
                 str(a)
@@ -138,6 +155,10 @@ def _check_github_trust(res: Res) -> Iterator[str]:
         label = _label("assumeRolePolicy", i, stmt)
         subjects: list[Any] = []
         condition = stmt.get("Condition")
+        if condition is UNKNOWN or (
+            isinstance(condition, dict) and any(operands is UNKNOWN for operands in condition.values())
+        ):
+            continue  # the sub condition may be in what is not known yet
         for operator, operands in condition.items() if isinstance(condition, dict) else []:
             if isinstance(operands, dict) and SUB_KEY in operands:
                 if str(operator).startswith("ForAllValues") or "Not" in str(operator):

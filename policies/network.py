@@ -17,6 +17,7 @@ from policies.base import (
     dig,
     index_by,
     is_blank,
+    is_set,
     is_true,
     number,
 )
@@ -289,9 +290,7 @@ def _only_alb_faces_internet(view: StackView) -> Iterator[tuple[str, str | None]
         if is_true(instance.get("associatePublicIpAddress")):
             yield "EC2 instance has a public IP address", instance.urn
     for eip in view.of_type(EIP):
-        if any(
-            not is_blank(eip.get(key)) for key in ("instance", "networkInterface", "associateWithPrivateIp")
-        ):
+        if any(is_set(eip.get(key)) for key in ("instance", "networkInterface", "associateWithPrivateIp")):
             yield (
                 "Elastic IP is attached to an instance or interface (only NAT gateways may hold one)",
                 eip.urn,
@@ -301,7 +300,8 @@ def _only_alb_faces_internet(view: StackView) -> Iterator[tuple[str, str | None]
 def _default_security_group_closed(view: StackView) -> Iterator[tuple[str, str | None]]:
     defaults = view.of_type(DEFAULT_SG)
     for sg in defaults:
-        if as_list(sg.get("ingress")) or as_list(sg.get("egress")):
+        # An unknown list may be empty; a list with an item (even an unknown one) holds a rule.
+        if any(rules is not UNKNOWN and as_list(rules) for rules in (sg.get("ingress"), sg.get("egress"))):
             yield "the VPC's default security group has rules: it must allow no traffic", sg.urn
     by_vpc, unknown = index_by(defaults, "vpcId")
     if unknown:
