@@ -163,14 +163,36 @@ def _load_policy_config(stack: str, path: Path | None) -> dict[str, Any] | None:
             return None
         path = default
     try:
-        config = json.loads(path.read_text())
+        config = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as err:
         raise UserError(f"--policy-config {str(path)!r}: cannot read it ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"--policy-config {str(path)!r}: not UTF-8 text (byte {err.start}): it is JSON") from None
     except json.JSONDecodeError as err:
         raise UserError(f"--policy-config {str(path)!r}: not valid JSON (line {err.lineno})") from None
     if not isinstance(config, dict):
         raise UserError(f"--policy-config {str(path)!r}: must be a JSON object of policy name -> config")
+    _check_policy_levels(path, config)
     return config
+
+
+def _check_policy_levels(path: Path, config: dict[str, Any]) -> None:
+    """Each entry is a level or an object with `enforcementLevel`, as `pulumi preview` requires."""
+    from pulumi_policy import EnforcementLevel
+
+    levels = [level.value for level in EnforcementLevel]
+    for name, value in config.items():
+        if name == "environment":
+            continue
+        level = value.get("enforcementLevel") if isinstance(value, dict) else value
+        if isinstance(value, dict) and level is None:
+            continue
+        if level not in levels:
+            shown = json.dumps(level)[:80]
+            raise UserError(
+                f"--policy-config {str(path)!r}: {name} = {shown}: the enforcement level must be one of "
+                f"{', '.join(levels)}"
+            )
 
 
 def _policy_violations(deployment: Any, config_path: Path | None) -> list[dict[str, Any]]:

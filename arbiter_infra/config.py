@@ -215,6 +215,14 @@ class DatabaseConfig(_Model):
     #: Statements slower than this are logged (log_min_duration_statement).
     slow_query_threshold_ms: int = Field(default=500, ge=50, le=60_000)
 
+    @field_validator("monitoring_interval_seconds", mode="before")
+    @classmethod
+    def _not_bool(cls, v: Any) -> Any:
+        # `true == 1` in Python, so a Literal of numbers would take a YAML boolean as 1 second.
+        if isinstance(v, bool):
+            raise ValueError("must be one of 1, 5, 10, 15, 30, 60 (seconds), not true/false")
+        return v
+
     @field_validator("performance_insights_retention_days")
     @classmethod
     def _pi(cls, v: int) -> int:
