@@ -167,7 +167,9 @@ def _load_policy_config(stack: str, path: Path | None) -> dict[str, Any] | None:
     except OSError as err:
         raise UserError(f"--policy-config {str(path)!r}: cannot read it ({err.strerror})") from None
     except UnicodeDecodeError as err:
-        raise UserError(f"--policy-config {str(path)!r}: not UTF-8 text (byte {err.start}): it is JSON") from None
+        raise UserError(
+            f"--policy-config {str(path)!r}: not UTF-8 text (byte {err.start}): it is JSON"
+        ) from None
     except json.JSONDecodeError as err:
         raise UserError(f"--policy-config {str(path)!r}: not valid JSON (line {err.lineno})") from None
     if not isinstance(config, dict):
