@@ -1,7 +1,8 @@
 """`arbiter-infra`: the offline plan and the runbook as commands.
 
 Every failure a user can cause (bad stack config, bad arguments, missing credentials) ends in one
-line on stderr naming what is wrong, and a non-zero exit; never a traceback.
+line on stderr naming what is wrong, and exit 2; never a traceback. Anything else is a bug: one
+line saying so and where to report it, exit 1 (the traceback only with --debug).
 """
 
 from __future__ import annotations
@@ -18,14 +19,19 @@ from arbiter_infra.config import ConfigError
 from arbiter_infra.errors import UserError
 from arbiter_infra.runtime import PROJECT_DIR
 
+EXIT_BUG = 1
 EXIT_USAGE = 2
 EXIT_POLICY = 3
+#: Where a bug is reported (the repository's issue tracker).
+ISSUES_URL = "https://github.com/arbiter-bot/arbiter-infra/issues"
+#: Longest message line printed: a 1 MB value quoted back would bury the key it is about.
+MAX_MESSAGE = 500
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """argparse prints usage plus the error; keep it to the one line that says what is wrong."""
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see --help)\n")
 
 
 def _add_stack(p: argparse.ArgumentParser) -> None:
@@ -38,6 +44,9 @@ def _add_stack(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="arbiter-infra", description=__doc__)
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error (a bug)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     plan = sub.add_parser(
         "plan",
@@ -198,14 +207,38 @@ def _load_policy_config(stack: str, path: Path | None) -> dict[str, Any] | None:
             return None
         path = default
     try:
-        config = json.loads(path.read_text())
+        config = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as err:
         raise UserError(f"--policy-config {str(path)!r}: cannot read it ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise UserError(
+            f"--policy-config {str(path)!r}: not UTF-8 text (byte {err.start}): it is JSON"
+        ) from None
     except json.JSONDecodeError as err:
         raise UserError(f"--policy-config {str(path)!r}: not valid JSON (line {err.lineno})") from None
     if not isinstance(config, dict):
         raise UserError(f"--policy-config {str(path)!r}: must be a JSON object of policy name -> config")
+    _check_policy_levels(path, config)
     return config
+
+
+def _check_policy_levels(path: Path, config: dict[str, Any]) -> None:
+    """Each entry is a level or an object with `enforcementLevel`, as `pulumi preview` requires."""
+    from pulumi_policy import EnforcementLevel
+
+    levels = [level.value for level in EnforcementLevel]
+    for name, value in config.items():
+        if name == "environment":
+            continue
+        level = value.get("enforcementLevel") if isinstance(value, dict) else value
+        if isinstance(value, dict) and level is None:
+            continue
+        if level not in levels:
+            shown = json.dumps(level)[:80]
+            raise UserError(
+                f"--policy-config {str(path)!r}: {name} = {shown}: the enforcement level must be one of "
+                f"{', '.join(levels)}"
+            )
 
 
 def _policy_violations(deployment: Any, config_path: Path | None) -> list[dict[str, Any]]:
@@ -279,17 +312,33 @@ def _print_plan(
     print("\n".join(out))
 
 
+def one_line(message: object) -> str:
+    """A message as one stderr line: newlines folded, cut to MAX_MESSAGE characters."""
+    text = " ".join(str(message).split())
+    return text if len(text) <= MAX_MESSAGE else f"{text[: MAX_MESSAGE - 3]}..."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The one entry point: whatever a command raises ends as one line and an exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
     except (ConfigError, UserError) as err:
-        print(f"arbiter-infra: {err}", file=sys.stderr)
+        print(f"arbiter-infra: {one_line(err)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("arbiter-infra: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # the last line of defence: a bug, said in one line
+        if args.debug:
+            raise
+        print(
+            f"arbiter-infra: bug: {one_line(f'{type(err).__name__}: {err}')} "
+            f"(please report it at {ISSUES_URL}; rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
     return code
 
 

@@ -105,7 +105,6 @@ def _as_text(v: Any) -> Any:
     return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
 
 
-Count = Annotated[int, Field(ge=1)]
 _WINDOW = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
 _MAINT_WINDOW = re.compile(
     r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$"
@@ -139,7 +138,7 @@ _ECR_IMAGE = re.compile(
 
 class _Model(BaseModel):
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True
     )
 
 
@@ -237,6 +236,14 @@ class DatabaseConfig(_Model):
     #: Statements slower than this are logged (log_min_duration_statement).
     slow_query_threshold_ms: int = Field(default=500, ge=50, le=60_000)
 
+    @field_validator("monitoring_interval_seconds", mode="before")
+    @classmethod
+    def _not_bool(cls, v: Any) -> Any:
+        # `true == 1` in Python, so a Literal of numbers would take a YAML boolean as 1 second.
+        if isinstance(v, bool):
+            raise ValueError("must be one of 1, 5, 10, 15, 30, 60 (seconds), not true/false")
+        return v
+
     @field_validator("performance_insights_retention_days")
     @classmethod
     def _pi(cls, v: int) -> int:
@@ -273,6 +280,10 @@ class CacheConfig(_Model):
         return self
 
 
+#: ECS's quota of tasks per service: AWS refuses a larger desired count.
+MAX_TASKS: Final = 5000
+
+
 class ServiceConfig(_Model):
     """One Fargate service; the seed's sizes are the stack files' values."""
 
@@ -280,16 +291,16 @@ class ServiceConfig(_Model):
     cpu: int
     memory: int
     #: 0 is allowed: the service exists with no tasks (first deploy before images, "stop trading").
-    desired_count: int = Field(ge=0)
+    desired_count: int = Field(ge=0, le=MAX_TASKS)
     port: int = Field(ge=1, le=65535)
     log_retention_days: RetentionDays
-    health_check_command: list[str] = Field(min_length=2)
+    health_check_command: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(min_length=2)
     uses_database: bool
     uses_redis: bool
     user: str = Field(pattern=r"^[1-9]\d*(:\d+)?$")
     stop_timeout_seconds: int = Field(ge=2, le=120)
-    min_count: int | None = Field(default=None, ge=0)
-    max_count: Count | None = None
+    min_count: int | None = Field(default=None, ge=0, le=MAX_TASKS)
+    max_count: int | None = Field(default=None, ge=1, le=MAX_TASKS)
     cpu_target_percent: int | None = Field(default=None, ge=10, le=90)
 
     @field_validator("image")
@@ -355,7 +366,8 @@ class ServicesConfig(_Model):
     )
     alb_deletion_protection: bool
     access_log_retention_days: int = Field(ge=1, le=3650)
-    rust_log: str = "info"
+    #: RUST_LOG directives (`info`, `arbiter=debug,tower=warn`): a container variable, not free text.
+    rust_log: str = Field(default="info", pattern=r"^[A-Za-z0-9_:=,.\-]{1,256}$")
     paper_trade: bool
     trading_core: ServiceConfig
     telegram_bot: ServiceConfig
@@ -405,11 +417,11 @@ class MonitoringConfig(_Model):
 class DeliveryConfig(_Model):
     """Account-level resources for GitHub Actions and ECR (see components/delivery.py)."""
 
-    github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-    github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", max_length=140)
+    github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
     #: The GitHub environment pull-request previews run in: only it may assume the preview role.
-    preview_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    deploy_branch: str = Field(pattern=r"^[A-Za-z0-9_./-]+$")
+    preview_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
+    deploy_branch: str = Field(pattern=r"^[A-Za-z0-9_./-]+$", max_length=255)
     ecr_keep_images: int = Field(ge=1, le=1000)
     #: Not settings: derived from the account and environment (`state_bucket_name`, `state_kms_alias`).
     state_bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -642,7 +654,7 @@ def _format_error(err: ValidationError) -> str:
     inner = ctx.get("error")
     if isinstance(inner, _KeyedError):
         key = ".".join([*loc, inner.key]) if loc else inner.key
-        return f"arbiter:{key} = {json.dumps(inner.value, default=str)}: must be {inner.allowed}"
+        return f"arbiter:{key} = {shown(inner.value)}: must be {inner.allowed}"
     key = ""
     for part in loc:
         key += f"[{part}]" if part.isdigit() else (f".{part}" if key else part)
@@ -654,10 +666,24 @@ def _format_error(err: ValidationError) -> str:
     if first["type"] == "extra_forbidden":
         return f"{key} is not a known setting: remove it or fix its spelling"
     msg = msg.removeprefix("Value error, ")
-    value = json.dumps(first.get("input"), default=str)
+    given = first.get("input")
+    value = shown(given)
+    if first["type"] == "string_type" and isinstance(given, int | float) and not isinstance(given, bool):
+        # YAML reads an unquoted 16.10 as the number 16.1: the digits the user typed are gone.
+        return (
+            f'{key} = {value}: must be a string: quote it in the stack file ("{given}" is how YAML read it)'
+        )
     if not msg.startswith("must"):
         msg = f"must be valid: {msg}"
     return f"{key} = {value}: {msg}"
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value for a one-line message: JSON, cut to `limit` characters (a 1 MB value stays readable)."""
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
 
 
 _AWS_KEYS = {"region": "aws:region", "accountId": "aws:allowedAccountIds"}
@@ -772,13 +798,13 @@ def load_config() -> StackConfig | AccountConfig:
     """The running stack's config: an account stack has `arbiter:account`, an environment does not."""
     check_keys(_configured_keys())
     cfg = pulumi.Config(PROJECT)
-    account = cfg.get_object("account")
+    account = _get_object(cfg, "account")
     if account is None:
         return load_stack_config()
     aws_cfg = pulumi.Config("aws")
     raw = {
         "region": aws_cfg.get("region"),
-        "accountId": account_id_of(aws_cfg.get_object("allowedAccountIds")),
+        "accountId": account_id_of(_get_object(aws_cfg, "allowedAccountIds")),
         "account": account,
     }
     try:
@@ -789,15 +815,24 @@ def load_config() -> StackConfig | AccountConfig:
     return config
 
 
+def _get_object(cfg: pulumi.Config, key: str) -> Any:
+    """A structured setting; a plain string where YAML structure belongs is one line, not a ConfigTypeError."""
+    try:
+        return cfg.get_object(key)
+    except pulumi.config.ConfigTypeError:
+        form = "a list" if key == "allowedAccountIds" else "a mapping of settings (indented keys)"
+        raise ConfigError(f"{cfg.name}:{key} = {shown(cfg.get(key))}: must be {form}, not a string") from None
+
+
 def load_stack_config() -> StackConfig:
     """Read the running stack's config the way `pulumi up` hands it to the program."""
     cfg = pulumi.Config(PROJECT)
     raw: dict[str, Any] = {"environment": cfg.get("environment")}
     aws_cfg = pulumi.Config("aws")
     raw["region"] = aws_cfg.get("region")
-    raw["accountId"] = account_id_of(aws_cfg.get_object("allowedAccountIds"))
+    raw["accountId"] = account_id_of(_get_object(aws_cfg, "allowedAccountIds"))
     for section in _SECTIONS:
-        raw[section] = cfg.get_object(section)
+        raw[section] = _get_object(cfg, section)
     stack = pulumi.get_stack()
     if raw["environment"] != stack:
         raise ConfigError(

@@ -13,10 +13,10 @@ if _ROOT not in sys.path:
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 
-from policies.catalog import pulumi_policies  # noqa: E402
+from policies.catalog import PACK_NAME, pulumi_policies  # noqa: E402
 
 PolicyPack(
-    name="arbiter-policies",
+    name=PACK_NAME,
     policies=pulumi_policies(),
     enforcement_level=EnforcementLevel.MANDATORY,
     description="Arbiter-Bot AWS guardrails: AWS FSBP and cdk-nag AwsSolutions controls, plus the seed's design.",

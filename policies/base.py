@@ -3,8 +3,11 @@
 Rules never touch pulumi_policy's proxies directly. At preview a value that depends on another
 resource's output is an "unknown" sentinel, and pulumi_policy's proxy raises `UnknownValueError`
 when it is read, which would abort the whole policy (for a stack policy: every resource). So props
-are first copied into plain Python with each unknown replaced by the `UNKNOWN` marker, and each rule
-decides locally that an unknown value is not a violation.
+are first copied into plain Python with each unknown replaced by the `UNKNOWN` marker.
+
+The rule every check follows: an unknown value is never evidence of a violation; report only what
+is known to be wrong. That loses nothing: `pulumi up` runs the pack again on each resource just
+before it is created, when every input (the ids and ARNs of resources created before it) is known.
 """
 
 from __future__ import annotations
@@ -123,6 +126,22 @@ def is_blank(value: Any) -> bool:
     return value is not UNKNOWN and (value is None or value in ("", [], {}))
 
 
+def is_set(value: Any) -> bool:
+    """A known value that is present and not empty (an unknown one may still resolve to nothing)."""
+    return value is not UNKNOWN and not is_blank(value)
+
+
+def has_unknown(value: Any) -> bool:
+    """Whether `value` is unknown or holds an unknown anywhere inside (plain values only)."""
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
 def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -175,11 +194,6 @@ class Res:
 
     def get(self, *path: str | int) -> Any:
         return dig(self.props, *path)
-
-    @property
-    def tags(self) -> dict[str, Any]:
-        tags = self.get("tags")
-        return tags if isinstance(tags, dict) else {}
 
     @property
     def is_prod(self) -> bool:

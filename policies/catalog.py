@@ -9,6 +9,10 @@ from pulumi_policy import Policy
 from policies import containers, data, edge, encryption, identity, network, protection
 from policies.base import ArbiterPolicy
 
+#: The pack as the CLI knows it (PulumiPolicy.yaml holds the same version).
+PACK_NAME: Final = "arbiter-policies"
+PACK_VERSION: Final = "0.1.0"
+
 POLICIES: Final[tuple[ArbiterPolicy, ...]] = (
     *network.POLICIES,
     *identity.POLICIES,

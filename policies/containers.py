@@ -21,13 +21,14 @@ from policies.base import (
     json_value,
 )
 from policies.identity import statements
-
-TASK_DEFINITION: Final = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE: Final = "aws:ecs/service:Service"
-CLUSTER: Final = "aws:ecs/cluster:Cluster"
-REPOSITORY: Final = "aws:ecr/repository:Repository"
-REPOSITORY_POLICY: Final = "aws:ecr/repositoryPolicy:RepositoryPolicy"
-LIFECYCLE_POLICY: Final = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+from policies.resource_types import (
+    ECR_LIFECYCLE_POLICY,
+    ECR_REPOSITORY,
+    ECR_REPOSITORY_POLICY,
+    ECS_CLUSTER,
+    ECS_SERVICE,
+    TASK_DEFINITION,
+)
 
 
 def _containers(res: Res) -> list[dict[str, Any]]:
@@ -61,16 +62,18 @@ def _container_insights(res: Res) -> Iterator[str]:
     settings = res.get("settings")
     if settings is UNKNOWN:
         return
+    for setting in as_list(settings):
+        name = dig(setting, "name")
+        if name is UNKNOWN or (name == "containerInsights" and dig(setting, "value") is UNKNOWN):
+            return  # an unknown setting may be the one that enables it
     values = [dig(s, "value") for s in as_list(settings) if dig(s, "name") == "containerInsights"]
-    if UNKNOWN in values:
-        return
     if not any(v in ("enabled", "enhanced") for v in values):
         yield "Container Insights is not enabled on the cluster (setting containerInsights)"
 
 
 def _circuit_breaker(res: Res) -> Iterator[str]:
-    if dig(res.get("deploymentController"), "type") in ("CODE_DEPLOY", "EXTERNAL"):
-        return
+    if dig(res.get("deploymentController"), "type") in ("CODE_DEPLOY", "EXTERNAL", UNKNOWN):
+        return  # another controller (possibly, when unknown) replaces the circuit breaker
     breaker = res.get("deploymentCircuitBreaker")
     if breaker is UNKNOWN:
         return
@@ -115,10 +118,10 @@ def _repository_policy_public(res: Res) -> Iterator[str]:
 
 
 def _lifecycle(view: StackView) -> Iterator[tuple[str, str | None]]:
-    policies, unknown = index_by(view.of_type(LIFECYCLE_POLICY), "repository")
+    policies, unknown = index_by(view.of_type(ECR_LIFECYCLE_POLICY), "repository")
     if unknown:
         return
-    for repo in view.of_type(REPOSITORY):
+    for repo in view.of_type(ECR_REPOSITORY):
         refs = {repo.get("id"), repo.get("name")} - {None}
         if UNKNOWN in refs or not refs:
             continue
@@ -160,7 +163,7 @@ POLICIES: Final = [
         severity=Severity.LOW,
         controls=("ECS.12", "ECS4"),
         remediation="Set settings=[{'name': 'containerInsights', 'value': 'enabled'}] on the cluster.",
-        resource_types=(CLUSTER,),
+        resource_types=(ECS_CLUSTER,),
         check=_container_insights,
     ),
     ArbiterPolicy(
@@ -169,7 +172,7 @@ POLICIES: Final = [
         severity=Severity.MEDIUM,
         controls=("ARBITER-REL-1",),
         remediation="Set deployment_circuit_breaker={'enable': True, 'rollback': True} on every ECS service.",
-        resource_types=(SERVICE,),
+        resource_types=(ECS_SERVICE,),
         check=_circuit_breaker,
     ),
     ArbiterPolicy(
@@ -178,7 +181,7 @@ POLICIES: Final = [
         severity=Severity.LOW,
         controls=("ECS.10",),
         remediation="Remove platform_version or set it to 'LATEST'.",
-        resource_types=(SERVICE,),
+        resource_types=(ECS_SERVICE,),
         check=_fargate_platform,
     ),
     ArbiterPolicy(
@@ -187,7 +190,7 @@ POLICIES: Final = [
         severity=Severity.MEDIUM,
         controls=("ECR.1",),
         remediation="Set image_scanning_configuration={'scan_on_push': True}.",
-        resource_types=(REPOSITORY,),
+        resource_types=(ECR_REPOSITORY,),
         check=_scan_on_push,
     ),
     ArbiterPolicy(
@@ -196,7 +199,7 @@ POLICIES: Final = [
         severity=Severity.MEDIUM,
         controls=("ECR.2",),
         remediation="Set image_tag_mutability='IMMUTABLE'.",
-        resource_types=(REPOSITORY,),
+        resource_types=(ECR_REPOSITORY,),
         check=_immutable_tags,
     ),
     ArbiterPolicy(
@@ -205,7 +208,7 @@ POLICIES: Final = [
         severity=Severity.MEDIUM,
         controls=("ECR_REPOSITORY_CMK_ENCRYPTION_ENABLED",),
         remediation="Set encryption_configurations=[{'encryption_type': 'KMS', 'kms_key': key.arn}].",
-        resource_types=(REPOSITORY,),
+        resource_types=(ECR_REPOSITORY,),
         check=_ecr_kms,
     ),
     ArbiterPolicy(
@@ -214,7 +217,7 @@ POLICIES: Final = [
         severity=Severity.HIGH,
         controls=("ECR1",),
         remediation="Name the account or role principals in the repository policy, or add a condition.",
-        resource_types=(REPOSITORY_POLICY,),
+        resource_types=(ECR_REPOSITORY_POLICY,),
         check=_repository_policy_public,
     ),
     ArbiterPolicy(
@@ -223,7 +226,7 @@ POLICIES: Final = [
         severity=Severity.LOW,
         controls=("ECR.3",),
         remediation="Declare aws.ecr.LifecyclePolicy(repository=repo.name, policy=...) keeping the last N images.",
-        resource_types=(REPOSITORY, LIFECYCLE_POLICY),
+        resource_types=(ECR_REPOSITORY, ECR_LIFECYCLE_POLICY),
         stack_check=_lifecycle,
     ),
 ]

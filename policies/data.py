@@ -13,21 +13,20 @@ from policies.base import (
     Res,
     StackView,
     as_list,
+    has_unknown,
     is_blank,
     is_false_or_absent,
     is_true,
     number,
 )
+from policies.resource_types import RDS_CLUSTER, RDS_CLUSTER_INSTANCE, REPLICATION_GROUP
 
-CLUSTER: Final = "aws:rds/cluster:Cluster"
-CLUSTER_INSTANCE: Final = "aws:rds/clusterInstance:ClusterInstance"
-REPLICATION_GROUP: Final = "aws:elasticache/replicationGroup:ReplicationGroup"
 MIN_BACKUP_DAYS: Final = 7
-DEFAULT_PORTS: Final = {CLUSTER: 5432, REPLICATION_GROUP: 6379}
+DEFAULT_PORTS: Final = {RDS_CLUSTER: 5432, REPLICATION_GROUP: 6379}
 
 
 def _aurora_encryption(res: Res) -> Iterator[str]:
-    if res.type == CLUSTER:
+    if res.type == RDS_CLUSTER:
         if is_false_or_absent(res.get("storageEncrypted")):
             yield "storageEncrypted is not true: Aurora storage and snapshots are unencrypted"
         if is_blank(res.get("kmsKeyId")):
@@ -58,7 +57,7 @@ def _aurora_hardening(res: Res) -> Iterator[str]:
         yield "copyTagsToSnapshot is not true: snapshots lose their Project/Environment tags"
     exports = res.get("enabledCloudwatchLogsExports")
     engine = res.get("engine")
-    if exports is not UNKNOWN and engine == "aurora-postgresql" and "postgresql" not in as_list(exports):
+    if not has_unknown(exports) and engine == "aurora-postgresql" and "postgresql" not in as_list(exports):
         yield "enabledCloudwatchLogsExports does not include 'postgresql'"
 
 
@@ -100,10 +99,10 @@ def _redis_backups(res: Res) -> Iterator[str]:
 
 
 def _aurora_multi_az(view: StackView) -> Iterator[tuple[str, str | None]]:
-    instances = view.of_type(CLUSTER_INSTANCE)
+    instances = view.of_type(RDS_CLUSTER_INSTANCE)
     if any(i.get("clusterIdentifier") is UNKNOWN for i in instances):
         return
-    for cluster in view.of_type(CLUSTER):
+    for cluster in view.of_type(RDS_CLUSTER):
         if not cluster.is_prod:
             continue
         keys = {cluster.get("id"), cluster.get("clusterIdentifier")} - {None, UNKNOWN}
@@ -127,7 +126,7 @@ POLICIES: Final = [
             "Set storage_encrypted=True and kms_key_id on the cluster, and performance_insights_kms_key_id on "
             "each instance with Performance Insights."
         ),
-        resource_types=(CLUSTER, CLUSTER_INSTANCE),
+        resource_types=(RDS_CLUSTER, RDS_CLUSTER_INSTANCE),
         check=_aurora_encryption,
     ),
     ArbiterPolicy(
@@ -136,7 +135,7 @@ POLICIES: Final = [
         severity=Severity.MEDIUM,
         controls=("RDS13",),
         remediation=f"Set backup_retention_period >= {MIN_BACKUP_DAYS} (stack config database.backupRetentionDays).",
-        resource_types=(CLUSTER,),
+        resource_types=(RDS_CLUSTER,),
         check=_aurora_backups,
     ),
     ArbiterPolicy(
@@ -145,7 +144,7 @@ POLICIES: Final = [
         severity=Severity.HIGH,
         controls=("RDS.7", "RDS10"),
         remediation="Set deletion_protection=True on the prod cluster.",
-        resource_types=(CLUSTER,),
+        resource_types=(RDS_CLUSTER,),
         check=_aurora_deletion_protection,
     ),
     ArbiterPolicy(
@@ -157,7 +156,7 @@ POLICIES: Final = [
             "Set iam_database_authentication_enabled=True, copy_tags_to_snapshot=True and "
             "enabled_cloudwatch_logs_exports=['postgresql']."
         ),
-        resource_types=(CLUSTER,),
+        resource_types=(RDS_CLUSTER,),
         check=_aurora_hardening,
     ),
     ArbiterPolicy(
@@ -166,7 +165,7 @@ POLICIES: Final = [
         severity=Severity.LOW,
         controls=("RDS11", "AEC5"),
         remediation="Set `port` on the Aurora cluster (not 5432) and on the Redis replication group (not 6379).",
-        resource_types=(CLUSTER, REPLICATION_GROUP),
+        resource_types=(RDS_CLUSTER, REPLICATION_GROUP),
         check=_non_default_port,
         # Advisory, not mandatory: the issues fix Aurora on 5432 and Redis on 6379 (and the
         # application's clients default to them), while the security groups already admit only
@@ -180,7 +179,7 @@ POLICIES: Final = [
         severity=Severity.HIGH,
         controls=("RDS.15",),
         remediation="Set database.instanceCount >= 2 in Pulumi.prod.yaml.",
-        resource_types=(CLUSTER, CLUSTER_INSTANCE),
+        resource_types=(RDS_CLUSTER, RDS_CLUSTER_INSTANCE),
         stack_check=_aurora_multi_az,
     ),
     ArbiterPolicy(

@@ -19,13 +19,15 @@ from policies.base import (
     is_blank,
     is_false_or_absent,
 )
+from policies.resource_types import (
+    ACM_CERTIFICATES,
+    LISTENER_RULES,
+    LISTENERS,
+    LOAD_BALANCERS,
+    SELF_SIGNED,
+    TARGET_GROUPS,
+)
 
-LOAD_BALANCERS: Final = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-LISTENERS: Final = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
-LISTENER_RULES: Final = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
-TARGET_GROUPS: Final = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
-ACM_CERTIFICATES: Final = ("aws:acm/certificate:Certificate",)
-SELF_SIGNED: Final = ("tls:index/selfSignedCert:SelfSignedCert",)
 TLS_POLICY_PREFIXES: Final = ("ELBSecurityPolicy-TLS13-", "ELBSecurityPolicy-TLS-1-2-")
 #: Target-group protocol versions that ALB serves only from HTTPS listeners.
 HTTPS_ONLY_PROTOCOL_VERSIONS: Final = ("GRPC", "HTTP2")
@@ -84,11 +86,17 @@ def _redirects_to_https(action: object) -> bool:
     return dig(action, "type") == "redirect" and dig(action, "redirect", "protocol") == "HTTPS"
 
 
+def _may_redirect(action: object) -> bool:
+    """An action whose unknown type or redirect target may make it the HTTPS redirect."""
+    kind = dig(action, "type")
+    return kind is UNKNOWN or (kind == "redirect" and dig(action, "redirect", "protocol") is UNKNOWN)
+
+
 def _http_redirect(res: Res) -> Iterator[str]:
     if res.get("protocol") != "HTTP":
         return
     actions = res.get("defaultActions")
-    if actions is UNKNOWN or any(a is UNKNOWN or dig(a, "type") is UNKNOWN for a in as_list(actions)):
+    if actions is UNKNOWN or any(_may_redirect(a) for a in as_list(actions)):
         return
     if as_list(actions) and all(_redirects_to_https(a) for a in as_list(actions)):
         return
@@ -101,7 +109,11 @@ def _prod_certificate(res: Res) -> Iterator[str]:
         # policy config says prod. Its ACM import, an AWS resource, is checked in every stack.
         if res.environment == "prod":
             yield "a self-signed certificate in prod: clients cannot verify the service"
-    elif res.is_prod and (not is_blank(res.get("privateKey")) or not is_blank(res.get("certificateBody"))):
+    elif res.is_prod and any(
+        value is not UNKNOWN and not is_blank(value)
+        for value in (res.get("privateKey"), res.get("certificateBody"))
+    ):
+        # At preview the imported key is usually unknown (generated in the same update): `up` judges it.
         yield "an imported ACM certificate in prod: ACM neither validates nor renews it"
 
 

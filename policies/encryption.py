@@ -22,20 +22,19 @@ from policies.base import (
     json_value,
     number,
 )
-from policies.identity import statements
-
-KMS_KEY: Final = "aws:kms/key:Key"
-SECRET: Final = "aws:secretsmanager/secret:Secret"
-SECRET_ROTATION: Final = "aws:secretsmanager/secretRotation:SecretRotation"
-LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
-TOPIC: Final = "aws:sns/topic:Topic"
-TOPIC_POLICY: Final = "aws:sns/topicPolicy:TopicPolicy"
-BUCKETS: Final = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
-BUCKET_SSE: Final = (
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+from policies.identity import statements, unknown_statements
+from policies.resource_types import (
+    BUCKET_PAB,
+    BUCKET_SSE,
+    BUCKETS,
+    KMS_KEY,
+    LOG_GROUP,
+    SECRET,
+    SECRET_ROTATION,
+    TOPIC,
+    TOPIC_POLICY,
 )
-BUCKET_PAB: Final = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+
 PAB_FLAGS: Final = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 AWS_MANAGED_KEY_ALIASES: Final = ("alias/aws/",)
 
@@ -46,8 +45,8 @@ def _is_aws_managed(key: Any) -> bool:
 
 def _kms_rotation(res: Res) -> Iterator[str]:
     spec = res.get("customerMasterKeySpec") or res.get("keySpec")
-    if spec not in (None, UNKNOWN, "SYMMETRIC_DEFAULT"):
-        return  # AWS rotates only symmetric encryption keys
+    if spec is UNKNOWN or spec not in (None, "SYMMETRIC_DEFAULT"):
+        return  # AWS rotates only symmetric encryption keys (an unknown spec may be another)
     if is_false_or_absent(res.get("enableKeyRotation")):
         yield "enableKeyRotation is not true: the key material never rotates"
 
@@ -77,8 +76,8 @@ def _secrets_rotation(view: StackView) -> Iterator[tuple[str, str | None]]:
         refs = {secret.get("id"), secret.get("arn")}
         if UNKNOWN in refs or refs & set(rotations):
             continue
-        tags = secret.tags
-        if tags.get("Rotation") == "external" and not is_blank(tags.get("RotationReason")):
+        rotation, reason = secret.get("tags", "Rotation"), secret.get("tags", "RotationReason")
+        if rotation is UNKNOWN or (rotation == "external" and not is_blank(reason)):
             continue
         yield (
             (
@@ -95,9 +94,10 @@ def _public_statement(stmt: dict[str, Any]) -> bool:
     return stmt.get("Effect") == "Allow" and public and not stmt.get("Condition")
 
 
-def _denies_insecure_transport(stmt: dict[str, Any]) -> bool:
+def _may_deny_insecure_transport(stmt: dict[str, Any]) -> bool:
+    """The TLS deny statement, or one whose unknown parts may make it that statement."""
     secure = dig(stmt.get("Condition"), "Bool", "aws:SecureTransport")
-    return stmt.get("Effect") == "Deny" and secure in (False, "false")
+    return stmt.get("Effect") in ("Deny", UNKNOWN) and secure in (False, "false", UNKNOWN)
 
 
 def _topic_policies(view: StackView) -> Iterator[tuple[str, str | None]]:
@@ -112,9 +112,9 @@ def _topic_policies(view: StackView) -> Iterator[tuple[str, str | None]]:
         stmts = [s for d in docs for s in statements(d)]
         if any(_public_statement(s) for s in stmts):
             yield "topic policy allows any principal ('*') without a condition", topic.urn
-        if arn is UNKNOWN or unknown:
+        if arn is UNKNOWN or unknown or any(unknown_statements(d) for d in docs):
             continue
-        if not any(_denies_insecure_transport(s) for s in stmts):
+        if not any(_may_deny_insecure_transport(s) for s in stmts):
             yield "no topic policy denies publishing without TLS (aws:SecureTransport=false)", topic.urn
 
 

@@ -8,22 +8,17 @@ from typing import Any, Final
 
 from pulumi_policy import Severity
 
-from arbiter_infra.iam import TAG_CONDITION_KEYS, UNSCOPABLE_ACTIONS
 from policies.base import UNKNOWN, ArbiterPolicy, Res, as_list, dig, json_value
-
-ROLE: Final = "aws:iam/role:Role"
-ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
-POLICY: Final = "aws:iam/policy:Policy"
-USER_POLICY: Final = "aws:iam/userPolicy:UserPolicy"
-GROUP_POLICY: Final = "aws:iam/groupPolicy:GroupPolicy"
-ATTACHMENT_TYPES: Final = (
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:iam/policyAttachment:PolicyAttachment",
-    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+from policies.iam_facts import TAG_CONDITION_KEYS, UNSCOPABLE_ACTIONS
+from policies.resource_types import (
+    IAM_ATTACHMENTS,
+    IAM_GROUP_POLICY,
+    IAM_POLICY,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    IAM_USER_POLICY,
+    TASK_DEFINITION,
 )
-TASK_DEFINITION: Final = "aws:ecs/taskDefinition:TaskDefinition"
 
 GITHUB_OIDC_HOST: Final = "token.actions.githubusercontent.com"
 SUB_KEY: Final = f"{GITHUB_OIDC_HOST}:sub"
@@ -57,17 +52,29 @@ _URL_WITH_PASSWORD: Final = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
 def _documents(res: Res) -> Iterator[tuple[str, Any]]:
     """(where, parsed document) for each identity policy document on the resource."""
-    if res.type in (ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY):
+    if res.type in (IAM_ROLE_POLICY, IAM_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY):
         yield "policy", json_value(res.get("policy"))
-    elif res.type == ROLE:
+    elif res.type == IAM_ROLE:
         for i, inline in enumerate(as_list(res.get("inlinePolicies"))):
             yield f"inlinePolicies[{i}]", json_value(dig(inline, "policy"))
 
 
 def statements(document: Any) -> list[dict[str, Any]]:
+    """The document's statements that are known objects (unknown ones cannot be judged)."""
     if not isinstance(document, dict):
         return []
     return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def unknown_statements(document: Any) -> bool:
+    """Whether the document, its statement list or one of its statements is unknown.
+
+    A check that a document *lacks* a statement cannot conclude while any statement is unknown.
+    """
+    if document is UNKNOWN:
+        return True
+    listed = dig(document, "Statement")
+    return listed is UNKNOWN or any(s is UNKNOWN for s in as_list(listed))
 
 
 def _label(where: str, index: int, stmt: dict[str, Any]) -> str:
@@ -89,11 +96,16 @@ def _check_wildcard_actions(res: Res) -> Iterator[str]:
                     yield f"{_label(where, i, stmt)}: Action '{action}' grants every action of the service"
 
 
-def _tag_scoped(stmt: dict[str, Any]) -> bool:
+def _may_be_tag_scoped(stmt: dict[str, Any]) -> bool:
+    """Conditioned on a tag key, or on something not known yet (which may be one)."""
     condition = stmt.get("Condition")
+    if condition is UNKNOWN:
+        return True
     if not isinstance(condition, dict):
         return False
     for operands in condition.values():
+        if operands is UNKNOWN:
+            return True
         if isinstance(operands, dict) and any(str(key).startswith(TAG_CONDITION_KEYS) for key in operands):
             return True
     return False
@@ -106,7 +118,7 @@ def _check_wildcard_resources(res: Res) -> Iterator[str]:
                 continue
             if "NotResource" in stmt:
                 yield f"{_label(where, i, stmt)}: Allow with NotResource applies to every other resource"
-            if "*" not in as_list(stmt.get("Resource")) or _tag_scoped(stmt):
+            if "*" not in as_list(stmt.get("Resource")) or _may_be_tag_scoped(stmt):
                 continue
             scopable = sorted(
                 str(a)
@@ -143,6 +155,10 @@ def _check_github_trust(res: Res) -> Iterator[str]:
         label = _label("assumeRolePolicy", i, stmt)
         subjects: list[Any] = []
         condition = stmt.get("Condition")
+        if condition is UNKNOWN or (
+            isinstance(condition, dict) and any(operands is UNKNOWN for operands in condition.values())
+        ):
+            continue  # the sub condition may be in what is not known yet
         for operator, operands in condition.items() if isinstance(condition, dict) else []:
             if isinstance(operands, dict) and SUB_KEY in operands:
                 if str(operator).startswith("ForAllValues") or "Not" in str(operator):
@@ -201,7 +217,7 @@ POLICIES: Final = [
         severity=Severity.HIGH,
         controls=("IAM.1", "IAM.21", "IAM5"),
         remediation="List the exact actions each principal needs (arbiter_infra.iam.statement).",
-        resource_types=(ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY),
+        resource_types=(IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY),
         check=_check_wildcard_actions,
     ),
     ArbiterPolicy(
@@ -216,7 +232,7 @@ POLICIES: Final = [
             "Replace '*' with the resource ARNs, move unscopable actions to their own statement, or add a "
             "tag condition (aws:ResourceTag/Project) to the statement."
         ),
-        resource_types=(ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY),
+        resource_types=(IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY),
         check=_check_wildcard_resources,
     ),
     ArbiterPolicy(
@@ -225,7 +241,7 @@ POLICIES: Final = [
         severity=Severity.CRITICAL,
         controls=("IAM.1", "IAM4"),
         remediation="Attach a customer-managed policy with only the actions the role needs.",
-        resource_types=(ROLE, *ATTACHMENT_TYPES),
+        resource_types=(IAM_ROLE, *IAM_ATTACHMENTS),
         check=_check_admin_policies,
     ),
     ArbiterPolicy(
@@ -237,7 +253,7 @@ POLICIES: Final = [
             f"Add a StringEquals/StringLike condition on {SUB_KEY} with values "
             "repo:OWNER/REPO:environment:NAME or repo:OWNER/REPO:ref:refs/heads/BRANCH."
         ),
-        resource_types=(ROLE,),
+        resource_types=(IAM_ROLE,),
         check=_check_github_trust,
         config_properties={
             "githubRepository": {"type": "string", "description": "OWNER/REPO every GitHub trust must name."}

@@ -17,28 +17,30 @@ from policies.base import (
     dig,
     index_by,
     is_blank,
+    is_set,
     is_true,
     number,
 )
-
-SUBNET: Final = "aws:ec2/subnet:Subnet"
-SECURITY_GROUP: Final = "aws:ec2/securityGroup:SecurityGroup"
-SG_RULE: Final = "aws:ec2/securityGroupRule:SecurityGroupRule"
-SG_INGRESS: Final = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-SG_EGRESS: Final = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
-DEFAULT_SG: Final = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
-VPC: Final = "aws:ec2/vpc:Vpc"
-FLOW_LOG: Final = "aws:ec2/flowLog:FlowLog"
-ROUTE: Final = "aws:ec2/route:Route"
-ROUTE_TABLE: Final = "aws:ec2/routeTable:RouteTable"
-ROUTE_TABLE_ASSOCIATION: Final = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-ECS_SERVICE: Final = "aws:ecs/service:Service"
-RDS_CLUSTER_INSTANCE: Final = "aws:rds/clusterInstance:ClusterInstance"
-RDS_INSTANCE: Final = "aws:rds/instance:Instance"
-REPLICATION_GROUP: Final = "aws:elasticache/replicationGroup:ReplicationGroup"
-LOAD_BALANCERS: Final = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-EC2_INSTANCE: Final = "aws:ec2/instance:Instance"
-EIP: Final = "aws:ec2/eip:Eip"
+from policies.resource_types import (
+    DEFAULT_SG,
+    EC2_INSTANCE,
+    ECS_SERVICE,
+    EIP,
+    FLOW_LOG,
+    LOAD_BALANCERS,
+    RDS_CLUSTER_INSTANCE,
+    RDS_INSTANCE,
+    REPLICATION_GROUP,
+    ROUTE,
+    ROUTE_TABLE,
+    ROUTE_TABLE_ASSOCIATION,
+    SECURITY_GROUP,
+    SG_EGRESS,
+    SG_INGRESS,
+    SG_RULE,
+    SUBNET,
+    VPC,
+)
 
 WORLD: Final = frozenset({"0.0.0.0/0", "::/0"})
 #: Ports that must never be reachable from the internet, with what they expose.
@@ -288,9 +290,7 @@ def _only_alb_faces_internet(view: StackView) -> Iterator[tuple[str, str | None]
         if is_true(instance.get("associatePublicIpAddress")):
             yield "EC2 instance has a public IP address", instance.urn
     for eip in view.of_type(EIP):
-        if any(
-            not is_blank(eip.get(key)) for key in ("instance", "networkInterface", "associateWithPrivateIp")
-        ):
+        if any(is_set(eip.get(key)) for key in ("instance", "networkInterface", "associateWithPrivateIp")):
             yield (
                 "Elastic IP is attached to an instance or interface (only NAT gateways may hold one)",
                 eip.urn,
@@ -300,7 +300,8 @@ def _only_alb_faces_internet(view: StackView) -> Iterator[tuple[str, str | None]
 def _default_security_group_closed(view: StackView) -> Iterator[tuple[str, str | None]]:
     defaults = view.of_type(DEFAULT_SG)
     for sg in defaults:
-        if as_list(sg.get("ingress")) or as_list(sg.get("egress")):
+        # An unknown list may be empty; a list with an item (even an unknown one) holds a rule.
+        if any(rules is not UNKNOWN and as_list(rules) for rules in (sg.get("ingress"), sg.get("egress"))):
             yield "the VPC's default security group has rules: it must allow no traffic", sg.urn
     by_vpc, unknown = index_by(defaults, "vpcId")
     if unknown:

@@ -10,10 +10,10 @@ server builds, including its unknown-checking proxy, so what passes here passes 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from inspect import isawaitable
-from typing import Any
+from typing import Any, Protocol
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -30,10 +30,49 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from arbiter_infra.runtime import DeclaredResource, Deployment
-from policies.catalog import pulumi_policies
+from policies.catalog import PACK_NAME, PACK_VERSION, pulumi_policies
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+class DeclaredResource(Protocol):
+    """What the evaluator reads of a declared resource (arbiter_infra.runtime.DeclaredResource).
+
+    A protocol, not an import: the pack stays self-contained, so `pulumi preview --policy-pack`
+    never needs the program's package.
+    """
+
+    @property
+    def urn(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def parent(self) -> str | None: ...
+    @property
+    def custom(self) -> bool: ...
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+    @property
+    def outputs(self) -> Mapping[str, Any]: ...
+    @property
+    def provider(self) -> str | None: ...
+    @property
+    def protect(self) -> bool: ...
+    @property
+    def delete_before_replace(self) -> bool: ...
+    @property
+    def dependencies(self) -> Sequence[str]: ...
+
+
+class Deployment(Protocol):
+    """What the evaluator reads of a deployment (arbiter_infra.runtime.Deployment)."""
+
+    @property
+    def resources(self) -> Sequence[DeclaredResource]: ...
 
 
 @dataclass(frozen=True)
@@ -112,11 +151,21 @@ async def _await(result: Any) -> None:
     await result
 
 
-def evaluate(deployment: Deployment, *, config: dict[str, Any] | None = None) -> list[Violation]:
-    """Every violation of every enabled policy, resource policies first, then stack policies."""
+def evaluate(
+    deployment: Deployment,
+    *,
+    config: dict[str, Any] | None = None,
+    policies: Sequence[Policy] | None = None,
+) -> list[Violation]:
+    """Every violation of every enabled policy, resource policies first, then stack policies.
+
+    `policies` defaults to the whole pack. A rule that reads an unknown value without guarding
+    against it is reported as the analyzer reports it ("can't run policy ... during preview",
+    advisory), never skipped in silence: that is a rule bug a preview shows to every user.
+    """
     config = dict(config or {})
     providers = _providers(deployment)
-    policies = pulumi_policies()
+    policies = list(policies) if policies is not None else pulumi_policies()
     violations: list[Violation] = []
     names = {r.urn: r.name for r in deployment.resources}
     # Props and options are the same for every policy: build them once per resource.
@@ -162,17 +211,32 @@ def evaluate(deployment: Deployment, *, config: dict[str, Any] | None = None) ->
                 )
                 try:
                     _run(policy.validate(args, reporter(policy, level, resource)))
-                except UnknownValueError:
-                    continue  # as the analyzer does: an unknown value is never a violation
+                except UnknownValueError as err:
+                    violations.append(_cannot_run(policy, err, resource.urn, resource.name))
         elif isinstance(policy, StackValidationPolicy):
             if stack_resources is None:
                 stack_resources = _stack_resources(deployment, providers)
             stack_args = StackValidationArgs(stack_resources, policy_config)
             try:
                 _run(policy.validate(stack_args, reporter(policy, level, None)))
-            except UnknownValueError:
-                continue
+            except UnknownValueError as err:
+                violations.append(_cannot_run(policy, err, None, None))
     return violations
+
+
+def _cannot_run(policy: Policy, err: UnknownValueError, urn: str | None, name: str | None) -> Violation:
+    """The analyzer's diagnostic for a rule that read an unknown value (always advisory)."""
+    return Violation(
+        policy=policy.name,
+        severity=policy.severity.value if policy.severity else "unspecified",
+        enforcement=EnforcementLevel.ADVISORY.value,
+        urn=urn,
+        resource_name=name,
+        message=(
+            f"can't run policy '{policy.name}' from policy pack '{PACK_NAME}@v{PACK_VERSION}' "
+            f"during preview: {err.message}"
+        ),
+    )
 
 
 def _stack_resources(

@@ -8,15 +8,10 @@ from typing import Final
 from pulumi_policy import Severity
 
 from policies.base import ArbiterPolicy, StackView
+from policies.resource_types import KMS_KEY, RDS_CLUSTER, RDS_CLUSTER_INSTANCE, REPLICATION_GROUP, SECRET
 
 #: Resources whose loss loses data or the keys to it.
-STATEFUL_TYPES: Final = (
-    "aws:rds/cluster:Cluster",
-    "aws:rds/clusterInstance:ClusterInstance",
-    "aws:elasticache/replicationGroup:ReplicationGroup",
-    "aws:kms/key:Key",
-    "aws:secretsmanager/secret:Secret",
-)
+STATEFUL_TYPES: Final = (RDS_CLUSTER, RDS_CLUSTER_INSTANCE, REPLICATION_GROUP, KMS_KEY, SECRET)
 
 
 def _protected(view: StackView) -> Iterator[tuple[str, str | None]]:

@@ -116,7 +116,11 @@ def compliant_stack(environment: str = "prod") -> StackBuilder:
     b = StackBuilder(environment)
     b.add("arbiter:network:Network", "network", {}, custom=False)
     b.add("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"}, id_="vpc-1")
-    b.add("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", {"vpcId": "vpc-1"})
+    b.add(
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "default-sg",
+        {"vpcId": "vpc-1", "ingress": [], "egress": []},
+    )
     b.add("aws:ec2/flowLog:FlowLog", "flow-log", {"vpcId": "vpc-1", "trafficType": "ALL"})
     for tier in ("public", "private", "database"):
         for az in ("a", "b"):
@@ -562,4 +566,117 @@ def compliant_stack(environment: str = "prod") -> StackBuilder:
         "deploy-attach",
         {"role": "deploy-role-id", "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/deploy"},
     )
+    _add_other_shapes(b)
     return b
+
+
+def _add_other_shapes(b: StackBuilder) -> None:
+    """Compliant resources of the remaining types the pack inspects (aliases, V2 shapes, users, groups).
+
+    So the unknown-value test finds a resource of every type every policy reads.
+    """
+    b.add(
+        "aws:alb/loadBalancer:LoadBalancer",
+        "internal-alb",
+        {
+            "internal": True,
+            "loadBalancerType": "application",
+            "subnets": ["subnet-private-a", "subnet-private-b"],
+            "dropInvalidHeaderFields": True,
+            "accessLogs": {"bucket": "arbiter-alb-logs", "enabled": True},
+            "enableDeletionProtection": True,
+            "desyncMitigationMode": "strictest",
+        },
+    )
+    b.add(
+        "aws:alb/listener:Listener",
+        "internal-https",
+        {
+            "protocol": "HTTPS",
+            "port": 8443,
+            "sslPolicy": "ELBSecurityPolicy-TLS-1-2-2017-01",
+            "certificateArn": f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/c-2",
+            "defaultActions": [{"type": "forward", "targetGroupArn": "tg-internal"}],
+        },
+    )
+    b.add(
+        "aws:alb/targetGroup:TargetGroup",
+        "tg-internal-rest",
+        {"protocol": "HTTP", "protocolVersion": "HTTP1", "port": 8080, "targetType": "ip"},
+        arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/internal-rest/2",
+    )
+    b.add(
+        "aws:alb/listenerRule:ListenerRule",
+        "internal-rest-rule",
+        {
+            "listenerArn": "internal-https-id",
+            "priority": 20,
+            "actions": [
+                {
+                    "type": "forward",
+                    "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/internal-rest/2",
+                }
+            ],
+        },
+    )
+    # An ACM-issued (requested, DNS-validated) certificate.
+    b.add(
+        "aws:acm/certificate:Certificate",
+        "issued",
+        {"domainName": "api.arbiter-bot.dev", "validationMethod": "DNS"},
+    )
+    b.add("aws:rds/instance:Instance", "reporting-db", {"publiclyAccessible": False, "port": 5433})
+    b.add(
+        "aws:ec2/instance:Instance",
+        "worker",
+        {"associatePublicIpAddress": False, "subnetId": "subnet-private-a"},
+    )
+    read_logs = doc(
+        {
+            "Sid": "ReadLogs",
+            "Effect": "Allow",
+            "Action": ["logs:GetLogEvents"],
+            "Resource": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/arbiter/*",
+        }
+    )
+    b.add("aws:iam/userPolicy:UserPolicy", "operator-policy", {"user": "operator", "policy": read_logs})
+    b.add("aws:iam/groupPolicy:GroupPolicy", "operators-policy", {"group": "operators", "policy": read_logs})
+    readonly = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    b.add("aws:iam/policyAttachment:PolicyAttachment", "readonly", {"policyArn": readonly, "roles": ["r"]})
+    b.add(
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "user-ro",
+        {"user": "operator", "policyArn": readonly},
+    )
+    b.add(
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+        "group-ro",
+        {"group": "operators", "policyArn": readonly},
+    )
+    b.add(
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "deploy-exclusive",
+        {"roleName": "deploy", "policyArns": [f"arn:aws:iam::{ACCOUNT}:policy/deploy"]},
+    )
+    b.add("aws:s3/bucketV2:BucketV2", "state", {"bucket": "arbiter-state"}, id_="arbiter-state")
+    b.add(
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+        "state-sse",
+        {
+            "bucket": "arbiter-state",
+            "rules": [
+                {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}}
+            ],
+        },
+    )
+    b.add(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "state-pab",
+        {
+            "bucket": "arbiter-state",
+            "blockPublicAcls": True,
+            "blockPublicPolicy": True,
+            "ignorePublicAcls": True,
+            "restrictPublicBuckets": True,
+        },
+    )

@@ -1,0 +1,74 @@
+"""Every Pulumi type token the pack inspects, in one place, so no two rule modules spell one differently.
+
+A typo'd token silently matches nothing (the rule never runs), and an alias one module knows and
+another does not (`aws:alb/...` beside `aws:lb/...`) leaves a gap; one table avoids both.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Network.
+VPC: Final = "aws:ec2/vpc:Vpc"
+SUBNET: Final = "aws:ec2/subnet:Subnet"
+SECURITY_GROUP: Final = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE: Final = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS: Final = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SG_EGRESS: Final = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+DEFAULT_SG: Final = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+FLOW_LOG: Final = "aws:ec2/flowLog:FlowLog"
+ROUTE: Final = "aws:ec2/route:Route"
+ROUTE_TABLE: Final = "aws:ec2/routeTable:RouteTable"
+ROUTE_TABLE_ASSOCIATION: Final = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+EC2_INSTANCE: Final = "aws:ec2/instance:Instance"
+EIP: Final = "aws:ec2/eip:Eip"
+
+# Edge.
+LOAD_BALANCERS: Final = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENERS: Final = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+LISTENER_RULES: Final = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
+TARGET_GROUPS: Final = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
+ACM_CERTIFICATES: Final = ("aws:acm/certificate:Certificate",)
+SELF_SIGNED: Final = ("tls:index/selfSignedCert:SelfSignedCert",)
+
+# Containers.
+ECS_CLUSTER: Final = "aws:ecs/cluster:Cluster"
+ECS_SERVICE: Final = "aws:ecs/service:Service"
+TASK_DEFINITION: Final = "aws:ecs/taskDefinition:TaskDefinition"
+ECR_REPOSITORY: Final = "aws:ecr/repository:Repository"
+ECR_REPOSITORY_POLICY: Final = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+ECR_LIFECYCLE_POLICY: Final = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+
+# Data.
+RDS_CLUSTER: Final = "aws:rds/cluster:Cluster"
+RDS_CLUSTER_INSTANCE: Final = "aws:rds/clusterInstance:ClusterInstance"
+RDS_INSTANCE: Final = "aws:rds/instance:Instance"
+REPLICATION_GROUP: Final = "aws:elasticache/replicationGroup:ReplicationGroup"
+
+# Keys, secrets, logs, topics, buckets.
+KMS_KEY: Final = "aws:kms/key:Key"
+SECRET: Final = "aws:secretsmanager/secret:Secret"
+SECRET_ROTATION: Final = "aws:secretsmanager/secretRotation:SecretRotation"
+LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
+TOPIC: Final = "aws:sns/topic:Topic"
+TOPIC_POLICY: Final = "aws:sns/topicPolicy:TopicPolicy"
+BUCKETS: Final = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+BUCKET_SSE: Final = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+BUCKET_PAB: Final = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+
+# Identity.
+IAM_ROLE: Final = "aws:iam/role:Role"
+IAM_ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
+IAM_POLICY: Final = "aws:iam/policy:Policy"
+IAM_USER_POLICY: Final = "aws:iam/userPolicy:UserPolicy"
+IAM_GROUP_POLICY: Final = "aws:iam/groupPolicy:GroupPolicy"
+IAM_ATTACHMENTS: Final = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+)
