@@ -86,11 +86,9 @@ def load_backend(stack: str, project_dir: Path = PROJECT_DIR) -> Backend:
 def load_stack(stack: str, project_dir: Path = PROJECT_DIR) -> LoadedStack:
     """Parse `Pulumi.<stack>.yaml` into the typed config; a bad value is one `ConfigError` line."""
     values, _secret_keys = read_stack_file(stack, project_dir)
-    environment = values.get(f"{PROJECT}:environment")
-    if environment != stack:
-        raise ConfigError(f"arbiter:environment = {environment!r}: must match the stack name {stack!r}")
-    config = parse_stack_values(values)
-    return LoadedStack(name=stack, config=config)
+    if f"{PROJECT}:account" in values:
+        raise ConfigError(f"--stack {stack!r}: an account stack; this command needs an environment stack")
+    return LoadedStack(name=stack, config=parse_stack_values(values, stack))
 
 
 # --- credentials ----------------------------------------------------------------------------

@@ -38,9 +38,9 @@ def state_bucket_name(account_id: str) -> str:
     return f"{PROJECT}-pulumi-state-{account_id}"
 
 
-def state_kms_alias(environment: str) -> str:
-    """The key for one stack's state secrets: per environment, so staging's roles cannot decrypt prod's."""
-    return f"alias/{PROJECT}-pulumi-state-{environment}"
+def state_kms_alias(stack: str) -> str:
+    """The key for one stack's state secrets: per stack, so staging's roles cannot decrypt prod's."""
+    return f"alias/{PROJECT}-pulumi-state-{stack}"
 
 
 ENVIRONMENTS = ("staging", "prod")
@@ -439,10 +439,17 @@ class DeliveryConfig(_Model):
         return self
 
 
+#: A stack's name is every physical name's prefix (`arbiter-<stack>-...`): short, DNS-safe.
+STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
+
+
 class StackConfig(_Model):
     """The whole stack's configuration."""
 
+    #: How the stack behaves (prod: highly available, protected); its name says which stack it is.
     environment: Literal["staging", "prod"]
+    #: The Pulumi stack name (staging, prod, dev-alice ...): names, tags and state are per stack.
+    stack: str = Field(default="", pattern=r"^([a-z][a-z0-9-]{0,14}[a-z0-9])?$")
     region: Literal["us-east-1"]
     #: From `aws:allowedAccountIds` (exactly one): the providers refuse credentials of any other account.
     account_id: str = Field(pattern=r"^\d{12}$")
@@ -455,8 +462,13 @@ class StackConfig(_Model):
     delivery: DeliveryConfig
 
     @property
+    def name(self) -> str:
+        """The stack's name; the shipped stacks are named after their environment."""
+        return self.stack or self.environment
+
+    @property
     def prefix(self) -> str:
-        return f"{PROJECT}-{self.environment}"
+        return f"{PROJECT}-{self.name}"
 
     @property
     def is_prod(self) -> bool:
@@ -471,15 +483,15 @@ class StackConfig(_Model):
         delivery = dict(data["delivery"])
         for key, derived in (
             ("stateBucket", "arbiter-pulumi-state-<account id>"),
-            ("secretsKmsAlias", "alias/arbiter-pulumi-state-<environment>"),
+            ("secretsKmsAlias", "alias/arbiter-pulumi-state-<stack>"),
         ):
             if key in delivery:
                 raise _KeyedError(f"delivery.{key}", delivery[key], f"unset: it is always {derived}")
-        account, environment = data.get("accountId"), data.get("environment")
+        account, name = data.get("accountId"), data.get("stack") or data.get("environment")
         if isinstance(account, str):
             delivery["stateBucket"] = state_bucket_name(account)
-        if isinstance(environment, str):
-            delivery["secretsKmsAlias"] = state_kms_alias(environment)
+        if isinstance(name, str):
+            delivery["secretsKmsAlias"] = state_kms_alias(name)
         return {**data, "delivery": delivery}
 
     @model_validator(mode="after")
@@ -583,6 +595,10 @@ class AccountConfig(_Model):
 
     #: Tag and name segment of account-level resources (`Environment=shared`, `arbiter-shared-...`).
     environment: Literal["shared"] = "shared"
+
+    @property
+    def name(self) -> str:
+        return self.environment
 
     @property
     def prefix(self) -> str:
@@ -697,7 +713,17 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
         raise ConfigError(_format_error(err)) from None
 
 
-def parse_stack_values(values: Mapping[str, str]) -> StackConfig:
+def check_stack_name(stack: str) -> str:
+    """A stack name every physical name can carry (ALB and target-group names stop at 32 characters)."""
+    if not STACK_NAME.match(stack):
+        raise ConfigError(
+            f"stack name {stack!r}: must be 2-16 lowercase letters, digits and hyphens, starting with a "
+            "letter (it prefixes every AWS name: arbiter-<stack>-...)"
+        )
+    return stack
+
+
+def parse_stack_values(values: Mapping[str, str], stack: str | None = None) -> StackConfig:
     """An environment's config from stack-file values (`ns:key` -> string, objects as JSON), as tools read it.
 
     The same validation as `load_stack_config`, for tooling that reads the stack file without the
@@ -718,6 +744,8 @@ def parse_stack_values(values: Mapping[str, str]) -> StackConfig:
         "region": values.get("aws:region"),
     }
     raw["accountId"] = account_id_of(value("aws:allowedAccountIds"))
+    if stack is not None:
+        raw["stack"] = check_stack_name(stack)
     for section in _SECTIONS:
         raw[section] = value(f"{PROJECT}:{section}")
     return parse_stack_config({k: v for k, v in raw.items() if v is not None})
@@ -833,11 +861,7 @@ def load_stack_config() -> StackConfig:
     raw["accountId"] = account_id_of(_get_object(aws_cfg, "allowedAccountIds"))
     for section in _SECTIONS:
         raw[section] = _get_object(cfg, section)
-    stack = pulumi.get_stack()
-    if raw["environment"] != stack:
-        raise ConfigError(
-            f"arbiter:environment = {raw['environment']!r}: must match the stack name {stack!r}"
-        )
+    raw["stack"] = check_stack_name(pulumi.get_stack())
     config = parse_stack_config({k: v for k, v in raw.items() if v is not None})
     check_deployable(deployability_problems(config), advisories(config))
     return config

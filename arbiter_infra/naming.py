@@ -7,6 +7,7 @@ instead of failing half-way through `pulumi up`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -32,6 +33,14 @@ _ENV_SHORT = {"staging": "stg", "prod": "prd"}
 _RDS = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
+def short_name(stack: str) -> str:
+    """3-7 characters standing for the stack in 32-character names; distinct for distinct stacks."""
+    if stack in _ENV_SHORT:
+        return _ENV_SHORT[stack]
+    digest = hashlib.sha1(stack.encode()).hexdigest()[:3]
+    return f"{stack[:3].rstrip('-')}{digest}"
+
+
 def check_name(name: str, kind: str = "default", *, autonamed: bool = False) -> str:
     """Return `name` if AWS will accept it for `kind`, else fail before anything is created."""
     limit = LIMITS[kind] - (AUTONAME_SUFFIX if autonamed else 0)
@@ -52,7 +61,7 @@ class Naming:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prefix", f"{PROJECT}-{self.environment}")
-        object.__setattr__(self, "short", f"arb-{_ENV_SHORT.get(self.environment, self.environment[:3])}")
+        object.__setattr__(self, "short", f"arb-{short_name(self.environment)}")
 
     def __call__(self, *parts: str, kind: str = "default", autonamed: bool = False) -> str:
         """`arbiter-<env>-<parts>`, checked against the limit of `kind`."""
@@ -64,10 +73,15 @@ class Naming:
 
 
 def tags(config: StackConfig | AccountConfig, service: str) -> dict[str, str]:
-    """The four tags every resource carries; set as provider default tags."""
+    """The tags every resource carries; set as provider default tags.
+
+    `Environment` is the stack (what IAM conditions isolate by); `Tier` is how it behaves (staging
+    or prod), which the policy pack judges by: a stack `dev-alice` can behave like staging.
+    """
     return {
         "Project": PROJECT,
-        "Environment": config.environment,
+        "Environment": config.name,
+        "Tier": config.environment,
         "Service": service,
         "ManagedBy": "pulumi",
     }

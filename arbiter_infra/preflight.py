@@ -33,8 +33,9 @@ from arbiter_infra.bootstrap import (
     load_stack,
     session_for,
 )
-from arbiter_infra.config import ENVIRONMENTS, SECRET_SETS, ConfigError, ServiceConfig, StackConfig
-from arbiter_infra.runbook import aws_errors
+from arbiter_infra.config import SECRET_SETS, ConfigError, ServiceConfig, StackConfig
+from arbiter_infra.runbook import aws_errors, stack_name
+from arbiter_infra.runtime import read_stack_file, stack_names
 
 Status = Literal["ok", "FAIL", "skip"]
 #: What an emulator gives for an API it does not implement: moto_server an HTML error page
@@ -115,7 +116,7 @@ def _denied(check: str, call: str, err: ClientError) -> Check:
 
 
 def check_account(identity: dict[str, str], config: StackConfig) -> Check:
-    mismatch = account_mismatch(identity, config.environment, config.account_id)
+    mismatch = account_mismatch(identity, config.name, config.account_id)
     if mismatch:
         return Check("account", "FAIL", mismatch.split(": use", 1)[0], "use that account's credentials")
     return Check("account", "ok", f"{identity['Account']} as {identity['Arn']}")
@@ -445,12 +446,12 @@ def check_fargate_quota(
     except ClientError as err:
         return _denied(name, "servicequotas:GetServiceQuota", err)
     peak = capacity.peak_vcpu(config.services)
-    parts = [f"{config.environment} deploy peak {_vcpu(peak)}"]
+    parts = [f"{config.name} deploy peak {_vcpu(peak)}"]
     need = peak
     if other is not None:
         running = capacity.steady_vcpu(other.services)
         need += running
-        parts.append(f"{other.environment} running {_vcpu(running)} (same account)")
+        parts.append(f"{other.name} running {_vcpu(running)} (same account)")
     parts_text = " + ".join(parts) + (f"; {other_note}" if other_note else "")
     if need > quota:
         return Check(
@@ -470,7 +471,7 @@ def check_fargate_quota(
 def check_state_bucket(s3: Any, config: StackConfig) -> Check:
     bucket = config.delivery.state_bucket
     name = f"state bucket {bucket}"
-    bootstrap = f"./dev bootstrap --stack {config.environment}"
+    bootstrap = f"./dev bootstrap --stack {config.name}"
     try:
         s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=config.account_id)
         versioning = s3.get_bucket_versioning(Bucket=bucket, ExpectedBucketOwner=config.account_id).get(
@@ -504,7 +505,7 @@ def check_state_key(kms: Any, config: StackConfig) -> Check:
     except ClientError as err:
         return _denied(name, "kms:DescribeKey", err)
     if key is None:
-        return Check(name, "FAIL", "does not exist", f"./dev bootstrap --stack {config.environment}")
+        return Check(name, "FAIL", "does not exist", f"./dev bootstrap --stack {config.name}")
     if key.get("KeyState") != "Enabled":
         return Check(
             name,
@@ -518,11 +519,16 @@ def check_state_key(kms: Any, config: StackConfig) -> Check:
 # --- all of it --------------------------------------------------------------------------------
 
 
+def _is_account_stack(name: str) -> bool:
+    values, _ = read_stack_file(name)
+    return "arbiter:account" in values
+
+
 def other_stack_in_account(
     stack: LoadedStack, load: Callable[[str], LoadedStack] = load_stack
 ) -> tuple[StackConfig | None, str]:
     """The other environment's config when it deploys into the same account (its Fargate usage counts)."""
-    others = [e for e in ENVIRONMENTS if e != stack.name]
+    others = [name for name in stack_names() if name != stack.name and not _is_account_stack(name)]
     for other in others:
         try:
             loaded = load(other)
@@ -604,7 +610,7 @@ def print_report(
     failed = sum(c.status == "FAIL" for c in checks)
     if as_json:
         doc = {
-            "stack": config.environment,
+            "stack": config.name,
             "account": config.account_id,
             "region": config.region,
             "caller": identity["Arn"],
@@ -614,7 +620,7 @@ def print_report(
         print(json.dumps(doc, indent=2), file=out)
         return
     print(
-        f"Preflight of stack '{config.environment}' (account {config.account_id}, {config.region}) "
+        f"Preflight of stack '{config.name}' (account {config.account_id}, {config.region}) "
         f"as {identity['Arn']}:",
         file=out,
     )
@@ -644,6 +650,6 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "preflight", help="read-only checks against the live account before `pulumi up` (exit 1 on a failure)"
     )
-    p.add_argument("--stack", required=True, choices=ENVIRONMENTS, help="stack (environment) name")
+    p.add_argument("--stack", required=True, type=stack_name, help="stack name (a Pulumi.<stack>.yaml)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_preflight)

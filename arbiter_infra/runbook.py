@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from arbiter_infra.config import ENVIRONMENTS, PROJECT, SERVICE_NAMES
+from arbiter_infra.config import PROJECT, SERVICE_NAMES
 from arbiter_infra.errors import UserError
 
 DEFAULT_TIMEOUT = 600
@@ -78,6 +78,18 @@ def seconds(text: str) -> float:
     if not 0 <= value <= 86400:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 86400")
     return value
+
+
+def stack_name(text: str) -> str:
+    """argparse type for `--stack`: any stack of the project (its Pulumi.<stack>.yaml exists)."""
+    from arbiter_infra.runtime import stack_names
+
+    known = stack_names()
+    if text not in known:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: no Pulumi.{text}.yaml (known stacks: {', '.join(known)})"
+        )
+    return text
 
 
 def parse_duration(text: str) -> int:
@@ -470,7 +482,7 @@ def register(sub: Any) -> None:
     """Add `emulate`, `status`, `rollback`, `logs`, `wait`, `secrets set`, `bootstrap`, `preflight`."""
 
     def stack(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--stack", required=True, choices=ENVIRONMENTS, help="stack (environment) name")
+        p.add_argument("--stack", required=True, type=stack_name, help="stack name (a Pulumi.<stack>.yaml)")
 
     def timeout(p: argparse.ArgumentParser) -> None:
         p.add_argument(

@@ -481,6 +481,11 @@ INVOKES: dict[str, Answer] = {
 }
 
 
+def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Every stack with a `Pulumi.<stack>.yaml` in the project, sorted."""
+    return sorted(p.name.split(".")[1] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
 def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, str], set[str]]:
     """Stack-file config as the CLI passes it to programs: `ns:key` -> string (objects as JSON).
 
@@ -491,7 +496,7 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[s
         raise ConfigError(f"--stack {stack!r}: not a stack name (letters, digits, '-', '_', '.')")
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = sorted(p.name.split(".")[1] for p in project_dir.glob("Pulumi.*.yaml"))
+        known = stack_names(project_dir)
         raise ConfigError(f"--stack {stack!r}: no {path.name}; known stacks: {', '.join(known)}")
     raw = _stack_file_config(path)
     values: dict[str, str] = {}

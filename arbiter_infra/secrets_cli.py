@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from arbiter_infra.config import ENVIRONMENTS, PROJECT, SECRET_FIELDS
+from arbiter_infra.config import PROJECT, SECRET_FIELDS
 from arbiter_infra.errors import UserError
-from arbiter_infra.runbook import aws_errors, stack_region
+from arbiter_infra.runbook import aws_errors, stack_name, stack_region
 
 #: Which service must start new tasks to pick a new value up (ECS reads secrets at task start).
 SECRET_CONSUMERS: Final = {
@@ -150,7 +150,7 @@ def register(sub: Any) -> None:
         "set",
         help="write a new value of one secret, from a hidden prompt or --from-file (never argv)",
     )
-    s.add_argument("--stack", required=True, choices=ENVIRONMENTS, help="stack (environment) name")
+    s.add_argument("--stack", required=True, type=stack_name, help="stack name (a Pulumi.<stack>.yaml)")
     s.add_argument("--secret", required=True, choices=sorted(SECRET_FIELDS), help="which secret")
     s.add_argument(
         "--from-file",

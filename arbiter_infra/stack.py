@@ -32,7 +32,7 @@ from components.services import CacheConnection, DatabaseConnection, ServiceTier
 
 def build(config: StackConfig) -> None:
     """Declare every resource of the stack described by `config`."""
-    naming = Naming(config.environment)
+    naming = Naming(config.name)
     providers = Providers(config)
     account_id = aws.get_caller_identity_output(
         opts=pulumi.InvokeOutputOptions(provider=providers("security"))
@@ -264,7 +264,7 @@ def foreign_service_linked_role(provider: aws.Provider) -> Callable[[str], bool]
 
 def build_account(config: AccountConfig) -> None:
     """Declare the account stack: what every environment in this AWS account needs first."""
-    naming = Naming(config.environment)
+    naming = Naming(config.name)
     providers = Providers(config)
     account_id = config.account_id
     key = StackKey(

@@ -134,7 +134,7 @@ class Delivery(pulumi.ComponentResource):
         self.deploy_role, self.deploy_policies, self.deploy_policy_attachments = self._role(
             name,
             "deploy",
-            description=f"GitHub Actions deploys of {config.environment} from {delivery.github_repository} "
+            description=f"GitHub Actions deploys of {config.name} from {delivery.github_repository} "
             f"(environment {delivery.github_environment})",
             github_environment=delivery.github_environment,
             documents=account.apply(lambda acct: deploy_policy_documents(config, naming, acct)),
@@ -145,7 +145,7 @@ class Delivery(pulumi.ComponentResource):
         self.preview_role, self.preview_policies, self.preview_policy_attachments = self._role(
             name,
             "preview",
-            description=f"Read-only pulumi preview of {config.environment} for pull requests of "
+            description=f"Read-only pulumi preview of {config.name} for pull requests of "
             f"{delivery.github_repository} (environment {delivery.preview_environment})",
             github_environment=delivery.preview_environment,
             documents=account.apply(lambda acct: preview_policy_documents(config, naming, acct)),

@@ -1264,7 +1264,7 @@ def _values(config: StackConfig, naming: Naming, account_id: str) -> dict[str, s
         "account": account_id,
         "p": naming.prefix,
         "s": naming.short,
-        "env": config.environment,
+        "env": config.name,
         "project": PROJECT,
         "bucket": config.delivery.state_bucket,
         "alias": config.delivery.secrets_kms_alias,
@@ -1284,7 +1284,7 @@ def documents(
             resources = ["*"]
         elif g.scope in ("request-tag", "resource-tag"):
             tag_kind = "RequestTag" if g.scope == "request-tag" else "ResourceTag"
-            tag = _tag_condition(tag_kind, config.environment)
+            tag = _tag_condition(tag_kind, config.name)
             condition["StringEquals"] = {**condition.get("StringEquals", {}), **tag["StringEquals"]}
             resources = ["*"]
         else:

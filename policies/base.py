@@ -177,7 +177,10 @@ def _environment_from_provider(provider_props: Any) -> Any:
     tags = dig(json_value(dig(provider_props, "defaultTags")), "tags")
     if tags is UNKNOWN:
         return UNKNOWN
-    return dig(tags, "Environment")
+    # `Tier` says how the stack behaves (a stack named dev-alice may be staging); `Environment`
+    # alone, on stacks tagged before `Tier` existed, names the stack.
+    tier = dig(tags, "Tier")
+    return dig(tags, "Environment") if tier is None else tier
 
 
 @dataclass(frozen=True)

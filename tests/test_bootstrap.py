@@ -305,7 +305,7 @@ def test_preflight_unknown_stack_is_an_argparse_one_liner(capsys: pytest.Capture
         cli.main(["preflight", "--stack", "qa"])
     assert info.value.code == 2
     line = _one_line_failure(2, capsys.readouterr().err)
-    assert "invalid choice: 'qa'" in line
+    assert "argument --stack: 'qa': no Pulumi.qa.yaml (known stacks: account, prod, staging)" in line
 
 
 def test_account_stack_bootstraps_its_own_key(aws: boto3.Session) -> None:

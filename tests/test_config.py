@@ -295,10 +295,11 @@ def test_config_error_registers_nothing(tmp_path: Any) -> None:
     assert mocks.created == 0
 
 
-def test_environment_must_match_stack_name(tmp_path: Any) -> None:
+def test_behaviour_follows_the_environment_not_the_stack_name(tmp_path: Any) -> None:
+    """A stack's name is free; `arbiter:environment: prod` brings prod's rules, whatever its name."""
     sections = stack_sections("staging")
     sections["environment"] = "prod"
-    with pytest.raises(ConfigError, match="must match the stack name 'staging'"):
+    with pytest.raises(ConfigError, match=r'^arbiter:network.natGateways = "single": must be per-az in prod'):
         run_program("staging", project_dir=write_project(tmp_path, "staging", sections))
 
 

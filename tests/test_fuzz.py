@@ -287,7 +287,7 @@ BAD_ARGS: list[list[str]] = [
     ["wait", "--stack", STACK, "--timeout", "x" * 100_000],
     ["wait", "--stack", "prod ", "--timeout", "10"],
     ["emulate"],
-    ["emulate", "--stack", "account"],
+    ["emulate", "--stack", "no-such-stack"],
     ["emulate", "--stack", STACK, "extra"],
     ["scale", "--stack", STACK, "--service", "web-api"],
     ["scale", "--stack", STACK, "--service", "web-api", "--count", "-1"],

@@ -151,9 +151,10 @@ def test_every_aws_resource_is_tagged_through_provider_default_tags(deployment: 
         default_tags = provider.inputs["defaultTags"]
         # Provider inputs reach the engine JSON-encoded, as the CLI stores them.
         tags = (json.loads(default_tags) if isinstance(default_tags, str) else default_tags)["tags"]
-        assert set(tags) == {"Project", "Environment", "Service", "ManagedBy"}
+        assert set(tags) == {"Project", "Environment", "Tier", "Service", "ManagedBy"}
         assert tags["Project"] == "arbiter" and tags["ManagedBy"] == "pulumi"
-        assert tags["Environment"] == deployment.stack
+        assert tags["Environment"] == deployment.stack  # the shipped stacks are named after their tier
+        assert tags["Tier"] == deployment.config["arbiter:environment"]
         assert provider.inputs["region"] == "us-east-1"
     aws_resources = [r for r in deployment.resources if r.custom and r.type.startswith("aws:")]
     assert aws_resources

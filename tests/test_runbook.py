@@ -326,7 +326,7 @@ def test_unknown_stack_or_service_is_an_argparse_one_liner(
         cli.main(argv)
     assert info.value.code == 2
     line = _one_line_failure(2, capsys.readouterr().err)
-    assert "invalid choice" in line
+    assert "invalid choice" in line or "known stacks: account, prod, staging" in line
 
 
 def test_unknown_revision_changes_nothing(ecs: Any, capsys: pytest.CaptureFixture[str]) -> None:
