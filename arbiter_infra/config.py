@@ -285,7 +285,7 @@ MAX_TASKS: Final = 5000
 
 
 class ServiceConfig(_Model):
-    """One Fargate service; the seed's sizes are the stack files' values."""
+    """One Fargate service; its sizes and counts are the stack file's values."""
 
     image: str
     cpu: int

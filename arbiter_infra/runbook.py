@@ -1,4 +1,4 @@
-"""The deployment guide's rollback and troubleshooting sections as commands, plus `emulate`.
+"""Rollback and troubleshooting as commands, plus `emulate`.
 
 `status`, `rollback`, `logs` and `wait` use boto3 with the standard credential chain and the
 stack's region, honour `AWS_ENDPOINT_URL`, and find the cluster, services, task-definition

@@ -1,4 +1,4 @@
-"""Aurora PostgreSQL: the seed's RDS module, with the controls its Terraform left out.
+"""Aurora PostgreSQL with the controls a trading database needs (CMK, managed password, IAM auth, PI).
 
 Encryption, the master password and Performance Insights all use the stack CMK; the master
 password is RDS-managed (stored and rotated by RDS in Secrets Manager), so no password ever

@@ -1,4 +1,4 @@
-"""The seed's VPC module: three subnet tiers over three AZs, NAT, flow logs, endpoints."""
+"""The VPC: three subnet tiers over three AZs, NAT, flow logs, endpoints."""
 
 from __future__ import annotations
 

@@ -19,5 +19,5 @@ PolicyPack(
     name=PACK_NAME,
     policies=pulumi_policies(),
     enforcement_level=EnforcementLevel.MANDATORY,
-    description="Arbiter-Bot AWS guardrails: AWS FSBP and cdk-nag AwsSolutions controls, plus the seed's design.",
+    description="Arbiter-Bot AWS guardrails: AWS FSBP and cdk-nag AwsSolutions controls, plus the project's design rules.",
 )
