@@ -24,6 +24,19 @@ __all__ = [
     "statement",
 ]
 
+#: What a service that delivers logs for us (Step Functions, ElastiCache slow logs) needs of the
+#: caller: CloudWatch Logs log deliveries and the Logs resource policy, none of which has a resource type.
+LOG_DELIVERY_ACTIONS: Final = (
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+)
+
 #: The services the program passes its roles to (iam:PassedToService): ECS tasks (task and
 #: execution roles), RDS enhanced monitoring, VPC flow logs, the rotation redeploy's state machine
 #: and its EventBridge target.

@@ -857,16 +857,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "LogsReads",
         "log-group listing, and Redis slow-log delivery (log deliveries and the Logs resource "
         "policy that lets ElastiCache write), cannot be scoped",
-        (
-            "logs:CreateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:DescribeLogGroups",
-            "logs:DescribeResourcePolicies",
-            "logs:GetLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
-            "logs:UpdateLogDelivery",
-        ),
+        iam.LOG_DELIVERY_ACTIONS,
         "unscopable",
     ),
     Grant(
@@ -1187,15 +1178,7 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
         "boundary",
         "DeliverStateMachineLogs",
         "Step Functions delivers execution logs through CloudWatch Logs log deliveries (no resource type)",
-        (
-            "logs:CreateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:DescribeResourcePolicies",
-            "logs:GetLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
-            "logs:UpdateLogDelivery",
-        ),
+        iam.LOG_DELIVERY_ACTIONS,
         "unscopable",
     ),
     Grant(

@@ -32,17 +32,6 @@ ROTATION_EVENT_NAME = "RotationSucceeded"
 UPDATE_SERVICE = "arn:aws:states:::aws-sdk:ecs:updateService"
 #: The execution log is the audit trail of redeploys: kept like the ECS Exec session logs.
 LOG_RETENTION_DAYS = 90
-#: CloudWatch Logs delivery for Step Functions has no resource type (IAM `*` only).
-LOG_DELIVERY_ACTIONS = (
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeLogGroups",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
-)
 
 
 def rotation_event_pattern(secret_arn: str) -> dict[str, Any]:
@@ -148,7 +137,7 @@ class RotationRedeploy(pulumi.ComponentResource):
             role=self.role.id,
             policy=iam.document(
                 iam.statement("RedeployConsumers", ("ecs:UpdateService",), service_arns),
-                iam.statement("DeliverExecutionLogs", LOG_DELIVERY_ACTIONS, ["*"]),
+                iam.statement("DeliverExecutionLogs", iam.LOG_DELIVERY_ACTIONS, ["*"]),
             ),
             opts=child,
         )
