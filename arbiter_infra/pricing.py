@@ -44,6 +44,31 @@ def price_table() -> dict[str, Any]:
     return table
 
 
+def _source_line(source: dict[str, Any]) -> str:
+    return f"{source['page']} ({source['note']}; read {source['read']})"
+
+
+def endpoint_break_even_gb(azs: int) -> float:
+    """GB a month through one interface endpoint (in `azs` AZs) at which it costs what the NAT would.
+
+    Both charge per GB processed, the NAT more: the endpoint's hours are paid back only by the
+    difference. Below this volume an endpoint is kept for its security value, or not at all.
+    """
+    table = price_table()
+    fixed = azs * float(table["hourly"]["interface_endpoint_az"]) * float(table["hours_per_month"])
+    per_gb = table["per_gb"]
+    saved = float(per_gb["nat_processing"]) - float(per_gb["interface_endpoint_processing"])
+    return round(fixed / saved, 1)
+
+
+def _waf_rule_count(acl_inputs: dict[str, Any]) -> int:
+    """Rules a web ACL is billed for: each item of `rules` (a managed rule group is one rule)."""
+    rules = acl_inputs.get("rules")
+    if rules is None and isinstance(acl_inputs.get("ruleJson"), str):
+        rules = json.loads(acl_inputs["ruleJson"])
+    return len(rules) if isinstance(rules, list) else 0
+
+
 def _price(table: dict[str, Any], kind: str, key: str) -> float:
     try:
         return float(table["hourly"][kind][key])
@@ -112,6 +137,13 @@ def estimate(deployment: Deployment) -> CostEstimate:
         table["hourly"]["public_ipv4"],
         "address",
     )
+    # An internet-facing ALB holds one public IPv4 address per subnet (AZ) it is placed in.
+    alb_addresses = sum(
+        len(lb.inputs.get("subnets") or lb.inputs.get("subnetMappings") or [])
+        for lb in deployment.of_type("aws:lb/loadBalancer:LoadBalancer")
+        if not lb.inputs.get("internal", False)
+    )
+    hourly("Public IPv4 address (ALB, one per AZ)", alb_addresses, table["hourly"]["public_ipv4"], "address")
     endpoint_azs = sum(
         len(e.inputs.get("subnetIds") or [])
         for e in deployment.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
@@ -138,16 +170,30 @@ def estimate(deployment: Deployment) -> CostEstimate:
         flat["alarm"],
         "alarm",
     )
+    dashboards = len(deployment.of_type("aws:cloudwatch/dashboard:Dashboard"))
+    free = int(table["free_per_account"]["dashboard"])
+    if dashboards:
+        # The free ones are per account: another stack's dashboards in it may use them up first.
+        items.append(
+            LineItem(
+                f"CloudWatch dashboards (first {free} per account free)",
+                dashboards,
+                "dashboard",
+                round(max(0, dashboards - free) * float(flat["dashboard"]), 2),
+            )
+        )
+    acls = deployment.of_type("aws:wafv2/webAcl:WebAcl")
+    monthly("WAF web ACLs", len(acls), flat["waf_web_acl"], "web ACL")
     monthly(
-        "CloudWatch dashboards",
-        len(deployment.of_type("aws:cloudwatch/dashboard:Dashboard")),
-        flat["dashboard"],
-        "dashboard",
+        "WAF rules (managed rule groups count one each)",
+        sum(_waf_rule_count(a.inputs) for a in acls),
+        flat["waf_rule"],
+        "rule",
     )
     return CostEstimate(
         items=items,
         as_of=str(table["as_of"]),
         region=str(table["region"]),
-        sources=list(table["sources"]),
+        sources=[_source_line(s) for s in table["sources"]],
         excluded=list(table["excluded_usage_based"]),
     )

@@ -11,8 +11,12 @@ from arbiter_infra import iam
 from arbiter_infra.config import NetworkConfig
 from arbiter_infra.naming import Naming
 
-#: Interface endpoints that let tasks pull images, write logs and read secrets without the NAT.
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
+#: Interface endpoints kept for what they are worth, not for convenience: each costs an hour per AZ
+#: and pays back by traffic only above `pricing.endpoint_break_even_gb` (about 626 GB a month in
+#: three AZs). Secrets Manager stays for its security value: the exchange credentials are fetched
+#: without leaving the VPC. ECR (image layers come through the free S3 gateway endpoint; the API
+#: and manifests are kilobytes) and CloudWatch Logs (far below the break-even) use the NAT.
+INTERFACE_ENDPOINTS = ("secretsmanager",)
 TIERS = ("public", "private", "database")
 
 

@@ -23,7 +23,9 @@ def test_stack_files_parse_into_typed_config(stack: str) -> None:
     assert config.environment == stack
     assert config.prefix == f"arbiter-{stack}"
     assert [str(n) for n in config.network.public_subnets] == ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"]
-    assert config.services.trading_core.cpu == 4096 and config.services.trading_core.memory == 8192
+    # prod keeps the documented 4 vCPU / 8 GB; staging (paper, one replica) runs the smallest that fits.
+    expected = {"prod": (4096, 8192), "staging": (1024, 2048)}[stack]
+    assert (config.services.trading_core.cpu, config.services.trading_core.memory) == expected
 
 
 def test_state_backend_follows_account_and_environment() -> None:
@@ -179,7 +181,7 @@ BAD = [
         "fargate-size",
         _set("services.telegramBot.memory", 8192),
         "staging",
-        ["arbiter:services.telegramBot.memory", "8192", "for cpu 512: 1024-4096"],
+        ["arbiter:services.telegramBot.memory", "8192", "for cpu 256: 512-2048"],
     ),
     (
         "unknown-key",

@@ -139,7 +139,7 @@ def run(request: pytest.FixtureRequest, stg: Run, prd: Run) -> Run:
 
 
 EXPECTED: dict[str, dict[str, Any]] = {
-    "staging": {"classes": ["db.t4g.medium"], "node": "cache.t4g.medium", "nodes": 1, "snap": 1, "window": 7},
+    "staging": {"classes": ["db.t4g.medium"], "node": "cache.t4g.micro", "nodes": 1, "snap": 1, "window": 7},
     "prod": {"classes": ["db.r6g.large"] * 2, "node": "cache.r6g.large", "nodes": 3, "snap": 7, "window": 30},
 }
 

@@ -130,7 +130,7 @@ def test_cost_counts_what_is_declared(staging: Deployment, prod: Deployment) -> 
         return {i.item: i.quantity for i in estimate(d).items}
 
     assert items(staging)["NAT gateway"] == 1 and items(prod)["NAT gateway"] == 3
-    assert items(prod)["VPC interface endpoints"] == 12  # 4 services x 3 AZs
+    assert items(prod)["VPC interface endpoints"] == 3  # secretsmanager x 3 AZs
     assert "VPC interface endpoints" not in items(staging)
     nat = estimate(prod).items[[i.item for i in estimate(prod).items].index("NAT gateway")]
     assert nat.monthly_usd == round(3 * 0.045 * 730, 2)

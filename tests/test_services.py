@@ -32,11 +32,19 @@ TLS_KEY = "tls:index/privateKey:PrivateKey"
 TLS_CERT = "tls:index/selfSignedCert:SelfSignedCert"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 
-#: The seed's table: cpu, memory, count (prod, staging), log retention.
+#: Per environment: cpu, memory, count, log retention. Prod is the application's documented sizing;
+#: staging (paper trading, one replica, low traffic) the smallest Fargate sizes that run it.
 SIZES = {
-    "trading-core": (4096, 8192, {"prod": 2, "staging": 1}, 30),
-    "telegram-bot": (512, 1024, {"prod": 1, "staging": 1}, 14),
-    "web-api": (1024, 2048, {"prod": 2, "staging": 1}, 14),
+    "prod": {
+        "trading-core": (4096, 8192, 2, 30),
+        "telegram-bot": (512, 1024, 1, 14),
+        "web-api": (1024, 2048, 2, 14),
+    },
+    "staging": {
+        "trading-core": (1024, 2048, 1, 30),
+        "telegram-bot": (256, 512, 1, 14),
+        "web-api": (512, 1024, 1, 14),
+    },
 }
 EXCHANGE_ENV = {
     "POLY_PRIVATE_KEY": ("polymarket", "private_key"),
@@ -233,10 +241,10 @@ def test_each_service_has_its_own_tagging_provider(d: Deployment) -> None:
 
 @pytest.mark.parametrize("svc", SERVICES)
 def test_sizes_counts_names_and_log_groups(d: Deployment, svc: str) -> None:
-    cpu, memory, counts, retention = SIZES[svc]
+    cpu, memory, count, retention = SIZES[env_of(d)][svc]
     td, ecs = task_def(d, svc), service(d, svc)
     assert (td.inputs["cpu"], td.inputs["memory"]) == (str(cpu), str(memory))
-    assert ecs.inputs["desiredCount"] == counts[env_of(d)]
+    assert ecs.inputs["desiredCount"] == count
     assert ecs.inputs["name"] == svc
     # The service runs the registered revision (a computed ARN of the mocked task definition).
     assert ecs.inputs["taskDefinition"] == td.outputs["arn"]
@@ -252,7 +260,8 @@ def test_task_definition_runtime(d: Deployment, svc: str) -> None:
     td = task_def(d, svc)
     assert td.inputs["networkMode"] == "awsvpc"
     assert td.inputs["requiresCompatibilities"] == ["FARGATE"]
-    assert td.inputs["runtimePlatform"] == {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"}
+    # Both stack files run Graviton: the release pipeline pushes multi-arch images.
+    assert td.inputs["runtimePlatform"] == {"operatingSystemFamily": "LINUX", "cpuArchitecture": "ARM64"}
     assert td.inputs["volumes"] == [{"name": "scratch"}]
     image = stack_sections(env_of(d))["services"][
         {"trading-core": "tradingCore", "telegram-bot": "telegramBot", "web-api": "webApi"}[svc]
@@ -262,10 +271,10 @@ def test_task_definition_runtime(d: Deployment, svc: str) -> None:
 
 def test_cpu_architecture_follows_config() -> None:
     services = stack_sections("staging")["services"]
-    services["cpuArchitecture"] = "ARM64"
+    services["cpuArchitecture"] = "X86_64"
     dep = run_program("staging", config_overrides={"services": services})
     for svc in SERVICES:
-        assert task_def(dep, svc).inputs["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+        assert task_def(dep, svc).inputs["runtimePlatform"]["cpuArchitecture"] == "X86_64"
 
 
 # --- networking ------------------------------------------------------------------------------------
