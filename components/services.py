@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from arbiter_infra.config import EXCHANGE_SECRET_KEYS, SERVICE_NAMES, StackConfig
 from arbiter_infra.naming import Naming, Providers
 from components.alb import LoadBalancer, LoadBalancerArgs
+from components.waf import WebFirewall, WebFirewallArgs
 from components.ecs_service import (
     DatabaseUser,
     ExecSettings,
@@ -96,6 +97,8 @@ class ServiceTier(pulumi.ComponentResource):
     capacity_providers: aws.ecs.ClusterCapacityProviders
     namespace: aws.servicediscovery.PrivateDnsNamespace
     alb: LoadBalancer
+    #: The ALB's web ACL; None where `services.waf.enabled` is false (never in prod).
+    waf: WebFirewall | None
     listeners: dict[str, aws.lb.Listener]
     target_groups: dict[str, aws.lb.TargetGroup]
     services: dict[str, FargateService]
@@ -167,6 +170,18 @@ class ServiceTier(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.waf = None
+        if services_cfg.waf.enabled:
+            self.waf = WebFirewall(
+                f"{name}-waf",
+                WebFirewallArgs(
+                    config=services_cfg.waf,
+                    naming=naming,
+                    load_balancer_arn=self.alb.alb.arn,
+                    kms_key_arn=args.kms_key_arn,
+                ),
+                opts=child,
+            )
         self.listeners = self.alb.listeners
         self.target_groups = self.alb.target_groups
         self.notes = list(self.alb.notes)
