@@ -811,7 +811,8 @@ def _waf_associate(c: _Call) -> None:
     c.need("wafv2:AssociateWebACL", acl)
     c.need("wafv2:AssociateWebACL", target)
     if ":elasticloadbalancing:" in target:
-        c.need("elasticloadbalancing:SetWebAcl", target, why="the ALB side of the association")
+        # SetWebAcl has no resource type: IAM evaluates it against "*".
+        c.need("elasticloadbalancing:SetWebAcl", "*", why="the ALB side of the association")
 
 
 @rule("wafv2", "PutLoggingConfiguration")

@@ -488,6 +488,14 @@ GRANTS: Final[tuple[Grant, ...]] = (
     ),
     Grant(
         "ingress",
+        "ElbSetWebAcl",
+        "associating the web ACL sets it on the ALB; SetWebAcl has no resource type, and "
+        "wafv2:AssociateWebACL (scoped to this stack's web ACL and ALB below) bounds what it attaches",
+        ("elasticloadbalancing:SetWebAcl",),
+        "unscopable",
+    ),
+    Grant(
+        "ingress",
         "ElbOwnAlb",
         "the ALB, its listeners, rules and target groups; ALB and target-group names are limited "
         "to 32 characters so they use the compact prefix arb-<stg|prd>-*",
@@ -512,7 +520,6 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "elasticloadbalancing:SetRulePriorities",
             "elasticloadbalancing:SetSecurityGroups",
             "elasticloadbalancing:SetSubnets",
-            "elasticloadbalancing:SetWebAcl",
         ),
         "arns",
         tuple(
