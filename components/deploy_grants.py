@@ -482,7 +482,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "arns",
         (
             "arn:aws:wafv2:{region}:{account}:regional/webacl/{p}-*/*",
-            "arn:aws:wafv2:{region}:{account}:regional/managedruleset/*/*",
+            "arn:aws:wafv2:{region}:{account}:regional/managedruleset/AWSManagedRules*/*",
             f"{_ELB}:loadbalancer/app/{{s}}-*/*",
         ),
     ),
