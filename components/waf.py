@@ -1,15 +1,16 @@
 """AWS WAF on the ALB: managed rule groups, a per-IP rate limit, and logs without credentials.
 
 gRPC and REST share the ALB, so every rule was checked against gRPC (HTTP/2, `application/grpc`,
-length-prefixed binary protobuf bodies). AWS WAF does not apply body-inspection rules to gRPC
-requests on an ALB (AWS WAF developer guide, "Considerations for managing body inspection": "any
-request that uses gRPC will ignore the request body inspection rules"); header, URI and query rules
-still apply and match nothing a gRPC client sends (`:path` is `/package.Service/Method`, the user
-agent `grpc-*`/`tonic/*`). The one rule that would still stop the API's clients is the common rule
-set's `SizeRestrictions_BODY`: it blocks every body over 8 KB, which a gRPC-Web request (matched
-as ordinary HTTP, and routed by the ALB's `application/grpc*` rule) or a batched REST call passes
-easily; the ALB only ever shows WAF the first 8 KB, so the rule guards no inspection gap the other
-rules cover. It is set to COUNT (still logged and metered); every other rule blocks.
+length-prefixed binary protobuf bodies), from the AWS WAF developer guide: on an ALB, requests that
+use gRPC skip the rules that inspect the request body ("Considerations for managing body
+inspection"), so the body rules (`*_BODY` of the common rule set, `Log4JRCE_BODY` and
+`JavaDeserializationRCE_BODY` of known bad inputs) never see protobuf bytes; the header, URI and
+query rules match nothing a gRPC client sends (`:path` is `/package.Service/Method`, the user agent
+`grpc-*` or `tonic/*`). What would still refuse the API's own clients is the common rule set's
+`SizeRestrictions_BODY`: it blocks every body over 8 KB, which batched REST calls and gRPC-Web
+bodies (plain HTTP to WAF, routed by the ALB's `application/grpc*` rule) can exceed, while the ALB
+only ever shows WAF the first 8 KB anyway. It is set to COUNT (logged and metered); every other
+rule blocks.
 """
 
 from __future__ import annotations

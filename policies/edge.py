@@ -273,7 +273,7 @@ POLICIES: Final = [
         name="prod-alb-web-acl",
         description="Every internet-facing prod ALB has an AWS WAF web ACL associated.",
         severity=Severity.HIGH,
-        controls=("ELB.16", "WAF"),
+        controls=("ELB.16",),
         remediation=(
             "Keep services.waf.enabled true in prod: components/waf.py associates the web ACL with the "
             "ALB (aws.wafv2.WebAclAssociation)."
