@@ -570,7 +570,9 @@ class StackConfig(_Model):
         if not self.services.alb_deletion_protection:
             raise _KeyedError("services.albDeletionProtection", False, "true in prod")
         if not self.services.waf.enabled:
-            raise _KeyedError("services.waf.enabled", False, "true in prod (the ALB is the public entry point)")
+            raise _KeyedError(
+                "services.waf.enabled", False, "true in prod (the ALB is the public entry point)"
+            )
         if cache.snapshot_retention_days < 7:
             raise _KeyedError("cache.snapshotRetentionDays", cache.snapshot_retention_days, ">= 7 in prod")
         if self.secrets.recovery_window_days != 30:

@@ -18,7 +18,6 @@ import pulumi_aws as aws
 from arbiter_infra.config import EXCHANGE_SECRET_KEYS, SERVICE_NAMES, StackConfig
 from arbiter_infra.naming import Naming, Providers
 from components.alb import LoadBalancer, LoadBalancerArgs
-from components.waf import WebFirewall, WebFirewallArgs
 from components.ecs_service import (
     DatabaseUser,
     ExecSettings,
@@ -26,6 +25,7 @@ from components.ecs_service import (
     FargateServiceArgs,
     SecretRef,
 )
+from components.waf import WebFirewall, WebFirewallArgs
 
 #: Which service receives the keys of which data-tier secret (keyed as in EXCHANGE_SECRET_KEYS).
 SECRET_CONSUMERS = {"polymarket": "trading-core", "kalshi": "trading-core", "telegram": "telegram-bot"}

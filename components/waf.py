@@ -16,7 +16,7 @@ rule blocks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import pulumi
 import pulumi_aws as aws
@@ -41,44 +41,43 @@ REDACTED_HEADERS: Final = ("authorization",)
 LOG_GROUP_PREFIX: Final = "aws-waf-logs-"
 
 
-def _visibility(metric: str) -> dict[str, Any]:
+def _visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgsDict:
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
 
 
-def web_acl_rules(config: WafConfig) -> list[dict[str, Any]]:
-    """The web ACL's rules: the managed groups and the rate limit (pure data, so tests read it)."""
-    rules: list[dict[str, Any]] = []
+def web_acl_rules(config: WafConfig) -> list[aws.wafv2.WebAclRuleArgsDict]:
+    """The web ACL's rules in priority order: the managed groups and the rate limit (pure data)."""
+    rules: dict[int, aws.wafv2.WebAclRuleArgsDict] = {}
     for priority, group, counted in MANAGED_RULE_GROUPS:
-        statement: dict[str, Any] = {"name": group, "vendor_name": "AWS"}
+        statement: aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgsDict = {
+            "name": group,
+            "vendor_name": "AWS",
+        }
         if counted:
             statement["rule_action_overrides"] = [
                 {"name": rule, "action_to_use": {"count": {}}} for rule in counted
             ]
-        rules.append(
-            {
-                "name": group,
-                "priority": priority,
-                "override_action": {"none": {}},
-                "statement": {"managed_rule_group_statement": statement},
-                "visibility_config": _visibility(group),
-            }
-        )
-    rules.append(
-        {
-            "name": RATE_LIMIT_RULE,
-            "priority": RATE_LIMIT_PRIORITY,
-            "action": {"block": {"custom_response": {"response_code": RATE_LIMIT_STATUS}}},
-            "statement": {
-                "rate_based_statement": {
-                    "limit": config.rate_limit_per5_min,
-                    "aggregate_key_type": "IP",
-                    "evaluation_window_sec": 300,
-                }
-            },
-            "visibility_config": _visibility(RATE_LIMIT_RULE),
+        rules[priority] = {
+            "name": group,
+            "priority": priority,
+            "override_action": {"none": {}},
+            "statement": {"managed_rule_group_statement": statement},
+            "visibility_config": _visibility(group),
         }
-    )
-    return sorted(rules, key=lambda r: int(r["priority"]))
+    rules[RATE_LIMIT_PRIORITY] = {
+        "name": RATE_LIMIT_RULE,
+        "priority": RATE_LIMIT_PRIORITY,
+        "action": {"block": {"custom_response": {"response_code": RATE_LIMIT_STATUS}}},
+        "statement": {
+            "rate_based_statement": {
+                "limit": config.rate_limit_per5_min,
+                "aggregate_key_type": "IP",
+                "evaluation_window_sec": 300,
+            }
+        },
+        "visibility_config": _visibility(RATE_LIMIT_RULE),
+    }
+    return [rules[p] for p in sorted(rules)]
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,11 @@ class WebFirewall(pulumi.ComponentResource):
             scope="REGIONAL",
             default_action={"allow": {}},
             rules=web_acl_rules(args.config),
-            visibility_config=_visibility(acl_name),
+            visibility_config={
+                "cloudwatch_metrics_enabled": True,
+                "metric_name": acl_name,
+                "sampled_requests_enabled": True,
+            },
             opts=child,
         )
         self.association = aws.wafv2.WebAclAssociation(

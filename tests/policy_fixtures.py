@@ -33,7 +33,11 @@ def container(**overrides: Any) -> dict[str, Any]:
         "privileged": False,
         "logConfiguration": {
             "logDriver": "awslogs",
-            "options": {"awslogs-group": "/arbiter/web-api", "mode": "non-blocking", "max-buffer-size": "25m"},
+            "options": {
+                "awslogs-group": "/arbiter/web-api",
+                "mode": "non-blocking",
+                "max-buffer-size": "25m",
+            },
         },
     }
     base.update(overrides)

@@ -425,7 +425,9 @@ def test_a_reference_to_a_fallback_resource_is_named_in_the_error(aws: boto3.Ses
 
     def test_alb_log_bucket_is_versioned(self, emulated: Emulated) -> None:
         lb = emulated.client("elbv2").describe_load_balancers()["LoadBalancers"][0]
-        attrs = emulated.client("elbv2").describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])
+        attrs = emulated.client("elbv2").describe_load_balancer_attributes(
+            LoadBalancerArn=lb["LoadBalancerArn"]
+        )
         bucket = next(a["Value"] for a in attrs["Attributes"] if a["Key"] == "access_logs.s3.bucket")
         assert emulated.client("s3").get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
 
@@ -439,7 +441,11 @@ def test_waf_logs_to_a_group_without_the_aws_waf_logs_prefix_are_refused(aws: bo
             name="acl",
             scope="REGIONAL",
             defaultAction={"allow": {}},
-            visibilityConfig={"cloudwatchMetricsEnabled": True, "metricName": "acl", "sampledRequestsEnabled": True},
+            visibilityConfig={
+                "cloudwatchMetricsEnabled": True,
+                "metricName": "acl",
+                "sampledRequestsEnabled": True,
+            },
         )
     )
     group = "arn:aws:logs:us-east-1:123456789012:log-group:/arbiter/waf"

@@ -642,7 +642,11 @@ CASES: list[Case] = [
     Case(
         "ecs-awslogs-non-blocking",
         lambda b: _task(
-            b, logConfiguration={"logDriver": "awslogs", "options": {"awslogs-group": "g", "mode": "non-blocking"}}
+            b,
+            logConfiguration={
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": "g", "mode": "non-blocking"},
+            },
         ),
         "non-blocking awslogs without max-buffer-size",
         id="no-buffer",
