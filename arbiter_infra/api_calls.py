@@ -792,6 +792,42 @@ def _cw_dashboard(c: _Call) -> None:
     )
 
 
+# ---- WAF ----------------------------------------------------------------------------------------------
+
+
+@rule("wafv2", "CreateWebACL")
+def _waf_create(c: _Call) -> None:
+    arn = str(c.r["Summary"]["ARN"])
+    c.need("wafv2:CreateWebACL", arn, tags=c.tags)
+    if c.tags:
+        c.need("wafv2:TagResource", arn, tags=c.tags, why="tags on CreateWebACL")
+    c.created(arn)
+
+
+@rule("wafv2", "AssociateWebACL")
+def _waf_associate(c: _Call) -> None:
+    # AssociateWebACL is checked on the web ACL and on the protected resource; ELB checks SetWebAcl.
+    acl, target = str(c.p["WebACLArn"]), str(c.p["ResourceArn"])
+    c.need("wafv2:AssociateWebACL", acl)
+    c.need("wafv2:AssociateWebACL", target)
+    if ":elasticloadbalancing:" in target:
+        # SetWebAcl has no resource type: IAM evaluates it against "*".
+        c.need("elasticloadbalancing:SetWebAcl", "*", why="the ALB side of the association")
+
+
+@rule("wafv2", "PutLoggingConfiguration")
+def _waf_logging(c: _Call) -> None:
+    c.need("wafv2:PutLoggingConfiguration", str(c.p["LoggingConfiguration"]["ResourceArn"]))
+    # WAF sets up CloudWatch Logs delivery (and the Logs resource policy) with the caller's permissions.
+    for action in (
+        "logs:CreateLogDelivery",
+        "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:PutResourcePolicy",
+    ):
+        c.need(action, "*", why="WAF log delivery to CloudWatch Logs (vended logs)")
+
+
 #: S3 operation -> IAM action (S3's names differ).
 S3_ACTIONS: Final = {
     "CreateBucket": "s3:CreateBucket",
@@ -1276,6 +1312,32 @@ PROVIDER_CALLS: Final[dict[str, ProviderCalls]] = {
         f"{_P}/cloudwatch/dashboard.go",
         (("cloudwatch:GetDashboard", "{o[dashboardArn]}"),),
         (("cloudwatch:PutDashboard", "{o[dashboardArn]}"),),
+    ),
+    "aws:wafv2/webAcl:WebAcl": ProviderCalls(
+        f"{_P}/wafv2/web_acl.go (GetWebACL; ListTagsForResource)",
+        (("wafv2:GetWebACL", "{o[arn]}"), ("wafv2:ListTagsForResource", "{o[arn]}")),
+        (
+            ("wafv2:UpdateWebACL", "{o[arn]}"),
+            ("wafv2:TagResource", "{o[arn]}"),
+            ("wafv2:UntagResource", "{o[arn]}"),
+        ),
+    ),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": ProviderCalls(
+        f"{_P}/wafv2/web_acl_association.go (GetWebACLForResource)",
+        (
+            ("wafv2:GetWebACLForResource", "{i[resourceArn]}"),
+            ("wafv2:GetWebACLForResource", "{i[webAclArn]}"),
+        ),
+    ),
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": ProviderCalls(
+        f"{_P}/wafv2/web_acl_logging_configuration.go (GetLoggingConfiguration; Put on update)",
+        (("wafv2:GetLoggingConfiguration", "{i[resourceArn]}"),),
+        (("wafv2:PutLoggingConfiguration", "{i[resourceArn]}"),),
+    ),
+    "aws:s3/bucketVersioning:BucketVersioning": ProviderCalls(
+        f"{_P}/s3/bucket_versioning.go (GetBucketVersioning)",
+        (("s3:GetBucketVersioning", _S3_BUCKET),),
+        (("s3:PutBucketVersioning", _S3_BUCKET),),
     ),
     "aws:s3/bucket:Bucket": ProviderCalls(
         f"{_P}/s3/bucket.go (resourceBucketRead: HeadBucket, then every bucket sub-configuration)",

@@ -355,6 +355,18 @@ def _paused(svc: ServiceConfig) -> ServiceConfig:
     return svc.model_copy(update={"desired_count": 0, **scaled})
 
 
+class WafConfig(_Model):
+    """AWS WAF in front of the ALB (components/waf.py); on unless a non-prod stack turns it off."""
+
+    enabled: bool = True
+    #: Requests per client IP per 5 minutes before WAF answers 429. The ALB's clients are operators'
+    #: REST dashboards and gRPC clients (the services reach each other inside the VPC, not through
+    #: it): 2000 is about 6.7 requests a second sustained, several times a dashboard polling every
+    #: second (300), and a gRPC stream counts once however many messages it carries.
+    rate_limit_per5_min: int = Field(default=2000, ge=10, le=2_000_000_000)
+    log_retention_days: RetentionDays = 90
+
+
 class ServicesConfig(_Model):
     #: Every service at 0 tasks, the counts kept: the first deploy of an environment (before its
     #: secrets have values) and maintenance. `arbiter-infra scale` stops a single service.
@@ -369,6 +381,7 @@ class ServicesConfig(_Model):
     #: RUST_LOG directives (`info`, `arbiter=debug,tower=warn`): a container variable, not free text.
     rust_log: str = Field(default="info", pattern=r"^[A-Za-z0-9_:=,.\-]{1,256}$")
     paper_trade: bool
+    waf: WafConfig = WafConfig()
     trading_core: ServiceConfig
     telegram_bot: ServiceConfig
     web_api: ServiceConfig
@@ -556,6 +569,10 @@ class StackConfig(_Model):
             raise _KeyedError("services.certificateArn", None, "an ACM certificate ARN (required in prod)")
         if not self.services.alb_deletion_protection:
             raise _KeyedError("services.albDeletionProtection", False, "true in prod")
+        if not self.services.waf.enabled:
+            raise _KeyedError(
+                "services.waf.enabled", False, "true in prod (the ALB is the public entry point)"
+            )
         if cache.snapshot_retention_days < 7:
             raise _KeyedError("cache.snapshotRetentionDays", cache.snapshot_retention_days, ">= 7 in prod")
         if self.secrets.recovery_window_days != 30:

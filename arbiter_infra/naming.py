@@ -25,6 +25,8 @@ LIMITS = {
     "iam-role": 64,
     "iam-policy": 128,
     "s3": 63,
+    "waf": 128,
+    "log-group": 512,
     "default": 255,
 }
 #: Pulumi auto-naming appends a dash and 7 random characters.

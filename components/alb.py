@@ -247,6 +247,14 @@ class LoadBalancer(pulumi.ComponentResource):
             rule={"object_ownership": "BucketOwnerEnforced"},
             opts=child,
         )
+        # Versioned: a deleted or overwritten access log stays recoverable until the lifecycle
+        # expires it (noncurrent versions expire with the same retention).
+        aws.s3.BucketVersioning(
+            f"{name}-logs-versioning",
+            bucket=self.log_bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-logs-sse",
             bucket=self.log_bucket.id,
@@ -262,6 +270,9 @@ class LoadBalancer(pulumi.ComponentResource):
                     "status": "Enabled",
                     "filter": {"prefix": ""},
                     "expiration": {"days": args.config.access_log_retention_days},
+                    "noncurrent_version_expiration": {
+                        "noncurrent_days": args.config.access_log_retention_days
+                    },
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
                 }
             ],

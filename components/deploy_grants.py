@@ -461,6 +461,41 @@ GRANTS: Final[tuple[Grant, ...]] = (
     ),
     Grant(
         "ingress",
+        "WafOwnWebAcl",
+        "the ALB's web ACL (arbiter-<env>-*), its association with the stack's ALB and its "
+        "logging; the AWS managed rule groups it references",
+        (
+            "wafv2:AssociateWebACL",
+            "wafv2:CreateWebACL",
+            "wafv2:DeleteLoggingConfiguration",
+            "wafv2:DeleteWebACL",
+            "wafv2:DisassociateWebACL",
+            "wafv2:GetLoggingConfiguration",
+            "wafv2:GetWebACL",
+            "wafv2:GetWebACLForResource",
+            "wafv2:ListTagsForResource",
+            "wafv2:PutLoggingConfiguration",
+            "wafv2:TagResource",
+            "wafv2:UntagResource",
+            "wafv2:UpdateWebACL",
+        ),
+        "arns",
+        (
+            "arn:aws:wafv2:{region}:{account}:regional/webacl/{p}-*/*",
+            "arn:aws:wafv2:{region}:{account}:regional/managedruleset/AWSManagedRules*/*",
+            f"{_ELB}:loadbalancer/app/{{s}}-*/*",
+        ),
+    ),
+    Grant(
+        "ingress",
+        "ElbSetWebAcl",
+        "associating the web ACL sets it on the ALB; SetWebAcl has no resource type, and "
+        "wafv2:AssociateWebACL (scoped to this stack's web ACL and ALB below) bounds what it attaches",
+        ("elasticloadbalancing:SetWebAcl",),
+        "unscopable",
+    ),
+    Grant(
+        "ingress",
         "ElbOwnAlb",
         "the ALB, its listeners, rules and target groups; ALB and target-group names are limited "
         "to 32 characters so they use the compact prefix arb-<stg|prd>-*",

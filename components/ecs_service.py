@@ -24,6 +24,11 @@ SCRATCH_VOLUME = "scratch"
 SCRATCH_PATH = "/tmp"
 #: Seconds the ALB health checks are ignored after a task starts (image pull, warm-up).
 LB_GRACE_PERIOD_SECONDS = 60
+#: awslogs delivery that never blocks the process: in the default blocking mode a throttled or
+#: unreachable CloudWatch Logs stalls the container's stdout writes, and so trading. Lines go
+#: through an in-memory buffer instead and are dropped only when it is full.
+AWSLOGS_MODE = "non-blocking"
+AWSLOGS_MAX_BUFFER_SIZE = "25m"
 #: What an ECS Exec session needs from the task role: the SSM data channel (AWS documents no
 #: resource type for these actions, so they take `*`).
 EXEC_CHANNEL_ACTIONS = (
@@ -333,6 +338,8 @@ class FargateService(pulumi.ComponentResource):
                     "awslogs-group": self.log_group.name,
                     "awslogs-region": args.region,
                     "awslogs-stream-prefix": svc,
+                    "mode": AWSLOGS_MODE,
+                    "max-buffer-size": AWSLOGS_MAX_BUFFER_SIZE,
                 },
             },
         }

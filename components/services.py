@@ -25,6 +25,7 @@ from components.ecs_service import (
     FargateServiceArgs,
     SecretRef,
 )
+from components.waf import WebFirewall, WebFirewallArgs
 
 #: Which service receives the keys of which data-tier secret (keyed as in EXCHANGE_SECRET_KEYS).
 SECRET_CONSUMERS = {"polymarket": "trading-core", "kalshi": "trading-core", "telegram": "telegram-bot"}
@@ -96,6 +97,8 @@ class ServiceTier(pulumi.ComponentResource):
     capacity_providers: aws.ecs.ClusterCapacityProviders
     namespace: aws.servicediscovery.PrivateDnsNamespace
     alb: LoadBalancer
+    #: The ALB's web ACL; None where `services.waf.enabled` is false (never in prod).
+    waf: WebFirewall | None
     listeners: dict[str, aws.lb.Listener]
     target_groups: dict[str, aws.lb.TargetGroup]
     services: dict[str, FargateService]
@@ -167,6 +170,18 @@ class ServiceTier(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.waf = None
+        if services_cfg.waf.enabled:
+            self.waf = WebFirewall(
+                f"{name}-waf",
+                WebFirewallArgs(
+                    config=services_cfg.waf,
+                    naming=naming,
+                    load_balancer_arn=self.alb.alb.arn,
+                    kms_key_arn=args.kms_key_arn,
+                ),
+                opts=child,
+            )
         self.listeners = self.alb.listeners
         self.target_groups = self.alb.target_groups
         self.notes = list(self.alb.notes)

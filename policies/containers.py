@@ -58,6 +58,23 @@ def _awslogs(res: Res) -> Iterator[str]:
             yield f"container {container.get('name', '?')}: {shown}; logs must go to CloudWatch (awslogs)"
 
 
+def _awslogs_non_blocking(res: Res) -> Iterator[str]:
+    for container in _containers(res):
+        if dig(container, "logConfiguration", "logDriver") != "awslogs":
+            continue  # not awslogs (or unknown): ecs-awslogs-logging judges the driver
+        options = dig(container, "logConfiguration", "options")
+        mode = dig(options, "mode")
+        if mode is UNKNOWN or dig(options, "max-buffer-size") is UNKNOWN:
+            continue
+        if mode != "non-blocking":
+            yield (
+                f"container {container.get('name', '?')}: awslogs mode is {mode or 'unset (blocking)'}; "
+                "a throttled log stream would stall the process"
+            )
+        elif is_blank(dig(options, "max-buffer-size")):
+            yield f"container {container.get('name', '?')}: non-blocking awslogs without max-buffer-size"
+
+
 def _container_insights(res: Res) -> Iterator[str]:
     settings = res.get("settings")
     if settings is UNKNOWN:
@@ -156,6 +173,18 @@ POLICIES: Final = [
         remediation="Give each container logConfiguration {logDriver: awslogs, options: {awslogs-group, ...}}.",
         resource_types=(TASK_DEFINITION,),
         check=_awslogs,
+    ),
+    ArbiterPolicy(
+        name="ecs-awslogs-non-blocking",
+        description=(
+            "awslogs delivers in non-blocking mode with a buffer: a throttled or unreachable CloudWatch "
+            "Logs never stalls a container's writes (and so never stalls trading)."
+        ),
+        severity=Severity.MEDIUM,
+        controls=("ARBITER-REL-2",),
+        remediation="Add options {mode: non-blocking, max-buffer-size: 25m} to each awslogs logConfiguration.",
+        resource_types=(TASK_DEFINITION,),
+        check=_awslogs_non_blocking,
     ),
     ArbiterPolicy(
         name="ecs-container-insights",

@@ -26,6 +26,7 @@ from policies.resource_types import (
     LOAD_BALANCERS,
     SELF_SIGNED,
     TARGET_GROUPS,
+    WAF_ASSOCIATION,
 )
 
 TLS_POLICY_PREFIXES: Final = ("ELBSecurityPolicy-TLS13-", "ELBSecurityPolicy-TLS-1-2-")
@@ -157,6 +158,26 @@ def _http2_groups_behind_https(view: StackView) -> Iterator[tuple[str, str | Non
                 )
 
 
+def _prod_alb_web_acl(view: StackView) -> Iterator[tuple[str, str | None]]:
+    """An internet-facing prod ALB with no web ACL associated takes every request unfiltered."""
+    associations = view.of_type(WAF_ASSOCIATION)
+    protected: set[str] = set()
+    for association in associations:
+        target, acl = association.get("resourceArn"), association.get("webAclArn")
+        if target is UNKNOWN or acl is UNKNOWN:
+            return  # at preview the ALB's ARN is not known yet: `up` judges the association
+        if isinstance(target, str) and not is_blank(acl):
+            protected.add(target)
+    for alb in view.of_type(*LOAD_BALANCERS):
+        if not alb.is_prod or not _application(alb):
+            continue
+        internal, refs = alb.get("internal"), {alb.get("arn"), alb.get("id")}
+        if internal is UNKNOWN or UNKNOWN in refs or internal is True:
+            continue
+        if not refs & protected:
+            yield "internet-facing prod ALB has no WAF web ACL associated", alb.urn
+
+
 POLICIES: Final = [
     ArbiterPolicy(
         name="alb-drop-invalid-headers",
@@ -247,5 +268,17 @@ POLICIES: Final = [
         remediation="Set services.certificateArn in the prod stack file to an issued ACM certificate.",
         resource_types=(*ACM_CERTIFICATES, *SELF_SIGNED),
         check=_prod_certificate,
+    ),
+    ArbiterPolicy(
+        name="prod-alb-web-acl",
+        description="Every internet-facing prod ALB has an AWS WAF web ACL associated.",
+        severity=Severity.HIGH,
+        controls=("ELB.16",),
+        remediation=(
+            "Keep services.waf.enabled true in prod: components/waf.py associates the web ACL with the "
+            "ALB (aws.wafv2.WebAclAssociation)."
+        ),
+        resource_types=(*LOAD_BALANCERS, WAF_ASSOCIATION),
+        stack_check=_prod_alb_web_acl,
     ),
 ]

@@ -53,6 +53,9 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
         "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:DescribeTags",
         "elasticloadbalancing:DescribeSSLPolicies",
+        # No resource type (Service Authorization Reference): what it may attach is bounded by
+        # wafv2:AssociateWebACL, which is checked on both the web ACL and the load balancer.
+        "elasticloadbalancing:SetWebAcl",
         "kms:CreateKey",
         "kms:ListAliases",
         "kms:ListKeys",

@@ -30,6 +30,7 @@ LISTENER_RULES: Final = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRu
 TARGET_GROUPS: Final = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 ACM_CERTIFICATES: Final = ("aws:acm/certificate:Certificate",)
 SELF_SIGNED: Final = ("tls:index/selfSignedCert:SelfSignedCert",)
+WAF_ASSOCIATION: Final = "aws:wafv2/webAclAssociation:WebAclAssociation"
 
 # Containers.
 ECS_CLUSTER: Final = "aws:ecs/cluster:Cluster"

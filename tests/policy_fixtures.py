@@ -31,7 +31,14 @@ def container(**overrides: Any) -> dict[str, Any]:
         "secrets": [{"name": "POLY_API_KEY", "valueFrom": f"{SECRET_ARN}:api_key::"}],
         "readonlyRootFilesystem": True,
         "privileged": False,
-        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/arbiter/web-api"}},
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": "/arbiter/web-api",
+                "mode": "non-blocking",
+                "max-buffer-size": "25m",
+            },
+        },
     }
     base.update(overrides)
     return base
@@ -258,6 +265,11 @@ def compliant_stack(environment: str = "prod") -> StackBuilder:
             "enableDeletionProtection": True,
             "desyncMitigationMode": "defensive",
         },
+    )
+    b.add(
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
+        "alb-waf",
+        {"resourceArn": "alb-id", "webAclArn": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:regional/webacl/waf/1"},
     )
     b.add(
         "aws:lb/listener:Listener",

@@ -20,6 +20,7 @@ def _raw(stack: str = "staging") -> dict[str, Any]:
 def test_stack_files_parse_into_typed_config(stack: str) -> None:
     config = parse_stack_config(_raw(stack))
     assert isinstance(config, StackConfig)
+    assert config.services.waf.enabled is True  # shipped on in both environments
     assert config.environment == stack
     assert config.prefix == f"arbiter-{stack}"
     assert [str(n) for n in config.network.public_subnets] == ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"]
@@ -251,6 +252,30 @@ BAD = [
         "prod",
         ["arbiter:monitoring.alertEmails", "at least one"],
     ),
+    (
+        "prod-no-waf",
+        _set("services.waf.enabled", False),
+        "prod",
+        ["arbiter:services.waf.enabled = false", "true in prod"],
+    ),
+    (
+        "waf-rate-limit-too-low",
+        _set("services.waf.rateLimitPer5Min", 5),
+        "staging",
+        ["arbiter:services.waf.rateLimitPer5Min = 5", "greater than or equal to 10"],
+    ),
+    (
+        "waf-log-retention-not-a-cloudwatch-value",
+        _set("services.waf.logRetentionDays", 10),
+        "staging",
+        ["arbiter:services.waf.logRetentionDays = 10", "CloudWatch Logs retention"],
+    ),
+    (
+        "waf-unknown-key",
+        _set("services.waf.rateLimit", 100),
+        "staging",
+        ["arbiter:services.waf.rateLimit"],
+    ),
 ]
 
 
@@ -415,3 +440,11 @@ def test_moving_tag_in_staging_is_a_note() -> None:
     raw["services"]["webApi"]["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web-api:latest"
     deployment = run_program("staging", config_overrides={"services": raw["services"]})
     assert any("services.webApi.image uses the moving tag 'latest'" in w for w in deployment.warnings)
+
+
+def test_waf_is_on_by_default() -> None:
+    """A stack file without a waf section gets it (prod on by default; only staging may opt out)."""
+    raw = _raw("prod")
+    del raw["services"]["waf"]
+    waf = parse_stack_config(raw).services.waf
+    assert (waf.enabled, waf.rate_limit_per5_min, waf.log_retention_days) == (True, 2000, 90)

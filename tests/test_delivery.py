@@ -322,6 +322,8 @@ SHARED_ARNS = (
     f"arn:aws:rds:{REGION}:{ACCOUNT_ID}:og:default:aurora-postgresql-*",
     f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/*",
     "arn:aws:route53:::hostedzone/*",
+    # AWS's managed rule groups, which the web ACL references (no one's to own)
+    f"arn:aws:wafv2:{REGION}:{ACCOUNT_ID}:regional/managedruleset/AWSManagedRules*/*",
     f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/*",  # only with a kms:ResourceAliases condition
     f"arn:aws:iam::{ACCOUNT_ID}:role/*",  # only in a Deny
 )

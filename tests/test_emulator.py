@@ -20,6 +20,7 @@ from pulumi.runtime.mocks import MockResourceArgs
 from arbiter_infra import emulator as emulator_module
 from arbiter_infra.emulator import HANDLERS, MOTO_CONFIG, EmulatorError, EmulatorMocks, deploy
 from arbiter_infra.runtime import Deployment
+from components.waf import MANAGED_RULE_GROUPS, RATE_LIMIT_RULE
 from tests.conftest import FAKE_ENV, stack_sections
 
 pytestmark = pytest.mark.moto
@@ -401,6 +402,61 @@ def test_a_reference_to_a_fallback_resource_is_named_in_the_error(aws: boto3.Ses
         f"{fake_vpc} is aws:ec2/vpcIpv4CidrBlockAssociation:Thing fake-vpc (fallback: not in AWS)" in message
     )
 
+    def test_waf_on_the_alb_with_redacted_encrypted_logs(self, emulated: Emulated) -> None:
+        lb = emulated.client("elbv2").describe_load_balancers()["LoadBalancers"][0]
+        wafv2 = emulated.client("wafv2")
+        acl = wafv2.get_web_acl_for_resource(ResourceArn=lb["LoadBalancerArn"])["WebACL"]
+        waf = emulated.sections["services"]["waf"]
+        rules = {r["Name"]: r for r in acl["Rules"]}
+        assert set(rules) == {*(g for _, g, _ in MANAGED_RULE_GROUPS), RATE_LIMIT_RULE}
+        assert rules[RATE_LIMIT_RULE]["Statement"]["RateBasedStatement"]["Limit"] == waf["rateLimitPer5Min"]
+        common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+        assert common["RuleActionOverrides"] == [
+            {"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}
+        ]
+        logging = wafv2.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]
+        assert logging["RedactedFields"] == [{"SingleHeader": {"Name": "authorization"}}]
+        (destination,) = logging["LogDestinationConfigs"]
+        group_name = destination.split(":log-group:", 1)[1]
+        (group,) = emulated.client("logs").describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
+        assert group["logGroupName"].startswith("aws-waf-logs-arbiter-")
+        assert group["retentionInDays"] == waf["logRetentionDays"]
+        assert group["kmsKeyId"] == emulated.deployment.outputs["kmsKeyArn"]
+
+    def test_alb_log_bucket_is_versioned(self, emulated: Emulated) -> None:
+        lb = emulated.client("elbv2").describe_load_balancers()["LoadBalancers"][0]
+        attrs = emulated.client("elbv2").describe_load_balancer_attributes(
+            LoadBalancerArn=lb["LoadBalancerArn"]
+        )
+        bucket = next(a["Value"] for a in attrs["Attributes"] if a["Key"] == "access_logs.s3.bucket")
+        assert emulated.client("s3").get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+
+def test_waf_logs_to_a_group_without_the_aws_waf_logs_prefix_are_refused(aws: boto3.Session) -> None:
+    mocks = EmulatorMocks(session=aws)
+    _, state = mocks.new_resource(
+        _args(
+            "aws:wafv2/webAcl:WebAcl",
+            "acl",
+            name="acl",
+            scope="REGIONAL",
+            defaultAction={"allow": {}},
+            visibilityConfig={
+                "cloudwatchMetricsEnabled": True,
+                "metricName": "acl",
+                "sampledRequestsEnabled": True,
+            },
+        )
+    )
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:/arbiter/waf"
+    args = _args(
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+        "logging",
+        resourceArn=state["arn"],
+        logDestinationConfigs=[group],
+    )
+    assert "WAF logs only to groups named aws-waf-logs-*" in _one_line_error(mocks, args)
+
 
 def _grpc_behind(aws: boto3.Session, protocol: str, port: int) -> tuple[EmulatorMocks, str, str]:
     """A VPC, an ALB, a GRPC target group and a listener of `protocol` created through the mocks."""
@@ -498,9 +554,9 @@ def test_an_http_listener_forwarding_to_grpc_is_refused(aws: boto3.Session) -> N
 
 def test_unsupported_types_fall_back_and_are_listed(aws: boto3.Session) -> None:
     mocks = EmulatorMocks(session=aws)
-    rid, state = mocks.new_resource(_args("aws:wafv2/webAcl:WebAcl", "acl", scope="REGIONAL"))
+    rid, state = mocks.new_resource(_args("aws:shield/protection:Protection", "shield", name="alb"))
     assert rid and state["arn"]
-    assert mocks.fallback_types == {"aws:wafv2/webAcl:WebAcl"}
+    assert mocks.fallback_types == {"aws:shield/protection:Protection"}
     assert mocks.emulated == {}
 
 

@@ -54,7 +54,9 @@ EXTREMES: dict[str, list[Any]] = {
 #: Extremes that are valid by design (a health check may run any shell command).
 VALID_BY_DESIGN = {("healthCheckCommand", 1, "ünïcødé ☃ \u202e")}
 #: Keys with a default: leaving them out is not bad input.
-OPTIONAL = {"cpuArchitecture", "enableExec", "rustLog", "slowQueryThresholdMs", "alertEmails"}
+OPTIONAL = {"cpuArchitecture", "enableExec", "rustLog", "slowQueryThresholdMs", "alertEmails", "waf"}
+#: Sections every key of which has a default (WAF is on by default: a missing key is not bad input).
+OPTIONAL_SECTIONS = {"waf"}
 
 
 KINDS: tuple[tuple[type, str], ...] = (
@@ -147,7 +149,7 @@ def file_cases() -> list[FileCase]:
             if (*path[-2:], extreme) not in VALID_BY_DESIGN:
                 label = f"{len(extreme)}-chars" if isinstance(extreme, str) else extreme
                 rest.append((f"{_name(path)}={label}"[:80], (path, extreme)))
-        if path[-1] not in OPTIONAL and not isinstance(path[-1], int):
+        if path[-1] not in OPTIONAL and not OPTIONAL_SECTIONS & set(path) and not isinstance(path[-1], int):
             rest.append((f"{_name(path)}-missing", (path, None)))
     sampled = rng.sample(rest, k=min(len(rest), 200 - len(cases)))
     return cases + [

@@ -234,6 +234,7 @@ CASES: list[Case] = [
             {**b.get("alb").inputs, "internal": None},
         ),
         "2 internet-facing ALBs",
+        also=("prod-alb-web-acl",),  # the second ALB has no web ACL either
         id="second-alb",
     ),
     Case(
@@ -534,6 +535,18 @@ CASES: list[Case] = [
     ),
     Case("alb-multi-az", lambda b: b.set("alb", subnets=["subnet-public-a"]), "spans 1 subnet(s)"),
     Case(
+        "prod-alb-web-acl",
+        lambda b: b.remove("alb-waf"),
+        "internet-facing prod ALB has no WAF web ACL associated",
+        id="no-association",
+    ),
+    Case(
+        "prod-alb-web-acl",
+        lambda b: b.set("alb-waf", resourceArn="another-alb-id"),
+        "internet-facing prod ALB has no WAF web ACL associated",
+        id="other-alb",
+    ),
+    Case(
         "https-listener-tls12",
         lambda b: b.set("https", sslPolicy="ELBSecurityPolicy-2016-08"),
         "sslPolicy is ELBSecurityPolicy-2016-08",
@@ -620,6 +633,25 @@ CASES: list[Case] = [
         "readonlyRootFilesystem is not true",
     ),
     Case("ecs-awslogs-logging", lambda b: _task(b, logConfiguration=None), "no logConfiguration"),
+    Case(
+        "ecs-awslogs-non-blocking",
+        lambda b: _task(b, logConfiguration={"logDriver": "awslogs", "options": {"awslogs-group": "g"}}),
+        "awslogs mode is unset (blocking); a throttled log stream would stall the process",
+        id="blocking",
+    ),
+    Case(
+        "ecs-awslogs-non-blocking",
+        lambda b: _task(
+            b,
+            logConfiguration={
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": "g", "mode": "non-blocking"},
+            },
+        ),
+        "non-blocking awslogs without max-buffer-size",
+        id="no-buffer",
+        environment="staging",
+    ),
     Case(
         "ecs-container-insights", lambda b: b.set("cluster", settings=[]), "Container Insights is not enabled"
     ),
@@ -883,3 +915,14 @@ def test_multiple_containers_each_checked() -> None:
     b.containers("web-api-task", container(), container(name="sidecar", readonlyRootFilesystem=False))
     fired = _run(b)
     assert [v.message for v in fired] == ["container sidecar: readonlyRootFilesystem is not true"]
+
+
+def test_web_acl_is_a_prod_rule_and_internal_albs_need_none() -> None:
+    """Staging may run without WAF (a config choice); an internal ALB is not the public entry point."""
+    staging = compliant_stack("staging")
+    staging.remove("alb-waf")
+    assert [v for v in _run(staging) if v.policy == "prod-alb-web-acl"] == []
+    prod = compliant_stack("prod")
+    prod.remove("alb-waf")
+    flagged = [v.urn for v in _run(prod) if v.policy == "prod-alb-web-acl"]
+    assert flagged == [prod.get("alb").urn]

@@ -351,6 +351,9 @@ def test_container_hardening(d: Deployment, svc: str) -> None:
         "awslogs-group": f"/ecs/arbiter-{env_of(d)}-{svc}",
         "awslogs-region": "us-east-1",
         "awslogs-stream-prefix": svc,
+        # A throttled log stream must never stall trading: buffered, never blocking.
+        "mode": "non-blocking",
+        "max-buffer-size": "25m",
     }
 
 
@@ -629,7 +632,10 @@ def test_access_log_bucket(d: Deployment) -> None:
     life = d.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     days = {"staging": 30, "prod": 90}[env]
     assert [r["expiration"]["days"] for r in life.inputs["rules"]] == [days]
-    assert not d.of_type("aws:s3/bucketVersioning:BucketVersioning")
+    assert [r["noncurrentVersionExpiration"]["noncurrentDays"] for r in life.inputs["rules"]] == [days]
+    versioning = d.one("aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning.inputs["bucket"] == bucket.id
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
     policy = d.one("aws:s3/bucketPolicy:BucketPolicy")
     stmts = statements(policy)
     arn = bucket.outputs["arn"]
@@ -731,6 +737,65 @@ def test_staging_with_a_certificate_uses_it() -> None:
     assert listeners(dep)[443].inputs["certificateArn"] == CERT
     assert dep.of_type(ACM_CERT) == [] and dep.of_type(TLS_KEY) == []
     assert not [w for w in dep.warnings if "certificateArn" in w and "example" not in w]
+
+
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+
+
+def test_waf_protects_the_alb_in_both_shipped_stacks(d: Deployment) -> None:
+    env = env_of(d)
+    waf = stack_sections(env)["services"]["waf"]
+    acl = d.one(WEB_ACL)
+    assert acl.inputs["scope"] == "REGIONAL"
+    assert acl.inputs["defaultAction"] == {"allow": {}}
+    rules = {r["name"]: r for r in acl.inputs["rules"]}
+    assert sorted(rules, key=lambda n: rules[n]["priority"]) == [
+        "AWSManagedRulesAmazonIpReputationList",
+        "rate-limit-per-ip",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesCommonRuleSet",
+    ]
+    rate = rules["rate-limit-per-ip"]
+    assert rate["statement"]["rateBasedStatement"] == {
+        "limit": waf["rateLimitPer5Min"],
+        "aggregateKeyType": "IP",
+        "evaluationWindowSec": 300,
+    }
+    assert rate["action"] == {"block": {"customResponse": {"responseCode": 429}}}
+    for name in ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesKnownBadInputsRuleSet"):
+        group = rules[name]["statement"]["managedRuleGroupStatement"]
+        assert group == {"name": name, "vendorName": "AWS"}  # every rule blocks
+        assert rules[name]["overrideAction"] == {"none": {}}
+    common = rules["AWSManagedRulesCommonRuleSet"]
+    # Only the 8 KB body-size rule counts instead of blocking (gRPC-Web and large REST bodies).
+    assert common["statement"]["managedRuleGroupStatement"]["ruleActionOverrides"] == [
+        {"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}
+    ]
+    assert common["overrideAction"] == {"none": {}}
+    association = d.one("aws:wafv2/webAclAssociation:WebAclAssociation")
+    alb = d.one("aws:lb/loadBalancer:LoadBalancer")
+    assert association.inputs["resourceArn"] == alb.outputs["arn"]
+    assert association.inputs["webAclArn"] == acl.outputs["arn"]
+
+
+def test_waf_logs_are_encrypted_retained_and_carry_no_authorization_header(d: Deployment) -> None:
+    env = env_of(d)
+    logging = d.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    group = log_group(d, f"aws-waf-logs-arbiter-{env}-alb")
+    assert logging.inputs["logDestinationConfigs"] == [group.outputs["arn"]]
+    assert logging.inputs["resourceArn"] == d.one(WEB_ACL).outputs["arn"]
+    assert logging.inputs["redactedFields"] == [{"singleHeader": {"name": "authorization"}}]
+    assert group.inputs["kmsKeyId"] == stack_key_arn(d)
+    assert group.inputs["retentionInDays"] == stack_sections(env)["services"]["waf"]["logRetentionDays"]
+
+
+def test_staging_may_turn_waf_off() -> None:
+    services = stack_sections("staging")["services"]
+    services["waf"] = {"enabled": False}
+    dep = run_program("staging", config_overrides={"services": services})
+    assert dep.of_type(WEB_ACL) == []
+    assert dep.of_type("aws:wafv2/webAclAssociation:WebAclAssociation") == []
+    assert not [g for g in dep.of_type("aws:cloudwatch/logGroup:LogGroup") if "waf" in g.inputs["name"]]
 
 
 def test_stack_outputs(d: Deployment) -> None:
