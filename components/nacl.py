@@ -71,7 +71,9 @@ def _cidrs(nets: Sequence[ipaddress.IPv4Network]) -> list[str]:
     return [str(n) for n in ipaddress.collapse_addresses(nets)]
 
 
-def _tcp(action: Literal["allow", "deny"], cidrs: list[str], ports: tuple[int, int], why: str) -> list[AclRule]:
+def _tcp(
+    action: Literal["allow", "deny"], cidrs: list[str], ports: tuple[int, int], why: str
+) -> list[AclRule]:
     return [AclRule(action, "tcp", cidr, ports, why) for cidr in cidrs]
 
 
@@ -100,22 +102,24 @@ def acl_plan(config: StackConfig) -> dict[Tier, TierAcl]:
         egress=[
             *[AclRule("deny", "-1", c, why="nothing from the public tier to the data tier") for c in db],
             *_tcp("allow", priv, alb_port, "ALB to web-api (REST, gRPC, health checks)"),
-            *_tcp("allow", priv, EPHEMERAL, "NAT gateway forwarding replies to the tasks"),
             *[AclRule("allow", "icmp", c, why="NAT forwarding path MTU messages") for c in priv],
             *_tcp("allow", any_, https, "NAT gateway forwarding the tasks' HTTPS"),
-            *_tcp("allow", any_, EPHEMERAL, "ALB replies to its clients"),
+            *_tcp("allow", any_, EPHEMERAL, "ALB replies to clients; NAT forwarding replies to the tasks"),
         ],
     )
     private_in = [
         *_tcp("allow", pub, alb_port, "ALB to web-api"),
         *[r for p in service_ports for r in _tcp("allow", priv, p, "service ports between tasks (gRPC)")],
-        *(_tcp("allow", priv, https, "HTTPS to interface endpoints in other AZs") if net.vpc_endpoints else []),
-        *_tcp("allow", priv, EPHEMERAL, "replies between tasks"),
-        *_tcp("allow", db, EPHEMERAL, "replies from Aurora and Redis"),
-        # Below the allows above: the service ports are in the ephemeral range, so the catch-all
-        # reply rule would otherwise open them to anything the NAT or an endpoint relays.
+        # Before the reply rule: service ports lie in the ephemeral range, so the reply rule would
+        # otherwise open them to the data tier and to anything the NAT relays. The price: a reply
+        # to a task whose own client port happens to equal a service port is dropped (README).
         *[r for p in service_ports for r in _tcp("deny", any_, p, "service ports from anywhere else")],
-        *_tcp("allow", any_, EPHEMERAL, "replies from the internet (NAT, S3 gateway endpoint)"),
+        *(
+            _tcp("allow", priv, https, "HTTPS to interface endpoints in other AZs")
+            if net.vpc_endpoints
+            else []
+        ),
+        *_tcp("allow", any_, EPHEMERAL, "replies: from tasks, Aurora, Redis, and the internet via the NAT"),
         icmp,
     ]
     private_out = [
