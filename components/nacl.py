@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 import pulumi
@@ -32,6 +32,8 @@ MAX_RULES_PER_DIRECTION: Final = 20
 #: ICMP "destination unreachable, fragmentation needed": path MTU discovery across the NAT/IGW.
 ICMP_FRAG_NEEDED: Final = (3, 4)
 FIRST_RULE, STEP = 100, 10
+#: Rules per group: a group's numbers stay below the next group's block.
+GROUP_SIZE: Final = FIRST_RULE // STEP
 
 Tier = Literal["public", "private", "database"]
 Protocol = Literal["tcp", "icmp", "-1"]
@@ -39,18 +41,19 @@ Protocol = Literal["tcp", "icmp", "-1"]
 
 @dataclass(frozen=True)
 class AclRule:
-    """One ACL entry before numbering: rule numbers follow list order (first match wins)."""
+    """One ACL entry; the lowest rule number that matches a packet decides (allow or deny)."""
 
     action: Literal["allow", "deny"]
     protocol: Protocol
     cidr: str
     ports: tuple[int, int] = (0, 0)
     why: str = ""
+    rule_no: int = 0
 
-    def args(self, rule_no: int) -> dict[str, object]:
+    def args(self) -> dict[str, object]:
         icmp = self.protocol == "icmp"
         return {
-            "rule_no": rule_no,
+            "rule_no": self.rule_no,
             "action": self.action,
             "protocol": self.protocol,
             "cidr_block": self.cidr,
@@ -64,6 +67,30 @@ class AclRule:
 class TierAcl:
     ingress: list[AclRule]
     egress: list[AclRule]
+
+    @classmethod
+    def of(cls, tier: Tier, ingress: list[list[AclRule]], egress: list[list[AclRule]]) -> TierAcl:
+        return cls(_numbered(tier, "ingress", ingress), _numbered(tier, "egress", egress))
+
+
+def _numbered(tier: Tier, direction: str, groups: list[list[AclRule]]) -> list[AclRule]:
+    """Each group its own block of numbers (group 1: 100-190, group 2: 200-290 ...).
+
+    The provider updates inline rules by deleting every changed entry and then creating the new
+    ones, so a renumbered rule is briefly absent. Fixed blocks keep a group's numbers when another
+    group grows, shrinks or disappears (interface endpoints switched on, a subnet added).
+    """
+    rules: list[AclRule] = []
+    for g, group in enumerate(groups):
+        if len(group) > GROUP_SIZE:
+            raise ConfigError(
+                f"arbiter:network {tier}Subnets: the {tier} network ACL would need {len(group)} "
+                f"{direction} rules for {group[0].why!r}, at most {GROUP_SIZE}: use subnets that "
+                "merge into fewer blocks (adjacent, aligned ranges)"
+            )
+        base = FIRST_RULE * (g + 1)
+        rules += [replace(rule, rule_no=base + STEP * i) for i, rule in enumerate(group)]
+    return rules
 
 
 def _cidrs(nets: Sequence[ipaddress.IPv4Network]) -> list[str]:
@@ -92,58 +119,60 @@ def acl_plan(config: StackConfig) -> dict[Tier, TierAcl]:
     https, any_ = _port(HTTPS_PORT), [ANYWHERE]
     icmp = AclRule("allow", "icmp", ANYWHERE, why="path MTU discovery (fragmentation needed)")
 
-    public = TierAcl(
+    public = TierAcl.of(
+        "public",
         ingress=[
-            *_tcp("allow", any_, https, "HTTPS to the ALB; tasks' HTTPS to the NAT gateway"),
-            *_tcp("allow", any_, _port(HTTP_PORT), "HTTP to the ALB (redirected to HTTPS)"),
-            *_tcp("allow", any_, EPHEMERAL, "replies: internet to the NAT, web-api to the ALB"),
-            icmp,
+            _tcp("allow", any_, https, "HTTPS to the ALB; tasks' HTTPS to the NAT gateway"),
+            _tcp("allow", any_, _port(HTTP_PORT), "HTTP to the ALB (redirected to HTTPS)"),
+            _tcp("allow", any_, EPHEMERAL, "replies: internet to the NAT, web-api to the ALB"),
+            [icmp],
         ],
         egress=[
-            *[AclRule("deny", "-1", c, why="nothing from the public tier to the data tier") for c in db],
-            *_tcp("allow", priv, alb_port, "ALB to web-api (REST, gRPC, health checks)"),
-            *[AclRule("allow", "icmp", c, why="NAT forwarding path MTU messages") for c in priv],
-            *_tcp("allow", any_, https, "NAT gateway forwarding the tasks' HTTPS"),
-            *_tcp("allow", any_, EPHEMERAL, "ALB replies to clients; NAT forwarding replies to the tasks"),
+            [AclRule("deny", "-1", c, why="nothing from the public tier to the data tier") for c in db],
+            _tcp("allow", priv, alb_port, "ALB to web-api (REST, gRPC, health checks)"),
+            [AclRule("allow", "icmp", c, why="NAT forwarding path MTU messages") for c in priv],
+            _tcp("allow", any_, https, "NAT gateway forwarding the tasks' HTTPS"),
+            _tcp("allow", any_, EPHEMERAL, "ALB replies to clients; NAT forwarding replies to the tasks"),
         ],
     )
     private_in = [
-        *_tcp("allow", pub, alb_port, "ALB to web-api"),
-        *[r for p in service_ports for r in _tcp("allow", priv, p, "service ports between tasks (gRPC)")],
+        _tcp("allow", pub, alb_port, "ALB to web-api"),
+        [r for p in service_ports for r in _tcp("allow", priv, p, "service ports between tasks (gRPC)")],
         # Before the reply rule: service ports lie in the ephemeral range, so the reply rule would
         # otherwise open them to the data tier and to anything the NAT relays. The price: a reply
         # to a task whose own client port happens to equal a service port is dropped (README).
-        *[r for p in service_ports for r in _tcp("deny", any_, p, "service ports from anywhere else")],
-        *(
+        [r for p in service_ports for r in _tcp("deny", any_, p, "service ports from anywhere else")],
+        (
             _tcp("allow", priv, https, "HTTPS to interface endpoints in other AZs")
             if net.vpc_endpoints
             else []
         ),
-        *_tcp("allow", any_, EPHEMERAL, "replies: from tasks, Aurora, Redis, and the internet via the NAT"),
-        icmp,
+        _tcp("allow", any_, EPHEMERAL, "replies: from tasks, Aurora, Redis, and the internet via the NAT"),
+        [icmp],
     ]
     private_out = [
-        *[r for p in service_ports for r in _tcp("allow", priv, p, "service ports between tasks (gRPC)")],
-        *_tcp("allow", priv, EPHEMERAL, "replies between tasks"),
-        *_tcp("allow", pub, EPHEMERAL, "replies to the ALB"),
-        *[r for p in data_ports for r in _tcp("allow", db, p, "tasks to Aurora and Redis")],
-        *_tcp("allow", any_, https, "HTTPS to exchanges, Telegram and AWS APIs (NAT, endpoints)"),
+        [r for p in service_ports for r in _tcp("allow", priv, p, "service ports between tasks (gRPC)")],
+        _tcp("allow", priv, EPHEMERAL, "replies between tasks"),
+        _tcp("allow", pub, EPHEMERAL, "replies to the ALB"),
+        [r for p in data_ports for r in _tcp("allow", db, p, "tasks to Aurora and Redis")],
+        _tcp("allow", any_, https, "HTTPS to exchanges, Telegram and AWS APIs (NAT, endpoints)"),
     ]
-    database = TierAcl(
+    database = TierAcl.of(
+        "database",
         ingress=[
-            *[r for p in data_ports for r in _tcp("allow", priv, p, "tasks to Aurora and Redis")],
-            *[r for p in data_ports for r in _tcp("allow", db, p, "replication between AZs")],
-            *_tcp("allow", db, EPHEMERAL, "replication replies"),
+            [r for p in data_ports for r in _tcp("allow", priv, p, "tasks to Aurora and Redis")],
+            [r for p in data_ports for r in _tcp("allow", db, p, "replication between AZs")],
+            _tcp("allow", db, EPHEMERAL, "replication replies"),
         ],
         egress=[
-            *_tcp("allow", priv, EPHEMERAL, "replies to the tasks"),
-            *[r for p in data_ports for r in _tcp("allow", db, p, "replication between AZs")],
-            *_tcp("allow", db, EPHEMERAL, "replication replies"),
+            _tcp("allow", priv, EPHEMERAL, "replies to the tasks"),
+            [r for p in data_ports for r in _tcp("allow", db, p, "replication between AZs")],
+            _tcp("allow", db, EPHEMERAL, "replication replies"),
         ],
     )
     plan: dict[Tier, TierAcl] = {
         "public": public,
-        "private": TierAcl(ingress=private_in, egress=private_out),
+        "private": TierAcl.of("private", ingress=private_in, egress=private_out),
         "database": database,
     }
     for tier, acl in plan.items():
@@ -179,14 +208,8 @@ class NetworkAcls(pulumi.ComponentResource):
                 f"{name}-{tier}",
                 vpc_id=args.vpc_id,
                 subnet_ids=args.subnet_ids[tier],
-                ingress=[
-                    aws.ec2.NetworkAclIngressArgs(**r.args(FIRST_RULE + STEP * i))  # type: ignore[arg-type]
-                    for i, r in enumerate(acl.ingress)
-                ],
-                egress=[
-                    aws.ec2.NetworkAclEgressArgs(**r.args(FIRST_RULE + STEP * i))  # type: ignore[arg-type]
-                    for i, r in enumerate(acl.egress)
-                ],
+                ingress=[aws.ec2.NetworkAclIngressArgs(**r.args()) for r in acl.ingress],  # type: ignore[arg-type]
+                egress=[aws.ec2.NetworkAclEgressArgs(**r.args()) for r in acl.egress],  # type: ignore[arg-type]
                 tags={"Name": args.naming(tier, "acl"), "Tier": tier},
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -215,3 +215,16 @@ def test_too_many_rules_is_one_config_error() -> None:
     config = _config(sections)
     with pytest.raises(ConfigError, match=r"^arbiter:network \w+Subnets: the \w+ network ACL would need \d+"):
         acl_plan(config)
+
+
+def test_switching_endpoints_on_renumbers_no_other_rule() -> None:
+    """The provider deletes a changed entry before creating its successor: stable numbers mean a
+    config change touches only the rules it is about."""
+    sections = stack_sections("staging")
+    sections["network"]["vpcEndpoints"] = False
+    without = acl_plan(_config(sections))["private"].ingress
+    sections["network"]["vpcEndpoints"] = True
+    with_ = acl_plan(_config(sections))["private"].ingress
+    added = set(with_) - set(without)
+    assert {(r.ports, r.action) for r in added} == {((443, 443), "allow")}
+    assert set(without) <= set(with_)
