@@ -149,6 +149,7 @@ _EC2_KINDS: Final = {
     "eipalloc-": "elastic-ip",
     "vpce-": "vpc-endpoint",
     "fl-": "vpc-flow-log",
+    "acl-": "network-acl",
 }
 
 
@@ -260,6 +261,7 @@ _EC2_CREATES: Final[dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]] = {
         ("VpcId", "SubnetIds", "SecurityGroupIds", "RouteTableIds"),
     ),
     "CreateFlowLogs": ("vpc-flow-log", ("FlowLogIds", "0"), ("ResourceIds",)),
+    "CreateNetworkAcl": ("network-acl", ("NetworkAcl", "NetworkAclId"), ("VpcId",)),
 }
 
 
@@ -294,8 +296,11 @@ for _op in _EC2_CREATES:
 
 @rule("ec2", "ModifyVpcAttribute", "ModifySubnetAttribute", "CreateRoute", "RevokeSecurityGroupEgress")
 @rule("ec2", "RevokeSecurityGroupIngress", "AttachInternetGateway", "AssociateRouteTable")
+@rule("ec2", "CreateNetworkAclEntry", "ReplaceNetworkAclAssociation")
 def _ec2_change(c: _Call) -> None:
-    for param in ("VpcId", "SubnetId", "RouteTableId", "GroupId", "InternetGatewayId"):
+    # ReplaceNetworkAclAssociation is authorized on the ACL the subnet moves to (its only resource
+    # type in the Service Authorization Reference); the association id is not an ARN.
+    for param in ("VpcId", "SubnetId", "RouteTableId", "GroupId", "InternetGatewayId", "NetworkAclId"):
         if c.p.get(param):
             c.need(f"ec2:{c.call.operation}", c.ec2(str(c.p[param])))
 
@@ -999,6 +1004,17 @@ PROVIDER_CALLS: Final[dict[str, ProviderCalls]] = {
         f"{_P}/ec2/vpc_endpoint.go (DescribeVpcEndpoints; DescribePrefixLists for gateway endpoints)",
         (("ec2:DescribeVpcEndpoints", "*"), ("ec2:DescribePrefixLists", "*")),
         (*_EC2_TAG_WRITES, ("ec2:ModifyVpcEndpoint", "{ec2}")),
+    ),
+    "aws:ec2/networkAcl:NetworkAcl": ProviderCalls(
+        f"{_P}/ec2/vpc_network_acl.go (DescribeNetworkAcls; on update: entries deleted and created, "
+        "subnets moved with ReplaceNetworkAclAssociation)",
+        (("ec2:DescribeNetworkAcls", "*"),),
+        (
+            *_EC2_TAG_WRITES,
+            ("ec2:CreateNetworkAclEntry", "{ec2}"),
+            ("ec2:DeleteNetworkAclEntry", "{ec2}"),
+            ("ec2:ReplaceNetworkAclAssociation", "{ec2}"),
+        ),
     ),
     "aws:ec2/flowLog:FlowLog": ProviderCalls(
         f"{_P}/ec2/vpc_flow_log.go", (("ec2:DescribeFlowLogs", "*"),), _EC2_TAG_WRITES

@@ -469,6 +469,54 @@ def _vpc_endpoint(req: Request) -> Result:
     }
 
 
+#: The provider's protocol names -> the protocol numbers the EC2 API takes for ACL entries.
+_ACL_PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1"}
+
+
+def _acl_entry(acl: str, rule: dict[str, Any], *, egress: bool) -> dict[str, Any]:
+    proto = str(rule.get("protocol", "-1")).lower()
+    proto = _ACL_PROTOCOLS.get(proto, proto)
+    entry: dict[str, Any] = {
+        "NetworkAclId": acl,
+        "RuleNumber": int(rule["ruleNo"]),
+        "Protocol": proto,
+        "RuleAction": rule["action"],
+        "Egress": egress,
+        "CidrBlock": rule.get("cidrBlock"),
+        "Ipv6CidrBlock": rule.get("ipv6CidrBlock"),
+    }
+    if proto in ("6", "17"):
+        entry["PortRange"] = {"From": int(rule["fromPort"]), "To": int(rule["toPort"])}
+    if proto == "1":
+        entry["IcmpTypeCode"] = {"Type": int(rule.get("icmpType", -1)), "Code": int(rule.get("icmpCode", -1))}
+    return _clean(entry)
+
+
+@handles("aws:ec2/networkAcl:NetworkAcl")
+def _network_acl(req: Request) -> Result:
+    """Like the provider: create the ACL, its inline entries, then move each subnet onto it."""
+    ec2 = req.client("ec2")
+    acl = ec2.create_network_acl(VpcId=req.inputs["vpcId"], TagSpecifications=_ec2_tags(req, "network-acl"))[
+        "NetworkAcl"
+    ]
+    aid = acl["NetworkAclId"]
+    for direction, egress in (("ingress", False), ("egress", True)):
+        for rule in req.inputs.get(direction) or []:
+            ec2.create_network_acl_entry(**_acl_entry(aid, rule, egress=egress))
+    for subnet in req.inputs.get("subnetIds") or []:
+        current = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])
+        [association] = [
+            a for found in current["NetworkAcls"] for a in found["Associations"] if a["SubnetId"] == subnet
+        ]
+        ec2.replace_network_acl_association(
+            AssociationId=association["NetworkAclAssociationId"], NetworkAclId=aid
+        )
+    return aid, {
+        "arn": f"arn:aws:ec2:{req.emulator.region}:{acl.get('OwnerId', req.emulator.account_id)}:network-acl/{aid}",
+        "ownerId": acl.get("OwnerId"),
+    }
+
+
 @handles("aws:ec2/flowLog:FlowLog")
 def _flow_log(req: Request) -> Result:
     i = req.inputs

@@ -145,6 +145,11 @@ REPLACEMENTS: Final[dict[str, TypeRules]] = {
     "aws:ec2/securityGroup:SecurityGroup": _rules(
         "ec2/vpc_security_group.go", "description", "name", "namePrefix", "vpcId"
     ),
+    "aws:ec2/networkAcl:NetworkAcl": TypeRules(
+        force_new=frozenset({"vpcId"}),
+        source=TF + "ec2/vpc_network_acl.go",
+        note="changed rules are deleted, then re-created in place: traffic they admit pauses briefly",
+    ),
     "aws:ecs/taskDefinition:TaskDefinition": TypeRules(
         force_new=frozenset(),
         all_inputs=True,

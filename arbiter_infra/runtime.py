@@ -245,6 +245,7 @@ class ArbiterMocks(pmocks.Mocks):
             "aws:ec2/eip:Eip": "eipalloc-",
             "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
             "aws:ec2/flowLog:FlowLog": "fl-",
+            "aws:ec2/networkAcl:NetworkAcl": "acl-",
         }.get(args.typ, "")
         return prefix + digest
 

@@ -23,6 +23,7 @@ from components.monitoring import (
     member_cluster_ids,
     running_floor,
 )
+from components.nacl import NetworkAcls, NetworkAclsArgs
 from components.network import Network, NetworkArgs
 from components.rotation_redeploy import RotationRedeploy, RotationRedeployArgs
 from components.secrets import ExchangeSecrets, ExchangeSecretsArgs
@@ -58,6 +59,20 @@ def build(config: StackConfig) -> None:
             kms_key_arn=key.arn,
             account_id=account_id,
             permissions_boundary=boundary.arn,
+        ),
+        opts=providers.opts("network"),
+    )
+    NetworkAcls(
+        naming("acl"),
+        NetworkAclsArgs(
+            config=config,
+            naming=naming,
+            vpc_id=network.vpc.id,
+            subnet_ids={
+                "public": [s.id for s in network.public_subnets],
+                "private": [s.id for s in network.private_subnets],
+                "database": [s.id for s in network.database_subnets],
+            },
         ),
         opts=providers.opts("network"),
     )

@@ -73,6 +73,7 @@ _EC2_CREATES = (
     "ec2:CreateFlowLogs",
     "ec2:CreateInternetGateway",
     "ec2:CreateNatGateway",
+    "ec2:CreateNetworkAcl",
     "ec2:CreateRouteTable",
     "ec2:CreateSecurityGroup",
     "ec2:CreateSubnet",
@@ -134,6 +135,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         (
             "ec2:CreateFlowLogs",
             "ec2:CreateNatGateway",
+            "ec2:CreateNetworkAcl",
             "ec2:CreateRouteTable",
             "ec2:CreateSecurityGroup",
             "ec2:CreateSubnet",
@@ -144,18 +146,22 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "network",
         "Ec2ChangeOwnNetwork",
-        "update and delete only resources already tagged as this stack's. The VPC's default security "
-        "group is untagged until the first (admin) run adopts and tags it; after that it matches too",
+        "update and delete only resources already tagged as this stack's (network ACL entries and "
+        "subnet moves are authorized on the tagged ACL). The VPC's default security group is "
+        "untagged until the first (admin) run adopts and tags it; after that it matches too",
         (
             "ec2:AssociateRouteTable",
             "ec2:AttachInternetGateway",
             "ec2:AuthorizeSecurityGroupEgress",
             "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:CreateNetworkAclEntry",
             "ec2:CreateRoute",
             "ec2:CreateTags",
             "ec2:DeleteFlowLogs",
             "ec2:DeleteInternetGateway",
             "ec2:DeleteNatGateway",
+            "ec2:DeleteNetworkAcl",
+            "ec2:DeleteNetworkAclEntry",
             "ec2:DeleteRoute",
             "ec2:DeleteRouteTable",
             "ec2:DeleteSecurityGroup",
@@ -171,6 +177,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "ec2:ModifyVpcAttribute",
             "ec2:ModifyVpcEndpoint",
             "ec2:ReleaseAddress",
+            "ec2:ReplaceNetworkAclAssociation",
+            "ec2:ReplaceNetworkAclEntry",
             "ec2:ReplaceRoute",
             "ec2:ReplaceRouteTableAssociation",
             "ec2:RevokeSecurityGroupEgress",

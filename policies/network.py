@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -28,6 +29,9 @@ from policies.resource_types import (
     EIP,
     FLOW_LOG,
     LOAD_BALANCERS,
+    NETWORK_ACL,
+    NETWORK_ACL_ASSOCIATION,
+    NETWORK_ACL_RULE,
     RDS_CLUSTER_INSTANCE,
     RDS_INSTANCE,
     REPLICATION_GROUP,
@@ -262,6 +266,78 @@ def _database_subnets_no_internet_route(view: StackView) -> Iterator[tuple[str, 
                 )
 
 
+def _overlaps(cidr: str, blocks: list[str]) -> bool:
+    try:
+        net = ipaddress.ip_network(cidr, strict=False)
+        return any(net.overlaps(ipaddress.ip_network(b, strict=False)) for b in blocks if ":" not in b)
+    except ValueError:
+        return False
+
+
+def _acl_entry_problem(entry: Any, egress: bool, public: list[str]) -> str | None:
+    """Why one allow entry of a database-tier ACL breaks the rule; None if it does not (or is unknown)."""
+    action = dig(entry, "action") if dig(entry, "ruleAction") is None else dig(entry, "ruleAction")
+    if action != "allow":
+        return None
+    cidr = dig(entry, "cidrBlock") or dig(entry, "ipv6CidrBlock")
+    way = "outbound to" if egress else "inbound from"
+    if cidr in WORLD:
+        return f"allows {way} {cidr}"
+    if isinstance(cidr, str) and _overlaps(cidr, public):
+        return f"allows {way} {cidr}, which covers public subnets"
+    return None
+
+
+def _database_subnets_acl(view: StackView) -> Iterator[tuple[str, str | None]]:
+    database, _ = _tier_subnets(view, "database")
+    if not database:
+        return
+    public = [
+        str(s.get("cidrBlock"))
+        for s in view.of_type(SUBNET)
+        if dig(s.get("tags"), "Tier") == "public" and isinstance(s.get("cidrBlock"), str)
+    ]
+    acls: dict[str, set[str]] = {}  # ACL id -> database subnets it holds
+    unknown = False
+    for acl in view.of_type(NETWORK_ACL):
+        subnets = acl.get("subnetIds")
+        unknown |= subnets is UNKNOWN or any(s is UNKNOWN for s in as_list(subnets))
+        held = {s for s in as_list(subnets) if isinstance(s, str) and s in database}
+        if held:
+            acls.setdefault(str(acl.get("id")), set()).update(held)
+            for direction, egress in (("ingress", False), ("egress", True)):
+                for entry in as_list(acl.get(direction)):
+                    problem = _acl_entry_problem(entry, egress, public)
+                    if problem:
+                        yield (
+                            f"network ACL of database subnets {problem}: the data tier admits only the private subnets",
+                            acl.urn,
+                        )
+    for assoc in view.of_type(NETWORK_ACL_ASSOCIATION):
+        subnet, acl_id = assoc.get("subnetId"), assoc.get("networkAclId")
+        unknown |= subnet is UNKNOWN or acl_id is UNKNOWN
+        if isinstance(subnet, str) and subnet in database and isinstance(acl_id, str):
+            acls.setdefault(acl_id, set()).add(subnet)
+    for rule in view.of_type(NETWORK_ACL_RULE):
+        if rule.get("networkAclId") in acls:
+            problem = _acl_entry_problem(rule.props, is_true(rule.get("egress")), public)
+            if problem:
+                yield (
+                    f"network ACL rule of database subnets {problem}: the data tier admits only the private subnets",
+                    rule.urn,
+                )
+    if unknown:
+        return
+    covered = set().union(*acls.values()) if acls else set()
+    for subnet in view.of_type(SUBNET):
+        sid = subnet.get("id")
+        if sid in database and sid not in covered:
+            yield (
+                f"database subnet {sid} has no network ACL of its own: the VPC's default ACL admits everything",
+                subnet.urn,
+            )
+
+
 def _only_alb_faces_internet(view: StackView) -> Iterator[tuple[str, str | None]]:
     public_lbs = [
         lb
@@ -408,6 +484,21 @@ POLICIES: Final = [
         remediation="Give the database subnets their own route table with only the local route.",
         resource_types=(SUBNET, ROUTE, ROUTE_TABLE, ROUTE_TABLE_ASSOCIATION),
         stack_check=_database_subnets_no_internet_route,
+    ),
+    ArbiterPolicy(
+        name="database-subnets-acl-private-only",
+        description=(
+            "Subnets tagged Tier=database sit behind a network ACL that allows nothing from or to "
+            "0.0.0.0/0, ::/0 or the public subnets: a second wall behind the security groups."
+        ),
+        severity=Severity.HIGH,
+        controls=("EC2.21", "RDS.2", "ElastiCache.7"),
+        remediation=(
+            "Associate the database subnets with an aws.ec2.NetworkAcl whose allow rules name only the "
+            "private (and database) subnets' CIDRs."
+        ),
+        resource_types=(SUBNET, NETWORK_ACL, NETWORK_ACL_RULE, NETWORK_ACL_ASSOCIATION),
+        stack_check=_database_subnets_acl,
     ),
     ArbiterPolicy(
         name="only-alb-faces-internet",

@@ -129,14 +129,49 @@ def compliant_stack(environment: str = "prod") -> StackBuilder:
         {"vpcId": "vpc-1", "ingress": [], "egress": []},
     )
     b.add("aws:ec2/flowLog:FlowLog", "flow-log", {"vpcId": "vpc-1", "trafficType": "ALL"})
-    for tier in ("public", "private", "database"):
-        for az in ("a", "b"):
+    for t, tier in enumerate(("public", "private", "database")):
+        for n, az in enumerate(("a", "b")):
             b.add(
                 "aws:ec2/subnet:Subnet",
                 f"{tier}-{az}",
-                {"vpcId": "vpc-1", "mapPublicIpOnLaunch": False, "tags": {"Tier": tier}},
+                {
+                    "vpcId": "vpc-1",
+                    "cidrBlock": f"10.0.{10 * t + n + 1}.0/24",
+                    "mapPublicIpOnLaunch": False,
+                    "tags": {"Tier": tier},
+                },
                 id_=f"subnet-{tier}-{az}",
             )
+    # Database tier: inline rules for a, a rule resource and an association for b.
+    db_acl = {"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlock": "10.0.11.0/24"}
+    b.add(
+        "aws:ec2/networkAcl:NetworkAcl",
+        "database-acl",
+        {
+            "vpcId": "vpc-1",
+            "subnetIds": ["subnet-database-a"],
+            "ingress": [{**db_acl, "ruleNo": 100, "action": "allow"}],
+            "egress": [{**db_acl, "ruleNo": 100, "action": "allow", "fromPort": 1024, "toPort": 65535}],
+        },
+        id_="acl-database",
+    )
+    b.add("aws:ec2/networkAcl:NetworkAcl", "database-acl-b", {"vpcId": "vpc-1"}, id_="acl-database-b")
+    b.add(
+        "aws:ec2/networkAclAssociation:NetworkAclAssociation",
+        "database-b-acl",
+        {"subnetId": "subnet-database-b", "networkAclId": "acl-database-b"},
+    )
+    b.add(
+        "aws:ec2/networkAclRule:NetworkAclRule",
+        "database-b-in",
+        {
+            **db_acl,
+            "networkAclId": "acl-database-b",
+            "ruleNumber": 100,
+            "ruleAction": "allow",
+            "egress": False,
+        },
+    )
     b.add("aws:ec2/routeTable:RouteTable", "rt-public", {"vpcId": "vpc-1"}, id_="rtb-public")
     b.add("aws:ec2/routeTable:RouteTable", "rt-private", {"vpcId": "vpc-1"}, id_="rtb-private")
     b.add(

@@ -129,6 +129,21 @@ class TestDeployedStack:
         for subnet in outputs["privateSubnetIds"]:
             assert default_routes(by_subnet[subnet])[0]["NatGatewayId"] in outputs["natGatewayIds"]
 
+    def test_each_tier_sits_behind_its_own_network_acl(self, emulated: Emulated) -> None:
+        acls = emulated.client("ec2").describe_network_acls(Filters=_vpc_filter(emulated))["NetworkAcls"]
+        by_subnet = {a["SubnetId"]: acl for acl in acls for a in acl["Associations"]}
+        outputs = emulated.deployment.outputs
+        for tier in ("public", "private", "database"):
+            [acl] = {by_subnet[s]["NetworkAclId"]: by_subnet[s] for s in outputs[f"{tier}SubnetIds"]}.values()
+            assert acl["IsDefault"] is False and _tag(acl, "Tier") == tier
+        # What AWS holds for the data tier: no allow from anywhere, and only tcp (6) allows.
+        db = by_subnet[outputs["databaseSubnetIds"][0]]
+        allows = [e for e in db["Entries"] if e["RuleAction"] == "allow" and e["RuleNumber"] < 32767]
+        assert allows and all(e["Protocol"] == "6" and e["CidrBlock"] != "0.0.0.0/0" for e in allows)
+        # The VPC's default ACL keeps no subnet of the stack.
+        [default] = [a for a in acls if a["IsDefault"]]
+        assert not default["Associations"]
+
     def test_nat_gateways_per_stack(self, emulated: Emulated) -> None:
         nats = emulated.client("ec2").describe_nat_gateways(Filters=_vpc_filter(emulated))["NatGateways"]
         per_az = emulated.sections["network"]["natGateways"] == "per-az"

@@ -287,6 +287,7 @@ def test_a_missing_grant_fails_with_the_exact_denial(proof: Proof, monkeypatch: 
     assert {f.split(" on ")[0] for f in failures} == {
         "ec2:CreateFlowLogs",
         "ec2:CreateNatGateway",
+        "ec2:CreateNetworkAcl",
         "ec2:CreateRouteTable",
         "ec2:CreateSecurityGroup",
         "ec2:CreateSubnet",

@@ -211,6 +211,36 @@ CASES: list[Case] = [
         id="inline-ipv6",
     ),
     Case(
+        "database-subnets-acl-private-only",
+        lambda b: b.set(
+            "database-acl",
+            ingress=[{"ruleNo": 100, "action": "allow", "protocol": "-1", "cidrBlock": "0.0.0.0/0"}],
+        ),
+        "network ACL of database subnets allows inbound from 0.0.0.0/0",
+        id="world-inbound",
+    ),
+    Case(
+        "database-subnets-acl-private-only",
+        lambda b: b.set(
+            "database-acl",
+            egress=[{"ruleNo": 100, "action": "allow", "protocol": "tcp", "cidrBlock": "10.0.0.0/16"}],
+        ),
+        "allows outbound to 10.0.0.0/16, which covers public subnets",
+        id="public-tier-outbound",
+    ),
+    Case(
+        "database-subnets-acl-private-only",
+        lambda b: b.set("database-b-in", cidrBlock="::/0", ruleAction="allow"),
+        "network ACL rule of database subnets allows inbound from ::/0",
+        id="rule-resource",
+    ),
+    Case(
+        "database-subnets-acl-private-only",
+        lambda b: b.remove("database-b-acl"),
+        "database subnet subnet-database-b has no network ACL of its own",
+        id="missing",
+    ),
+    Case(
         "only-alb-faces-internet",
         lambda b: b.add(
             "aws:lb/loadBalancer:LoadBalancer",

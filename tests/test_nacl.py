@@ -1,0 +1,230 @@
+"""Network ACLs judged as flows: a TCP connection passes only if every ACL on its path admits the
+request and the reply (ACLs are stateless; first matching rule by number wins, else deny)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from arbiter_infra.config import ConfigError, StackConfig, parse_stack_config
+from arbiter_infra.runtime import Deployment
+from components.nacl import MAX_RULES_PER_DIRECTION, acl_plan
+from tests.conftest import stack_sections
+
+NACL = "aws:ec2/networkAcl:NetworkAcl"
+SUBNET = "aws:ec2/subnet:Subnet"
+INTERNET_IP = "203.0.113.10"
+#: Client ports a reply may go to: the ends of AWS's range and of Linux's default autobind range.
+CLIENT_PORTS = (1024, 32768, 49152, 60999, 65535)
+PROTOCOLS = {"tcp": "6", "6": "6", "icmp": "1", "1": "1", "-1": "-1", "all": "-1"}
+
+
+@dataclass(frozen=True)
+class Host:
+    ip: str
+    #: The subnet's CIDR; None outside the VPC (the internet).
+    subnet: str | None
+
+
+@dataclass(frozen=True)
+class Net:
+    """A deployment's subnets and ACLs, as the evaluator needs them."""
+
+    d: Deployment
+
+    def subnets(self, tier: str) -> list[str]:
+        subnets = [s for s in self.d.of_type(SUBNET) if s.inputs["tags"]["Tier"] == tier]
+        return [s.inputs["cidrBlock"] for s in sorted(subnets, key=lambda s: s.inputs["availabilityZone"])]
+
+    def host(self, tier: str, az: int = 0) -> Host:
+        if tier == "internet":
+            return Host(INTERNET_IP, None)
+        cidr = self.subnets(tier)[az]
+        return Host(str(ipaddress.ip_network(cidr)[10]), cidr)
+
+    def acl(self, subnet: str) -> dict[str, Any]:
+        [sub] = [s for s in self.d.of_type(SUBNET) if s.inputs["cidrBlock"] == subnet]
+        [acl] = [a for a in self.d.of_type(NACL) if sub.id in a.inputs["subnetIds"]]
+        return acl.inputs
+
+    def admits(self, subnet: str | None, direction: str, peer: str, port: int, protocol: str) -> bool:
+        """The ACL of `subnet` on a packet to/from `peer` (the other end) with destination `port`."""
+        if subnet is None:
+            return True
+        for rule in sorted(self.acl(subnet)[direction], key=lambda r: r["ruleNo"]):
+            proto = PROTOCOLS[str(rule["protocol"]).lower()]
+            if proto not in ("-1", PROTOCOLS[protocol]):
+                continue
+            if proto == "6" and not rule["fromPort"] <= port <= rule["toPort"]:
+                continue
+            if ipaddress.ip_address(peer) not in ipaddress.ip_network(rule["cidrBlock"]):
+                continue
+            return bool(rule["action"] == "allow")
+        return False  # the ACL's implicit final rule: deny
+
+    def crosses(self, src: Host, dst: Host, port: int, *, via: Host | None = None) -> bool:
+        """One packet from `src` to `dst` (through the NAT `via`), destination `port`."""
+        hops = [(src.subnet, dst.ip), (via.subnet, dst.ip)] if via else [(src.subnet, dst.ip)]
+        entries = [(via.subnet, src.ip), (dst.subnet, src.ip)] if via else [(dst.subnet, src.ip)]
+        for (out_subnet, out_peer), (in_subnet, in_peer) in zip(hops, entries, strict=True):
+            if out_subnet == in_subnet and out_subnet is not None:
+                continue  # ACLs filter traffic entering and leaving a subnet, not within it
+            if not self.admits(out_subnet, "egress", out_peer, port, "tcp"):
+                return False
+            if not self.admits(in_subnet, "ingress", in_peer, port, "tcp"):
+                return False
+        return True
+
+    def connects(self, src: Host, dst: Host, port: int, *, client_port: int | None = None) -> bool:
+        """A TCP connection: the request, and the reply to every client port (or the one given)."""
+        via = self.nat_for(src) if dst.subnet is None and src.subnet in self.subnets("private") else None
+        if not self.crosses(src, dst, port, via=via):
+            return False
+        for cp in (client_port,) if client_port else CLIENT_PORTS:
+            if via is None:
+                if not self.crosses(dst, src, cp):
+                    return False
+            # Through the NAT: internet -> NAT (the NAT's own port), then NAT -> task (the task's port).
+            elif not (self.crosses(dst, via, cp) and self._nat_to_task(dst, via, src, cp)):
+                return False
+        return True
+
+    def _nat_to_task(self, origin: Host, nat: Host, task: Host, port: int) -> bool:
+        return self.admits(nat.subnet, "egress", task.ip, port, "tcp") and self.admits(
+            task.subnet, "ingress", origin.ip, port, "tcp"
+        )
+
+    def nat_for(self, task: Host) -> Host:
+        # The NAT's subnet is public; the same ACL governs every public subnet.
+        return self.host("public", 0)
+
+
+#: (from tier, to tier, port or service whose port it is, allowed)
+FLOWS: list[tuple[str, str, str | int, bool]] = [
+    ("internet", "public", 443, True),
+    ("internet", "public", 80, True),
+    ("public", "private", "web-api", True),  # ALB to web-api, any AZ
+    ("private", "private", "trading-core", True),  # bot / web-api to trading-core gRPC
+    ("private", "private", "web-api", True),
+    ("private", "database", 5432, True),
+    ("private", "database", 6379, True),
+    ("private", "internet", 443, True),  # through the NAT
+    ("database", "database", 6379, True),  # replication across AZs
+    ("public", "database", 5432, False),
+    ("public", "database", 6379, False),
+    ("internet", "database", 5432, False),
+    ("internet", "private", "trading-core", False),
+    ("internet", "private", "web-api", False),
+    ("public", "private", "trading-core", False),
+    ("database", "private", "trading-core", False),
+    ("database", "internet", 443, False),
+    ("database", "public", 443, False),
+    ("private", "internet", 80, False),
+    ("private", "database", 22, False),
+    ("internet", "private", 22, False),
+]
+
+
+def _config(sections: dict[str, Any]) -> StackConfig:
+    return parse_stack_config({"region": "us-east-1", "accountId": "123456789012", **sections})
+
+
+def _port(stack: str, key: str | int) -> int:
+    if isinstance(key, int):
+        return key
+    services = stack_sections(stack)["services"]
+    return int(services["tradingCore" if key == "trading-core" else "webApi"]["port"])
+
+
+@pytest.mark.parametrize("flow", FLOWS, ids=[f"{f[0]}-{f[1]}-{f[2]}" for f in FLOWS])
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_flow_between_tiers(
+    request: pytest.FixtureRequest, stack: str, flow: tuple[str, str, str | int, bool]
+) -> None:
+    src, dst, port, allowed = flow
+    net = Net(request.getfixturevalue(stack))
+    # Between different AZs both ways round (a -> b, c -> a): each crossing meets two ACLs.
+    for src_az, dst_az in ((0, 1), (2, 0)):
+        a, b = net.host(src, src_az), net.host(dst, dst_az)
+        assert net.connects(a, b, _port(stack, port)) is allowed, (src, src_az, dst, dst_az, port)
+
+
+def test_interface_endpoints_in_other_azs_are_reachable_only_where_deployed(
+    staging: Deployment, prod: Deployment
+) -> None:
+    for d, deployed in ((staging, False), (prod, True)):
+        net = Net(d)
+        assert net.connects(net.host("private", 0), net.host("private", 1), 443) is deployed
+
+
+def test_known_cost_reply_to_a_client_port_equal_to_a_service_port_is_dropped(prod: Deployment) -> None:
+    """Stateless ACLs cannot tell a reply to port 50051 from a new connection to it: denying the
+    internet on trading-core's port also drops replies to a task that picked 50051 as client port."""
+    net = Net(prod)
+    task, internet = net.host("private", 0), net.host("internet")
+    assert net.connects(task, internet, 443, client_port=50050)
+    assert not net.connects(task, internet, 443, client_port=50051)
+
+
+def test_path_mtu_discovery_reaches_tasks_through_the_nat(deployment: Deployment) -> None:
+    net = Net(deployment)
+    public, private = net.subnets("public")[0], net.subnets("private")[0]
+    assert net.admits(public, "ingress", INTERNET_IP, 0, "icmp")
+    assert net.admits(public, "egress", str(ipaddress.ip_network(private)[10]), 0, "icmp")
+    assert net.admits(private, "ingress", INTERNET_IP, 0, "icmp")
+    assert not net.admits(net.subnets("database")[0], "ingress", INTERNET_IP, 0, "icmp")
+
+
+def test_every_subnet_has_its_tiers_acl_and_rules_fit_the_quota(deployment: Deployment) -> None:
+    acls = deployment.of_type(NACL)
+    assert sorted(a.inputs["tags"]["Tier"] for a in acls) == ["database", "private", "public"]
+    vpc = deployment.one("aws:ec2/vpc:Vpc")
+    for acl in acls:
+        tier = acl.inputs["tags"]["Tier"]
+        subnets = [s for s in deployment.of_type(SUBNET) if s.inputs["tags"]["Tier"] == tier]
+        assert sorted(acl.inputs["subnetIds"]) == sorted(s.id for s in subnets)
+        assert acl.inputs["vpcId"] == vpc.id
+        for direction in ("ingress", "egress"):
+            numbers = [r["ruleNo"] for r in acl.inputs[direction]]
+            assert len(numbers) == len(set(numbers)) <= MAX_RULES_PER_DIRECTION
+
+
+def test_rules_follow_the_configured_ports_and_subnets() -> None:
+    """Moving trading-core to another port moves the ACLs with it: nothing is a literal."""
+    sections = stack_sections("staging")
+    sections["services"]["tradingCore"]["port"] = 7000
+    config = _config(sections)
+    plan = acl_plan(config)
+    private_in = plan["private"].ingress
+    priv_cidrs = {"10.0.11.0/24", "10.0.12.0/23"}
+    assert {r.cidr for r in private_in if r.action == "allow" and r.ports == (7000, 7000)} == priv_cidrs
+    assert any(r.action == "deny" and r.ports == (7000, 7000) and r.cidr == "0.0.0.0/0" for r in private_in)
+    assert not any(r.ports == (50051, 50051) for r in private_in)
+
+
+def test_too_many_rules_is_one_config_error() -> None:
+    sections = stack_sections("staging")
+    azs = [f"us-east-1{c}" for c in "abcdef"]
+    sections["network"]["availabilityZones"] = azs
+    # Non-adjacent /24s: no two merge, so each needs its own rule.
+    for tier, base in (("publicSubnets", 0), ("privateSubnets", 64), ("databaseSubnets", 128)):
+        sections["network"][tier] = [f"10.0.{base + 2 * i}.0/24" for i in range(6)]
+    config = _config(sections)
+    with pytest.raises(ConfigError, match=r"^arbiter:network \w+Subnets: the \w+ network ACL would need \d+"):
+        acl_plan(config)
+
+
+def test_switching_endpoints_on_renumbers_no_other_rule() -> None:
+    """The provider deletes a changed entry before creating its successor: stable numbers mean a
+    config change touches only the rules it is about."""
+    sections = stack_sections("staging")
+    sections["network"]["vpcEndpoints"] = False
+    without = acl_plan(_config(sections))["private"].ingress
+    sections["network"]["vpcEndpoints"] = True
+    with_ = acl_plan(_config(sections))["private"].ingress
+    added = set(with_) - set(without)
+    assert {(r.ports, r.action) for r in added} == {((443, 443), "allow")}
+    assert set(without) <= set(with_)
