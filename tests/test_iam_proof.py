@@ -366,7 +366,7 @@ def _execution_requests(proof: Proof, service: str) -> tuple[str, list[Request],
     group = container["logConfiguration"]["options"]["awslogs-group"]
     stream = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{group}:log-stream:{service}/{service}/0a1b2c"
     repo = f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/{IMAGE_REPOSITORIES[service]}"
-    key = d.one("aws:kms/key:Key").outputs["arn"]
+    key = d.one("aws:kms/key:Key", f"arbiter-{d.stack}-key-key").outputs["arn"]
     principal = {"aws:PrincipalArn": role}
     via_sm = {**principal, "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}
     requests = [
