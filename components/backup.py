@@ -39,13 +39,17 @@ def schedule(start_hour_utc: int) -> str:
     return f"cron(0 {start_hour_utc} * * ? *)"
 
 
-def vault_policy(vault_arn: pulumi.Input[str], admin_role_arn: str) -> pulumi.Output[str]:
-    """Deny the protected actions to every principal whose ARN is not an administrator role."""
+def vault_policy(admin_role_arn: str) -> pulumi.Output[str]:
+    """Deny the protected actions to every principal whose ARN is not an administrator role.
+
+    `Resource: *` in a vault access policy means this vault and its recovery points (an Aurora
+    recovery point's ARN is a cluster-snapshot ARN, which the vault's ARN would not match).
+    """
     return iam.document(
         iam.statement(
             "OnlyAdministratorsDeleteRecoveryPoints",
             PROTECTED_ACTIONS,
-            [vault_arn],
+            ["*"],
             effect="Deny",
             principal={"AWS": "*"},
             condition={"ArnNotLike": {"aws:PrincipalArn": admin_role_arn}},
@@ -128,13 +132,13 @@ class AuroraBackup(pulumi.ComponentResource):
         aws.backup.VaultPolicy(
             f"{name}-vault-policy",
             backup_vault_name=self.vault.name,
-            policy=vault_policy(self.vault.arn, admin),
+            policy=vault_policy(admin),
             opts=child,
         )
         aws.backup.VaultPolicy(
             f"{name}-copy-vault-policy",
             backup_vault_name=self.copy_vault.name,
-            policy=vault_policy(self.copy_vault.arn, admin),
+            policy=vault_policy(admin),
             opts=copy_opts,
         )
 
