@@ -54,7 +54,19 @@ EXTREMES: dict[str, list[Any]] = {
 #: Extremes that are valid by design (a health check may run any shell command).
 VALID_BY_DESIGN = {("healthCheckCommand", 1, "ünïcødé ☃ \u202e")}
 #: Keys with a default: leaving them out is not bad input.
-OPTIONAL = {"cpuArchitecture", "enableExec", "rustLog", "slowQueryThresholdMs", "alertEmails"}
+OPTIONAL = {
+    "cpuArchitecture",
+    "enableExec",
+    "rustLog",
+    "slowQueryThresholdMs",
+    "alertEmails",
+    # database.backup and each of its keys have defaults (prod on, us-west-2, 14 days).
+    "backup",
+    "enabled",
+    "copyRegion",
+    "retentionDays",
+    "copyRetentionDays",
+}
 
 
 KINDS: tuple[tuple[type, str], ...] = (
