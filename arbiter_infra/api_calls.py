@@ -45,6 +45,8 @@ class ApiCall:
     #: Tags the resource is declared with (explicit and the provider's default tags).
     resource_tags: Mapping[str, str] = field(default_factory=dict)
     failed: bool = False
+    #: The client's region ("": the stack's); the backup copy region for the copy vault and its key.
+    region: str = ""
 
     @property
     def type(self) -> str:
@@ -106,6 +108,7 @@ class CallRecorder:
             resource=self._resource,
             resource_tags=dict(self._tags),
             failed=getattr(http_response, "status_code", 200) >= 300,
+            region=str(context.get("client_region") or ""),
         )
         with self._lock:
             self.calls.append(call)
@@ -131,7 +134,7 @@ def request_tags(params: Mapping[str, Any]) -> dict[str, str]:
         return _tag_pairs(params["TagSpecifications"][0].get("Tags"))
     if "Tagging" in params:
         return _tag_pairs(params["Tagging"].get("TagSet"))
-    for key in ("Tags", "tags"):
+    for key in ("Tags", "tags", "BackupVaultTags", "BackupPlanTags"):
         if params.get(key):
             return _tag_pairs(params[key])
     return {}
@@ -164,7 +167,7 @@ class _Call:
         self.out: list[Authorization] = []
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
-        region = self.a.region if regional else ""
+        region = (self.call.region or self.a.region) if regional else ""
         return f"arn:aws:{service}:{region}:{self.a.account}:{resource}"
 
     def ec2(self, resource_id: str) -> str:
@@ -192,7 +195,7 @@ class _Call:
             self.need("iam:PassRole", role_arn, extra=extra, why=f"role passed to {service}")
 
     def via(self, service: str) -> dict[str, str]:
-        return {"kms:ViaService": f"{service}.{self.a.region}.amazonaws.com"}
+        return {"kms:ViaService": f"{service}.{self.call.region or self.a.region}.amazonaws.com"}
 
 
 Rule = Callable[[_Call], None]
@@ -201,6 +204,7 @@ RULES: dict[tuple[str, str], Rule] = {}
 #: Calls the emulator makes that a deploy does not, and why (they are not evaluated). The
 #: program's own imported certificate (aws:acm/certificate:Certificate) is a deploy call, though.
 EMULATOR_ONLY: Final = {
+    ("backup", "DescribeBackupVault"): "the emulator checks a plan's vault exists (AWS does, moto does not)",
     ("acm", "DescribeCertificate"): "the emulator looks for the externally issued certificate",
     ("acm", "ImportCertificate"): "the emulator imports a self-signed stand-in for that certificate",
     (
@@ -514,6 +518,11 @@ def _rds_cluster(c: _Call) -> None:
                 c.need(action, key, extra=c.via("secretsmanager"), why=why)
 
 
+@rule("rds", "CreateEventSubscription")
+def _rds_event_subscription(c: _Call) -> None:
+    _rds_create(c, "rds:CreateEventSubscription", _rds(c, "es", c.p["SubscriptionName"]))
+
+
 @rule("rds", "CreateDBInstance")
 def _rds_instance(c: _Call) -> None:
     refs = [_default_option_group(c), _rds(c, "cluster", c.p["DBClusterIdentifier"])]
@@ -734,6 +743,29 @@ def _sns_topic(c: _Call) -> None:
 @rule("sns", "SetTopicAttributes", "Subscribe")
 def _sns_topic_change(c: _Call) -> None:
     c.need(f"sns:{c.call.operation}", str(c.p["TopicArn"]))
+
+
+@rule("backup", "CreateBackupVault")
+def _backup_vault(c: _Call) -> None:
+    arn = str(c.r["BackupVaultArn"])
+    c.need("backup:CreateBackupVault", arn, tags=c.tags)
+    c.need("backup-storage:MountCapsule", "*", why="CreateBackupVault mounts the vault's storage")
+    if c.tags:
+        c.need("backup:TagResource", arn, tags=c.tags, why="tags on CreateBackupVault")
+    if c.p.get("EncryptionKeyArn"):
+        key = _key_arn(c, str(c.p["EncryptionKeyArn"]))
+        for action in ("kms:CreateGrant", "kms:DescribeKey"):
+            c.need(action, key, extra=c.via("backup"), why="the vault encrypts with this key")
+    c.created(arn)
+
+
+@rule("backup", "CreateBackupPlan")
+def _backup_plan(c: _Call) -> None:
+    arn = str(c.r["BackupPlanArn"])
+    c.need("backup:CreateBackupPlan", arn, tags=c.tags)
+    if c.tags:
+        c.need("backup:TagResource", arn, tags=c.tags, why="tags on CreateBackupPlan")
+    c.created(arn)
 
 
 @rule("acm", "ImportCertificate")
@@ -1296,6 +1328,43 @@ PROVIDER_CALLS: Final[dict[str, ProviderCalls]] = {
             ("states:UntagResource", "{o[arn]}"),
         ),
     ),
+    "aws:backup/vault:Vault": ProviderCalls(
+        f"{_P}/backup/vault.go (DescribeBackupVault, ListTags)",
+        (("backup:DescribeBackupVault", "{o[arn]}"), ("backup:ListTags", "{o[arn]}")),
+        (("backup:TagResource", "{o[arn]}"), ("backup:UntagResource", "{o[arn]}")),
+    ),
+    "aws:backup/vaultPolicy:VaultPolicy": ProviderCalls(
+        f"{_P}/backup/vault_policy.go (GetBackupVaultAccessPolicy)",
+        (("backup:GetBackupVaultAccessPolicy", "{vault}"),),
+        (("backup:PutBackupVaultAccessPolicy", "{vault}"),),
+    ),
+    "aws:backup/plan:Plan": ProviderCalls(
+        f"{_P}/backup/plan.go (GetBackupPlan, ListTags)",
+        (("backup:GetBackupPlan", "{o[arn]}"), ("backup:ListTags", "{o[arn]}")),
+        (
+            ("backup:UpdateBackupPlan", "{o[arn]}"),
+            ("backup:TagResource", "{o[arn]}"),
+            ("backup:UntagResource", "{o[arn]}"),
+        ),
+    ),
+    "aws:backup/selection:Selection": ProviderCalls(
+        f"{_P}/backup/selection.go (GetBackupSelection; every change replaces it)",
+        (("backup:GetBackupSelection", "arn:aws:backup:{region}:{account}:backup-plan:{i[planId]}"),),
+        # moto has no selections, so the create is judged here (its iam:PassRole to
+        # backup.amazonaws.com is IamPassOwnRolesToTheirServices, not evaluated here).
+        (("backup:CreateBackupSelection", "arn:aws:backup:{region}:{account}:backup-plan:{i[planId]}"),),
+    ),
+    "aws:rds/eventSubscription:EventSubscription": ProviderCalls(
+        f"{_P}/rds/event_subscription.go (DescribeEventSubscriptions, ListTagsForResource)",
+        (("rds:DescribeEventSubscriptions", "{o[arn]}"), ("rds:ListTagsForResource", "{o[arn]}")),
+        (
+            ("rds:ModifyEventSubscription", "{o[arn]}"),
+            ("rds:AddSourceIdentifierToSubscription", "{o[arn]}"),
+            ("rds:RemoveSourceIdentifierFromSubscription", "{o[arn]}"),
+            ("rds:AddTagsToResource", "{o[arn]}"),
+            ("rds:RemoveTagsFromResource", "{o[arn]}"),
+        ),
+    ),
     "aws:sns/topic:Topic": ProviderCalls(
         f"{_P}/sns/topic.go (GetTopicAttributes, ListTagsForResource)",
         (("sns:GetTopicAttributes", "{o[arn]}"), ("sns:ListTagsForResource", "{o[arn]}")),
@@ -1417,6 +1486,8 @@ NO_AWS_CALLS: Final = frozenset(
 
 def _values(r: DeclaredResource, account: str, region: str) -> dict[str, Any]:
     rid = str(r.id)
+    if r.type == "aws:backup/vaultPolicy:VaultPolicy":
+        return {"vault": f"arn:aws:backup:{region}:{account}:backup-vault:{r.inputs['backupVaultName']}"}
     values: dict[str, Any] = {"id": rid, "o": r.outputs, "i": r.inputs, "region": region, "account": account}
     if any(rid.startswith(p) for p in _EC2_KINDS):
         kind = next(k for p, k in _EC2_KINDS.items() if rid.startswith(p))
@@ -1438,13 +1509,20 @@ def provider_authorizations(
     `PROVIDER_CALLS` raises `UnmappedCall`.
     """
     out: list[Authorization] = []
+    resources = list(resources)
+    # A resource's region is its provider's (the backup copy vault and its key are in another).
+    regions = {
+        p.urn: str(p.inputs.get("region") or "") for p in resources if p.type == "pulumi:providers:aws"
+    }
     for r in resources:
         if not r.custom or r.type.startswith("pulumi:providers:") or r.type in NO_AWS_CALLS:
             continue
         calls = PROVIDER_CALLS.get(r.type)
         if calls is None:
             raise UnmappedCall(f"no provider calls listed for {r.type}")
-        values = _values(r, auth.account, auth.region)
+        provider_urn = (r.provider or "").split("::")
+        region = regions.get("::".join(provider_urn[:-1])) or regions.get(r.provider or "") or auth.region
+        values = _values(r, auth.account, region)
         origin = ApiCall("provider", "write" if writes else "read", {}, {}, f"{r.type} {r.name}")
         for action, template in calls.writes if writes else calls.reads:
             arn = template.format(**values)

@@ -219,6 +219,31 @@ class SecretsConfig(_Model):
     recovery_window_days: int = Field(ge=7, le=30)
 
 
+#: Regions a backup copy may go to (not the stack's own: a copy in the same region is no DR).
+BACKUP_COPY_REGIONS = ("us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1")
+
+
+class BackupConfig(_Model):
+    """AWS Backup of the Aurora cluster: a daily recovery point, copied to a second region.
+
+    Independent of the cluster's own automated backups (point-in-time restore): a vault with an
+    access policy survives a deleted cluster, and the copy survives a lost region.
+    """
+
+    enabled: bool = True
+    copy_region: Annotated[str, _member_of(BACKUP_COPY_REGIONS)] = "us-west-2"
+    #: Days a daily recovery point is kept in the primary vault (at least Aurora's own 7).
+    retention_days: int = Field(default=14, ge=7, le=35)
+    #: Days the copy is kept in the copy region's vault.
+    copy_retention_days: int = Field(default=14, ge=7, le=35)
+    #: Who may still delete recovery points or the vaults: IAM role ARN pattern, `{account}` filled in.
+    admin_role_pattern: str = Field(
+        default="arn:aws:iam::{account}:role/Admin*", pattern=r"^arn:aws:iam::\{account\}:role/[\w+=,.@/*-]+$"
+    )
+    #: UTC hour of the daily backup: after Aurora's backup window, before its maintenance window.
+    start_hour_utc: int = Field(default=4, ge=0, le=23)
+
+
 class DatabaseConfig(_Model):
     """Aurora PostgreSQL; an Aurora cluster has one writer and at most 15 readers."""
 
@@ -235,6 +260,7 @@ class DatabaseConfig(_Model):
     log_retention_days: RetentionDays
     #: Statements slower than this are logged (log_min_duration_statement).
     slow_query_threshold_ms: int = Field(default=500, ge=50, le=60_000)
+    backup: BackupConfig = BackupConfig()
 
     @field_validator("monitoring_interval_seconds", mode="before")
     @classmethod
@@ -558,6 +584,8 @@ class StackConfig(_Model):
             raise _KeyedError("network.natGateways", self.network.nat_gateways, "per-az in prod")
         if self.database.instance_count < 2:
             raise _KeyedError("database.instanceCount", self.database.instance_count, ">= 2 in prod")
+        if not self.database.backup.enabled:
+            raise _KeyedError("database.backup.enabled", False, "true in prod (cross-region recovery points)")
         cache = self.cache
         if cache.num_nodes < 2 or not (cache.automatic_failover and cache.multi_az):
             raise _KeyedError(

@@ -55,9 +55,11 @@ class Request:
     name: str
     inputs: dict[str, Any]
     tags: dict[str, str]
+    #: The region of the resource's provider (the backup copy region for the copy vault and its key).
+    region: str = ""
 
     def client(self, service: str) -> Any:
-        return self.emulator.client(service)
+        return self.emulator.client(service, self.region or None)
 
     def physical_name(self, key: str = "name", *, max_len: int = 255) -> str:
         """The name the provider would use: explicit, prefix + suffix, or auto-named."""
@@ -550,6 +552,65 @@ def _flow_log(req: Request) -> Result:
     return fid, {"arn": f"arn:aws:ec2:{req.emulator.region}:{req.emulator.account_id}:vpc-flow-log/{fid}"}
 
 
+# --- AWS Backup (moto: vaults and plans; selections and vault policies have no API there) -------
+
+
+@handles("aws:backup/vault:Vault")
+def _backup_vault(req: Request) -> Result:
+    name = req.physical_name(max_len=50)
+    resp = req.client("backup").create_backup_vault(
+        **_clean(
+            {
+                "BackupVaultName": name,
+                "EncryptionKeyArn": req.inputs.get("kmsKeyArn"),
+                "BackupVaultTags": dict(req.tags) or None,
+            }
+        )
+    )
+    return name, {"arn": resp["BackupVaultArn"], "name": name, "recoveryPoints": 0}
+
+
+def _backup_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    lifecycle = rule.get("lifecycle") or {}
+    return _clean(
+        {
+            "RuleName": rule["ruleName"],
+            "TargetBackupVaultName": rule["targetVaultName"],
+            "ScheduleExpression": rule.get("schedule"),
+            "StartWindowMinutes": _int(rule.get("startWindow")),
+            "CompletionWindowMinutes": _int(rule.get("completionWindow")),
+            "Lifecycle": _clean({"DeleteAfterDays": _int(lifecycle.get("deleteAfter"))}) or None,
+            "CopyActions": [
+                _clean(
+                    {
+                        "DestinationBackupVaultArn": c["destinationVaultArn"],
+                        "Lifecycle": _clean(
+                            {"DeleteAfterDays": _int((c.get("lifecycle") or {}).get("deleteAfter"))}
+                        )
+                        or None,
+                    }
+                )
+                for c in rule.get("copyActions") or []
+            ]
+            or None,
+        }
+    )
+
+
+@handles("aws:backup/plan:Plan")
+def _backup_plan(req: Request) -> Result:
+    i = req.inputs
+    backup = req.client("backup")
+    for rule in i.get("rules") or []:
+        # AWS refuses a rule whose vault does not exist; moto does not check.
+        backup.describe_backup_vault(BackupVaultName=rule["targetVaultName"])
+    resp = backup.create_backup_plan(
+        BackupPlan={"BackupPlanName": i["name"], "Rules": [_backup_rule(r) for r in i.get("rules") or []]},
+        BackupPlanTags=dict(req.tags),
+    )
+    return resp["BackupPlanId"], {"arn": resp["BackupPlanArn"], "version": resp["VersionId"]}
+
+
 # --- KMS, IAM --------------------------------------------------------------------------------
 
 
@@ -582,7 +643,7 @@ def _kms_alias(req: Request) -> Result:
     kms.create_alias(AliasName=name, TargetKeyId=req.inputs["targetKeyId"])
     key = kms.describe_key(KeyId=req.inputs["targetKeyId"])["KeyMetadata"]
     return name, {
-        "arn": f"arn:aws:kms:{req.emulator.region}:{key['AWSAccountId']}:{name}",
+        "arn": f"arn:aws:kms:{req.region or req.emulator.region}:{key['AWSAccountId']}:{name}",
         "targetKeyArn": key["Arn"],
     }
 
@@ -828,6 +889,26 @@ def _rds_cluster(req: Request) -> Result:
             else []
         ),
     }
+
+
+@handles("aws:rds/eventSubscription:EventSubscription")
+def _rds_event_subscription(req: Request) -> Result:
+    i = req.inputs
+    name = req.physical_name(max_len=255)
+    sub = req.client("rds").create_event_subscription(
+        **_clean(
+            {
+                "SubscriptionName": name,
+                "SnsTopicArn": i["snsTopic"],
+                "SourceType": i.get("sourceType"),
+                "SourceIds": i.get("sourceIds"),
+                "EventCategories": i.get("eventCategories"),
+                "Enabled": i.get("enabled", True),
+                "Tags": req.tag_list(),
+            }
+        )
+    )["EventSubscription"]
+    return name, {"arn": sub["EventSubscriptionArn"], "customerAwsId": sub.get("CustomerAwsId")}
 
 
 @handles("aws:rds/clusterInstance:ClusterInstance")
@@ -1854,17 +1935,21 @@ class EmulatorMocks(ArbiterMocks):
         self.failure: EmulatorError | None = None
         self._clients: dict[str, Any] = {}
         self._provider_tags: dict[str, dict[str, str]] = {}
+        self._provider_regions: dict[str, str] = {}
         self._account_id: str | None = None
         # The SDK registers resources from worker threads; one call at a time keeps clients and moto sane.
         self._lock = threading.RLock()
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client of `service` in `region` (default: the stack's region)."""
+        region = region or self.region
+        key = service if region == self.region else f"{service}@{region}"
         with self._lock:
-            if service not in self._clients:
-                self._clients[service] = self.session.client(service, region_name=self.region)
+            if key not in self._clients:
+                self._clients[key] = self.session.client(service, region_name=region)
                 if self.recorder is not None:
-                    self.recorder.attach(self._clients[service])
-            return self._clients[service]
+                    self.recorder.attach(self._clients[key])
+            return self._clients[key]
 
     def certificate(self, arn: str) -> str:
         """The ACM certificate to use for `arn`: itself if the account has it, else a listed stand-in.
@@ -1898,6 +1983,7 @@ class EmulatorMocks(ArbiterMocks):
             if isinstance(tags, str):
                 tags = json.loads(tags)
             self._provider_tags[args.name] = dict(tags.get("tags") or {})
+            self._provider_regions[args.name] = str(args.inputs.get("region") or self.region)
             return super().new_resource(args)
         handler = HANDLERS.get(args.typ)
         if handler is None or not args.custom:
@@ -1911,7 +1997,10 @@ class EmulatorMocks(ArbiterMocks):
             **self._provider_tags.get(self._provider_name(args.provider), {}),
             **(inputs.get("tags") or {}),
         }
-        request = Request(emulator=self, type=args.typ, name=args.name, inputs=inputs, tags=tags)
+        region = self._provider_regions.get(self._provider_name(args.provider), self.region)
+        request = Request(
+            emulator=self, type=args.typ, name=args.name, inputs=inputs, tags=tags, region=region
+        )
         with self._lock:
             if self.recorder is not None:
                 self.recorder.begin(f"{args.typ} {args.name}", tags)

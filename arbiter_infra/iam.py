@@ -41,6 +41,7 @@ LOG_DELIVERY_ACTIONS: Final = (
 #: execution roles), RDS enhanced monitoring, VPC flow logs, the rotation redeploy's state machine
 #: and its EventBridge target.
 PASSED_TO_SERVICES: Final = (
+    "backup.amazonaws.com",
     "ecs-tasks.amazonaws.com",
     "events.amazonaws.com",
     "monitoring.rds.amazonaws.com",

@@ -96,16 +96,19 @@ class Providers:
         self._config = config
         self._providers: dict[str, aws.Provider] = {}
 
-    def __call__(self, service: str) -> aws.Provider:
-        if service not in self._providers:
-            self._providers[service] = aws.Provider(
-                f"{self._config.prefix}-aws-{service}",
-                region=self._config.region,
+    def __call__(self, service: str, region: str | None = None) -> aws.Provider:
+        """The provider of `service`; `region` other than the stack's gives a second one there."""
+        region = region or self._config.region
+        key = service if region == self._config.region else f"{service}-{region}"
+        if key not in self._providers:
+            self._providers[key] = aws.Provider(
+                f"{self._config.prefix}-aws-{key}",
+                region=region,
                 # Explicit providers do not read the `aws:` stack config: repeat its account guard.
                 allowed_account_ids=[self._config.account_id],
                 default_tags=aws.ProviderDefaultTagsArgs(tags=tags(self._config, service)),
             )
-        return self._providers[service]
+        return self._providers[key]
 
     def opts(self, service: str, parent: pulumi.Resource | None = None) -> pulumi.ResourceOptions:
         """Options for a component whose children should carry `Service=<service>`."""

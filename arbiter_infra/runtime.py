@@ -232,6 +232,9 @@ class ArbiterMocks(pmocks.Mocks):
         #: Values these mocks made up for what AWS computes (ids, ARNs, endpoints): unknown in a
         #: real preview, so anything built from them is shown as known only after deploy.
         self.invented: set[str] = set()
+        #: Provider name -> its region: resources of a provider in another region (the backup
+        #: copy vault and its key) get ARNs of that region.
+        self.provider_regions: dict[str, str] = {}
 
     def _id(self, args: pmocks.MockResourceArgs) -> str:
         digest = hashlib.sha1(f"{args.typ}/{args.name}".encode()).hexdigest()[:17]
@@ -254,6 +257,10 @@ class ArbiterMocks(pmocks.Mocks):
         rid = self._id(args)
         if not args.custom:
             return rid, state
+        if args.typ == "pulumi:providers:aws" and isinstance(args.inputs.get("region"), str):
+            self.provider_regions[args.name] = args.inputs["region"]
+        parts = (args.provider or "").split("::")
+        region = self.provider_regions.get(parts[-2] if len(parts) >= 2 else "", REGION)
         token = args.typ
         module = token.split(":")[1].split("/")[0] if token.count(":") == 2 else ""
         name = next(
@@ -267,6 +274,13 @@ class ArbiterMocks(pmocks.Mocks):
         if fill is not None:
             state.update(fill(state, rid, str(name)))
             rid = str(state["id"])
+        if region != REGION:
+            state = {
+                k: v.replace(f":{REGION}:", f":{region}:")
+                if isinstance(v, str) and v.startswith("arn:aws:") and args.inputs.get(k) != v
+                else v
+                for k, v in state.items()
+            }
         self.invented.add(rid)
         self.invented.update(
             v for k, v in state.items() if isinstance(v, str) and len(v) >= 8 and args.inputs.get(k) != v
@@ -316,6 +330,9 @@ COMPUTED: dict[str, Filler] = {
     "aws:ec2/eip:Eip": lambda s, rid, n: {"publicIp": "203.0.113.10", "allocationId": rid},
     "aws:kms/key:Key": lambda s, rid, n: {"keyId": rid, "arn": _arn("kms", f"key/{rid}")},
     "aws:kms/alias:Alias": lambda s, rid, n: {"arn": _arn("kms", n)},
+    "aws:backup/vault:Vault": lambda s, rid, n: {"id": n, "arn": _arn("backup", f"backup-vault:{n}")},
+    "aws:backup/plan:Plan": lambda s, rid, n: {"arn": _arn("backup", f"backup-plan:{rid}"), "version": rid},
+    "aws:rds/eventSubscription:EventSubscription": lambda s, rid, n: {"id": n, "arn": _arn("rds", f"es:{n}")},
     "aws:iam/role:Role": lambda s, rid, n: {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{n}", "uniqueId": rid},
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": lambda s, rid, n: _service_linked_role(
         s["awsServiceName"]

@@ -11,6 +11,7 @@ from arbiter_infra import catalog
 from arbiter_infra.config import PROJECT, AccountConfig, StackConfig
 from arbiter_infra.naming import Naming, Providers
 from components.account import AccountResources, AccountResourcesArgs
+from components.backup import AuroraBackup, AuroraBackupArgs
 from components.cache import Redis, RedisArgs
 from components.database import Aurora, AuroraArgs
 from components.delivery import Delivery, DeliveryArgs, PermissionsBoundary, PermissionsBoundaryArgs
@@ -109,6 +110,26 @@ def build(config: StackConfig) -> None:
         ),
         opts=providers.opts("database"),
     )
+    backup_vaults: list[str] = []
+    if config.database.backup.enabled:
+        backup = AuroraBackup(
+            naming("backup"),
+            AuroraBackupArgs(
+                config=config.database.backup,
+                naming=naming,
+                region=config.region,
+                account_id=config.account_id,
+                cluster_arn=database.cluster.arn,
+                kms_key_arn=key.arn,
+                copy_provider=providers("database", config.database.backup.copy_region),
+                permissions_boundary=boundary.arn,
+                protect=config.is_prod,
+            ),
+            opts=providers.opts("database"),
+        )
+        backup_vaults.append(backup.vault_name)
+        pulumi.export("backupVaultName", backup.vault_name)
+        pulumi.export("backupCopyVaultArn", backup.copy_vault.arn)
     cache = Redis(
         naming("cache"),
         RedisArgs(
@@ -231,6 +252,7 @@ def build(config: StackConfig) -> None:
                 cache.replication_group.member_clusters, config.cache.num_nodes
             ),
             state_machines=state_machines,
+            backup_vaults=backup_vaults,
         ),
         opts=providers.opts("monitoring"),
     )

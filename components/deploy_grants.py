@@ -65,6 +65,9 @@ _ELB = "arn:aws:elasticloadbalancing:{region}:{account}"
 _LOGS = "arn:aws:logs:{region}:{account}"
 _SM = "arn:aws:secretsmanager:{region}:{account}"
 _KMS = "arn:aws:kms:{region}:{account}"
+_BACKUP_VAULTS = tuple(
+    f"arn:aws:backup:{r}:{{account}}:backup-vault:{{p}}-*" for r in ("{region}", "{copy_region}")
+)
 _IAM = "arn:aws:iam::{account}"
 _ECR = "arn:aws:ecr:{region}:{account}"
 
@@ -261,6 +264,83 @@ GRANTS: Final[tuple[Grant, ...]] = (
         ),
         "arns",
         (f"{_SM}:secret:rds!cluster-*",),
+    ),
+    Grant(
+        "backup",
+        "BackupVaultStorage",
+        "CreateBackupVault mounts the vault's storage (backup-storage has no resource type)",
+        ("backup-storage:MountCapsule",),
+        "unscopable",
+    ),
+    Grant(
+        "backup",
+        "BackupOwnVaults",
+        "the Aurora backup vault and its copy-region twin (arbiter-<env>-backup*), their tags and "
+        "access policies. No DeleteBackupVault: the vault policy reserves it for an administrator",
+        (
+            "backup:CreateBackupVault",
+            "backup:DeleteBackupVaultAccessPolicy",
+            "backup:DescribeBackupVault",
+            "backup:GetBackupVaultAccessPolicy",
+            "backup:ListTags",
+            "backup:PutBackupVaultAccessPolicy",
+            "backup:TagResource",
+            "backup:UntagResource",
+        ),
+        "arns",
+        _BACKUP_VAULTS,
+    ),
+    Grant(
+        "backup",
+        "BackupCreatePlanTagged",
+        "a backup plan's ARN carries a random id: it is created with this stack's tags",
+        ("backup:CreateBackupPlan", "backup:TagResource"),
+        "request-tag",
+    ),
+    Grant(
+        "backup",
+        "BackupOwnPlans",
+        "this stack's backup plan (by its tags) and the selection of the Aurora cluster in it",
+        (
+            "backup:CreateBackupSelection",
+            "backup:DeleteBackupPlan",
+            "backup:DeleteBackupSelection",
+            "backup:GetBackupPlan",
+            "backup:GetBackupSelection",
+            "backup:ListTags",
+            "backup:TagResource",
+            "backup:UntagResource",
+            "backup:UpdateBackupPlan",
+        ),
+        "resource-tag",
+    ),
+    Grant(
+        "backup",
+        "KmsBackupCopyAlias",
+        "the alias of the copy-region key of the backup copies (alias/arbiter-<env>-backup there); "
+        "the key itself carries the stack's tags (KmsUseAndManageStackKey)",
+        ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
+        "arns",
+        ("arn:aws:kms:{copy_region}:{account}:alias/{p}-backup",),
+    ),
+    Grant(
+        "backup",
+        "RdsOwnEventSubscriptions",
+        "RDS event subscriptions arbiter-<env>-rds-* send the cluster's and instances' failover, "
+        "failure, maintenance and low-storage events to the alert topic",
+        (
+            "rds:AddSourceIdentifierToSubscription",
+            "rds:AddTagsToResource",
+            "rds:CreateEventSubscription",
+            "rds:DeleteEventSubscription",
+            "rds:DescribeEventSubscriptions",
+            "rds:ListTagsForResource",
+            "rds:ModifyEventSubscription",
+            "rds:RemoveSourceIdentifierFromSubscription",
+            "rds:RemoveTagsFromResource",
+        ),
+        "arns",
+        (f"{_RDS}:es:{{p}}-*",),
     ),
     Grant(
         "data",
@@ -1226,6 +1306,58 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
     ),
     Grant(
         "boundary",
+        "BackupSnapshotsOwnCluster",
+        "AWS Backup (role arbiter-<env>-backup) snapshots this stack's Aurora cluster and copies "
+        "the snapshot to the copy region; recovery points are cluster snapshots awsbackup:*",
+        (
+            "rds:AddTagsToResource",
+            "rds:CopyDBClusterSnapshot",
+            "rds:CreateDBClusterSnapshot",
+            "rds:DeleteDBClusterSnapshot",
+            "rds:DescribeDBClusterSnapshots",
+            "rds:DescribeDBClusters",
+            "rds:ListTagsForResource",
+            "rds:ModifyDBClusterSnapshotAttribute",
+        ),
+        "arns",
+        (
+            f"{_RDS}:cluster:{{p}}-*",
+            f"{_RDS}:cluster-snapshot:awsbackup:*",
+            "arn:aws:rds:{copy_region}:{account}:cluster-snapshot:awsbackup:*",
+        ),
+    ),
+    Grant(
+        "boundary",
+        "BackupCopyIntoOwnVaults",
+        "AWS Backup writes recovery points and copies only into this stack's vaults",
+        ("backup:CopyIntoBackupVault", "backup:DescribeBackupVault"),
+        "arns",
+        _BACKUP_VAULTS,
+    ),
+    Grant(
+        "boundary",
+        "BackupUsesStackKeys",
+        "the snapshot is encrypted with the stack CMK and re-encrypted with the copy-region key; "
+        "both carry this stack's tags",
+        (
+            "kms:CreateGrant",
+            "kms:DescribeKey",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+        ),
+        "resource-tag",
+    ),
+    Grant(
+        "boundary",
+        "BackupFindsResources",
+        "AWS Backup resolves its selection through the tagging API (no resource type)",
+        ("tag:GetResources",),
+        "unscopable",
+    ),
+    Grant(
+        "boundary",
         "EcsExecChannels",
         "ECS Exec's SSM session channels have no resource type",
         (
@@ -1287,6 +1419,7 @@ def boundary_arn(naming: Naming, account_id: str) -> str:
 def _values(config: StackConfig, naming: Naming, account_id: str) -> dict[str, str]:
     return {
         "region": config.region,
+        "copy_region": config.database.backup.copy_region,
         "account": account_id,
         "p": naming.prefix,
         "s": naming.short,

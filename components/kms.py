@@ -97,6 +97,15 @@ class StackKey(pulumi.ComponentResource):
                     }
                 },
             ),
+            # RDS event notifications to the encrypted alert topic (RDS user guide, "Granting
+            # permissions to publish notifications to an Amazon SNS topic" / SNS encrypted topics).
+            iam.statement(
+                "RdsEventsPublishToEncryptedTopic",
+                ("kms:Decrypt", "kms:GenerateDataKey"),
+                ["*"],
+                principal={"Service": "events.rds.amazonaws.com"},
+                condition={"StringEquals": {"aws:SourceAccount": account}},
+            ),
             iam.statement(
                 "CloudWatchAlarmsPublishToEncryptedTopic",
                 ("kms:Decrypt", "kms:GenerateDataKey"),

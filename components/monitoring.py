@@ -26,6 +26,7 @@ Target = Literal[
     "target-group",
     "redis-node",
     "state-machine",
+    "backup-vault",
 ]
 ThresholdKind = Literal["absolute", "share-of-max-connections", "share-of-instance-memory", "running-floor"]
 MissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
@@ -173,7 +174,26 @@ ALARMS: Final[tuple[AlarmSpec, ...]] = (
         "connections fail. Runs are rare, so one failure pages at once (docs/secrets-rotation.md).",
         unit=" executions", evaluation_periods=1, datapoints_to_alarm=1,
     ),
+    AlarmSpec(
+        "backup-jobs-failed", "backup-vault", "AWS/Backup", "NumberOfBackupJobsFailed", "Sum", _GT, 0,
+        "notBreaching",
+        "The daily Aurora backup failed: the vault gets no recovery point that day. Jobs run once a "
+        "day, so one failure pages; no data means no job ran in the period.",
+        unit=" jobs", period=300, evaluation_periods=1, datapoints_to_alarm=1,
+    ),
+    AlarmSpec(
+        "backup-copy-jobs-failed", "backup-vault", "AWS/Backup", "NumberOfCopyJobsFailed", "Sum", _GT, 0,
+        "notBreaching",
+        "The copy of a recovery point to the second region failed: the cross-region copy is missing.",
+        unit=" jobs", period=300, evaluation_periods=1, datapoints_to_alarm=1,
+    ),
 )  # fmt: skip
+
+#: RDS event categories that page, per source type (names as RDS spells them; Aurora subset).
+RDS_EVENT_CATEGORIES: Final = {
+    "db-cluster": ("failover", "failure", "maintenance"),
+    "db-instance": ("failover", "failure", "low storage", "maintenance"),
+}
 
 
 def running_floor(service: ServiceConfig) -> int:
@@ -275,6 +295,8 @@ class MonitoringArgs:
     redis_member_clusters: Sequence[pulumi.Input[str]]
     #: Step Functions state machines whose failed executions page: label -> ARN.
     state_machines: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: AWS Backup vaults whose failed backup and copy jobs page (by vault name).
+    backup_vaults: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -295,6 +317,7 @@ class Monitoring(pulumi.ComponentResource):
     subscriptions: dict[str, aws.sns.TopicSubscription]
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
     dashboard: aws.cloudwatch.Dashboard
+    event_subscriptions: dict[str, aws.rds.EventSubscription]
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:monitoring:Monitoring", name, None, opts)
@@ -322,6 +345,29 @@ class Monitoring(pulumi.ComponentResource):
                     },
                 ),
                 iam.statement(
+                    "RdsEventsOfThisStackPublish",
+                    ("SNS:Publish",),
+                    [self.topic.arn],
+                    principal={"Service": "events.rds.amazonaws.com"},
+                    condition={
+                        "StringEquals": {"aws:SourceAccount": args.account_id},
+                        "ArnLike": {
+                            "aws:SourceArn": [
+                                pulumi.Output.concat(
+                                    "arn:aws:rds:",
+                                    args.region,
+                                    ":",
+                                    args.account_id,
+                                    f":{kind}:",
+                                    naming.prefix,
+                                    "-*",
+                                )
+                                for kind in ("es", "cluster", "db")
+                            ]
+                        },
+                    },
+                ),
+                iam.statement(
                     "DenyPublishWithoutTls",
                     ("SNS:Publish",),
                     [self.topic.arn],
@@ -338,6 +384,24 @@ class Monitoring(pulumi.ComponentResource):
                 f"{name}-email-{email}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
             )
             for email in args.config.alert_emails
+        }
+
+        # Failover, failure, maintenance and low storage come as RDS events, not metrics.
+        sources = {
+            "db-cluster": [args.aurora_cluster_identifier],
+            "db-instance": [i.identifier for i in args.aurora_instances],
+        }
+        self.event_subscriptions = {
+            kind: aws.rds.EventSubscription(
+                f"{name}-rds-{kind}",
+                name=naming("rds", kind.removeprefix("db-")),
+                sns_topic=self.topic.arn,
+                source_type=kind,
+                source_ids=ids,
+                event_categories=list(RDS_EVENT_CATEGORIES[kind]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topic_policy]),
+            )
+            for kind, ids in sources.items()
         }
 
         self.alarms = {}
@@ -422,6 +486,11 @@ class Monitoring(pulumi.ComponentResource):
             "state-machine": [
                 _Instance(label, {"StateMachineArn": arn})
                 for label, arn in sorted(args.state_machines.items())
+            ],
+            # One vault per stack today: unlabelled, so the alarm is `<prefix>-backup-jobs-failed`.
+            "backup-vault": [
+                _Instance(None if len(args.backup_vaults) == 1 else vault, {"BackupVaultName": vault})
+                for vault in args.backup_vaults
             ],
         }
         return targets[spec.target]

@@ -19,9 +19,18 @@ from policies.base import (
     is_true,
     number,
 )
-from policies.resource_types import RDS_CLUSTER, RDS_CLUSTER_INSTANCE, REPLICATION_GROUP
+from policies.resource_types import (
+    BACKUP_PLAN,
+    BACKUP_SELECTION,
+    RDS_CLUSTER,
+    RDS_CLUSTER_INSTANCE,
+    RDS_EVENT_SUBSCRIPTION,
+    REPLICATION_GROUP,
+)
 
 MIN_BACKUP_DAYS: Final = 7
+#: RDS event categories a prod cluster's subscription must carry (empty categories: all events).
+PAGED_CLUSTER_EVENTS: Final = frozenset({"failover", "failure"})
 DEFAULT_PORTS: Final = {RDS_CLUSTER: 5432, REPLICATION_GROUP: 6379}
 
 
@@ -116,6 +125,75 @@ def _aurora_multi_az(view: StackView) -> Iterator[tuple[str, str | None]]:
             )
 
 
+def _region(arn: object) -> str | None:
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[3] if len(parts) > 3 and parts[0] == "arn" else None
+
+
+def _copies_out_of(plan: Res, region: str | None) -> bool:
+    """Whether a rule of `plan` copies to a vault of another region (an unknown vault counts)."""
+    for rule in as_list(plan.get("rules")):
+        if not isinstance(rule, dict):
+            continue
+        for action in as_list(rule.get("copyActions")):
+            dest = action.get("destinationVaultArn") if isinstance(action, dict) else None
+            if dest is UNKNOWN or has_unknown(dest):
+                return True
+            if _region(dest) not in (None, region):
+                return True
+    return False
+
+
+def _aurora_cross_region_backup(view: StackView) -> Iterator[tuple[str, str | None]]:
+    selections = view.of_type(BACKUP_SELECTION)
+    plans = view.of_type(BACKUP_PLAN)
+    if any(has_unknown(s.get("resources")) or has_unknown(s.get("planId")) for s in selections):
+        return
+    if any(has_unknown(p.get("id")) or has_unknown(p.get("rules")) for p in plans):
+        return
+    by_id = {p.get("id"): p for p in plans}
+    for cluster in view.of_type(RDS_CLUSTER):
+        arn = cluster.get("arn")
+        if not cluster.is_prod or arn is None or has_unknown(arn):
+            continue
+        covering = [by_id.get(s.get("planId")) for s in selections if arn in as_list(s.get("resources"))]
+        if not any(plan is not None and _copies_out_of(plan, _region(arn)) for plan in covering):
+            yield (
+                "prod Aurora cluster is in no AWS Backup plan with a copy to another region "
+                "(a lost region or a deleted cluster takes its automated backups with it)",
+                cluster.urn,
+            )
+
+
+def _pages_cluster_events(sub: Res, ident: str) -> bool:
+    """An enabled db-cluster subscription to a topic covering `ident` and its failover/failure events."""
+    sources = as_list(sub.get("sourceIds"))
+    categories = set(as_list(sub.get("eventCategories")))
+    return (
+        sub.get("sourceType") == "db-cluster"
+        and sub.get("enabled") is not False
+        and not is_blank(sub.get("snsTopic"))
+        and (not sources or ident in sources)
+        and (not categories or categories >= PAGED_CLUSTER_EVENTS)
+    )
+
+
+def _rds_event_subscription(view: StackView) -> Iterator[tuple[str, str | None]]:
+    subscriptions = view.of_type(RDS_EVENT_SUBSCRIPTION)
+    fields = ("sourceType", "sourceIds", "eventCategories", "snsTopic", "enabled")
+    if any(has_unknown(s.get(f)) for s in subscriptions for f in fields):
+        return
+    for cluster in view.of_type(RDS_CLUSTER):
+        ident = cluster.get("clusterIdentifier")
+        if not cluster.is_prod or not isinstance(ident, str):
+            continue
+        if not any(_pages_cluster_events(s, ident) for s in subscriptions):
+            yield (
+                "prod Aurora cluster has no RDS event subscription for its failover and failure events",
+                cluster.urn,
+            )
+
+
 POLICIES: Final = [
     ArbiterPolicy(
         name="aurora-encrypted-with-cmk",
@@ -181,6 +259,24 @@ POLICIES: Final = [
         remediation="Set database.instanceCount >= 2 in Pulumi.prod.yaml.",
         resource_types=(RDS_CLUSTER, RDS_CLUSTER_INSTANCE),
         stack_check=_aurora_multi_az,
+    ),
+    ArbiterPolicy(
+        name="aurora-cross-region-backup-prod",
+        description="Each prod Aurora cluster is selected by an AWS Backup plan that copies it to another region.",
+        severity=Severity.HIGH,
+        controls=("RDS.26", "Backup.1"),
+        remediation="Leave database.backup.enabled true in prod (components/backup.py: plan, selection, copy vault).",
+        resource_types=(RDS_CLUSTER, BACKUP_PLAN, BACKUP_SELECTION),
+        stack_check=_aurora_cross_region_backup,
+    ),
+    ArbiterPolicy(
+        name="rds-event-subscription-prod",
+        description="Prod Aurora clusters send failover and failure events to an SNS topic.",
+        severity=Severity.MEDIUM,
+        controls=("RDS.19", "RDS.20"),
+        remediation="Subscribe the cluster (source type db-cluster) to the alert topic (components/monitoring.py).",
+        resource_types=(RDS_CLUSTER, RDS_EVENT_SUBSCRIPTION),
+        stack_check=_rds_event_subscription,
     ),
     ArbiterPolicy(
         name="redis-encryption-and-auth",

@@ -35,6 +35,8 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
         "ec2:DescribeVpcs",
         "ec2:DescribeAddressesAttribute",
         "rds:DescribeDBEngineVersions",
+        "backup-storage:MountCapsule",
+        "tag:GetResources",
         "rds:DescribeOrderableDBInstanceOptions",
         "elasticache:DescribeCacheEngineVersions",
         "ecs:CreateCluster",

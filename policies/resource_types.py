@@ -48,6 +48,9 @@ RDS_CLUSTER: Final = "aws:rds/cluster:Cluster"
 RDS_CLUSTER_INSTANCE: Final = "aws:rds/clusterInstance:ClusterInstance"
 RDS_INSTANCE: Final = "aws:rds/instance:Instance"
 REPLICATION_GROUP: Final = "aws:elasticache/replicationGroup:ReplicationGroup"
+RDS_EVENT_SUBSCRIPTION: Final = "aws:rds/eventSubscription:EventSubscription"
+BACKUP_PLAN: Final = "aws:backup/plan:Plan"
+BACKUP_SELECTION: Final = "aws:backup/selection:Selection"
 
 # Keys, secrets, logs, topics, buckets.
 KMS_KEY: Final = "aws:kms/key:Key"

@@ -118,6 +118,22 @@ class StackBuilder:
         return Deployment(self.stack, list(self.resources.values()), {}, frozenset())
 
 
+CLUSTER_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:arbiter-prod-db"
+BACKUP_PLAN_ARN = "arn:aws:backup:us-east-1:123456789012:backup-plan:plan-1"
+BACKUP_RULE = {
+    "ruleName": "daily",
+    "targetVaultName": "arbiter-prod-backup",
+    "schedule": "cron(0 4 * * ? *)",
+    "lifecycle": {"deleteAfter": 14},
+    "copyActions": [
+        {
+            "destinationVaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:arbiter-prod-backup-us-west-2",
+            "lifecycle": {"deleteAfter": 14},
+        }
+    ],
+}
+
+
 def compliant_stack(environment: str = "prod") -> StackBuilder:
     """Every policy of the pack has at least one resource here that it inspects and accepts."""
     b = StackBuilder(environment)
@@ -435,6 +451,27 @@ def compliant_stack(environment: str = "prod") -> StackBuilder:
         },
         id_="arbiter-prod-db",
         protect=True,
+    )
+    b.get("db").outputs["arn"] = CLUSTER_ARN
+    b.add("aws:backup/plan:Plan", "backup-plan", {"rules": [BACKUP_RULE]}, id_="plan-1", arn=BACKUP_PLAN_ARN)
+    b.add(
+        "aws:backup/selection:Selection",
+        "backup-selection",
+        {
+            "planId": "plan-1",
+            "resources": [CLUSTER_ARN],
+            "iamRoleArn": "arn:aws:iam::123456789012:role/backup",
+        },
+    )
+    b.add(
+        "aws:rds/eventSubscription:EventSubscription",
+        "db-events",
+        {
+            "snsTopic": TOPIC_ARN,
+            "sourceType": "db-cluster",
+            "sourceIds": ["arbiter-prod-db"],
+            "eventCategories": ["failover", "failure", "maintenance"],
+        },
     )
     for i in (1, 2):
         b.add(

@@ -235,6 +235,30 @@ BAD = [
         ["arbiter:network.natGateways", "per-az in prod"],
     ),
     (
+        "backup-retention-below-7",
+        _set("database.backup.retentionDays", 3),
+        "staging",
+        ["arbiter:database.backup.retentionDays", "3", "greater than or equal to 7"],
+    ),
+    (
+        "backup-copy-region-same-or-unknown",
+        _set("database.backup.copyRegion", "us-east-1"),
+        "staging",
+        ["arbiter:database.backup.copyRegion", '"us-east-1"', "us-west-2"],
+    ),
+    (
+        "backup-admin-pattern-not-a-role",
+        _set("database.backup.adminRolePattern", "arn:aws:iam::{account}:user/bob"),
+        "staging",
+        ["arbiter:database.backup.adminRolePattern", "user/bob"],
+    ),
+    (
+        "prod-backup-off",
+        _set("database.backup.enabled", False),
+        "prod",
+        ["arbiter:database.backup.enabled", "true in prod"],
+    ),
+    (
         "prod-one-db",
         _set("database.instanceCount", 1),
         "prod",

@@ -58,7 +58,7 @@ class Run:
     resolved: dict[str, Any] = field(default_factory=dict)
 
     def key_arn(self) -> str:
-        return str(self.d.one("aws:kms/key:Key").outputs["arn"])
+        return str(self.d.one("aws:kms/key:Key", f"arbiter-{self.d.stack}-key-key").outputs["arn"])
 
     def secret(self, name: str) -> DeclaredResource:
         found = [r for r in self.d.of_type(SECRET) if r.inputs.get("name") == name]

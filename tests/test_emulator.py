@@ -25,9 +25,12 @@ from tests.conftest import FAKE_ENV, stack_sections
 
 pytestmark = pytest.mark.moto
 
-#: The types moto has no API for (ElastiCache parameter groups) or that are not AWS (random, tls:
+#: The types moto has no API for (ElastiCache parameter groups, Backup selections and vault policies) or that are not AWS (random, tls:
 #: computed locally, with real PEM that ACM's import accepts).
 EXPECTED_FALLBACK = {
+    # moto's AWS Backup has vaults and plans only (no selections, no vault access policies).
+    "aws:backup/selection:Selection",
+    "aws:backup/vaultPolicy:VaultPolicy",
     "aws:elasticache/parameterGroup:ParameterGroup",
     "random:index/randomPassword:RandomPassword",
     "tls:index/privateKey:PrivateKey",
@@ -331,6 +334,75 @@ class TestDeployedStack:
             if any(r.startswith(f"{master}:") for r in refs):
                 injecting.add(svc["serviceArn"])
         assert redeployed == injecting and len(injecting) == 2
+
+    def test_backup_vaults_in_two_regions_and_the_daily_plan_with_its_copy(self, emulated: Emulated) -> None:
+        env, out = emulated.stack, emulated.deployment.outputs
+        east = emulated.client("backup")
+        west = emulated.session.client("backup", region_name="us-west-2")
+        [vault] = [
+            v
+            for v in east.list_backup_vaults()["BackupVaultList"]
+            if v["BackupVaultName"] == f"arbiter-{env}-backup"
+        ]
+        assert vault["EncryptionKeyArn"] == out["kmsKeyArn"]
+        [copy] = west.list_backup_vaults()["BackupVaultList"]
+        assert copy["BackupVaultArn"] == out["backupCopyVaultArn"]
+        assert copy["BackupVaultArn"].split(":")[3] == "us-west-2"
+        # The copy is encrypted with a key of its own region (a KMS key never leaves its region).
+        assert copy["EncryptionKeyArn"].split(":")[3] == "us-west-2"
+        west_kms = emulated.session.client("kms", region_name="us-west-2")
+        assert west_kms.describe_key(KeyId=copy["EncryptionKeyArn"])["KeyMetadata"]["KeyState"] == "Enabled"
+        [plan] = east.list_backup_plans()["BackupPlansList"]
+        [rule] = east.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]["Rules"]
+        assert rule["TargetBackupVaultName"] == f"arbiter-{env}-backup"
+        assert rule["ScheduleExpression"].startswith("cron(0 ")
+        backup_cfg = emulated.sections["database"]["backup"]
+        assert rule["Lifecycle"]["DeleteAfterDays"] == backup_cfg["retentionDays"] >= 7
+        [action] = rule["CopyActions"]
+        assert action["DestinationBackupVaultArn"] == copy["BackupVaultArn"]
+        assert action["Lifecycle"]["DeleteAfterDays"] == backup_cfg["copyRetentionDays"]
+
+    def test_restore_drill_from_a_recovery_point_under_the_programs_identifier(
+        self, emulated: Emulated
+    ) -> None:
+        """docs/restore.md, "From an AWS Backup recovery point", as far as moto goes.
+
+        moto has no backup jobs or recovery points: an Aurora recovery point *is* a cluster
+        snapshot (what `start-backup-job` makes), so the drill takes one and restores it with the
+        stack's subnet group, security group, parameter group and key, then swaps identifiers.
+        Runs last in the class: it renames the stack's cluster.
+        """
+        env, out = emulated.stack, emulated.deployment.outputs
+        rds = emulated.client("rds")
+        name, new = f"arbiter-{env}-aurora", f"arbiter-{env}-aurora-restored"
+        [old] = rds.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"]
+        point = rds.create_db_cluster_snapshot(
+            DBClusterIdentifier=name, DBClusterSnapshotIdentifier=f"awsbackup-job-{env}"
+        )["DBClusterSnapshot"]
+        assert point["KmsKeyId"] == out["kmsKeyArn"] and point["StorageEncrypted"]
+        # moto cannot restore a snapshot of a cluster with an RDS-managed password (its
+        # restore_db_cluster_from_snapshot raises KeyError); the same restore parameters go
+        # through its point-in-time restore instead.
+        rds.restore_db_cluster_to_point_in_time(
+            DBClusterIdentifier=new,
+            SourceDBClusterIdentifier=name,
+            UseLatestRestorableTime=True,
+            DBSubnetGroupName=old["DBSubnetGroup"],
+            VpcSecurityGroupIds=[g["VpcSecurityGroupId"] for g in old["VpcSecurityGroups"]],
+            DBClusterParameterGroupName=old["DBClusterParameterGroup"],
+            KmsKeyId=out["kmsKeyArn"],
+            EnableIAMDatabaseAuthentication=True,
+            Port=5432,
+        )
+        rds.modify_db_cluster(
+            DBClusterIdentifier=name, NewDBClusterIdentifier=f"{name}-old", ApplyImmediately=True
+        )
+        rds.modify_db_cluster(DBClusterIdentifier=new, NewDBClusterIdentifier=name, ApplyImmediately=True)
+        [restored] = rds.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"]
+        assert restored["DbClusterResourceId"] != old["DbClusterResourceId"]
+        assert restored["KmsKeyId"] == out["kmsKeyArn"] and restored["StorageEncrypted"]
+        assert restored["DBSubnetGroup"] == old["DBSubnetGroup"]
+        assert restored["Endpoint"].startswith(f"{name}.")
 
 
 # --- AWS errors name the resource -----------------------------------------------------------

@@ -54,7 +54,20 @@ EXTREMES: dict[str, list[Any]] = {
 #: Extremes that are valid by design (a health check may run any shell command).
 VALID_BY_DESIGN = {("healthCheckCommand", 1, "ünïcødé ☃ \u202e")}
 #: Keys with a default: leaving them out is not bad input.
-OPTIONAL = {"cpuArchitecture", "enableExec", "rustLog", "slowQueryThresholdMs", "alertEmails", "waf"}
+OPTIONAL = {
+    "cpuArchitecture",
+    "enableExec",
+    "rustLog",
+    "slowQueryThresholdMs",
+    "alertEmails",
+    "waf",
+    # database.backup and each of its keys have defaults (prod on, us-west-2, 14 days).
+    "backup",
+    "enabled",
+    "copyRegion",
+    "retentionDays",
+    "copyRetentionDays",
+}
 #: Sections every key of which has a default (WAF is on by default: a missing key is not bad input).
 OPTIONAL_SECTIONS = {"waf"}
 

@@ -179,6 +179,14 @@ def _judge(
 # ---- the recording ----------------------------------------------------------------------------------
 
 
+#: Declared types moto has no API for (their creates are in `PROVIDER_CALLS` writes instead).
+NO_MOTO_API = {
+    "aws:elasticache/parameterGroup:ParameterGroup",
+    "aws:backup/selection:Selection",
+    "aws:backup/vaultPolicy:VaultPolicy",
+}
+
+
 def test_every_call_is_recorded_with_the_resource_it_was_made_for(proof: Proof) -> None:
     creates = {(c.operation, c.type) for c in proof.calls}
     assert ("CreateVpc", "aws:ec2/vpc:Vpc") in creates
@@ -190,12 +198,8 @@ def test_every_call_is_recorded_with_the_resource_it_was_made_for(proof: Proof) 
     # Each declared AWS resource the emulator creates left at least one call behind.
     made_for = {c.resource for c in proof.calls}
     for r in proof.deployment.resources:
-        # The ElastiCache parameter group has no moto API: the provider table covers its calls.
-        if (
-            r.custom
-            and r.type.startswith("aws:")
-            and r.type != "aws:elasticache/parameterGroup:ParameterGroup"
-        ):
+        # Types without a moto API: the provider table covers their calls.
+        if r.custom and r.type.startswith("aws:") and r.type not in NO_MOTO_API:
             assert f"{r.type} {r.name}" in made_for, r.name
 
 
@@ -229,12 +233,12 @@ def test_admin_only_calls_are_denied_as_a_whole(proof: Proof) -> None:
     for call in admin_calls:
         verdicts = [_decide(policies, a).verdict for a in proof.authorizations if a.call is call]
         assert "denied" in verdicts, call
-    # 2 CI roles + 3 execution roles; 8 deploy + 8 preview policies (one per area) + the boundary;
-    # their 16 attachments to the CI roles; the default security group's adoption (revoke, tag).
+    # 2 CI roles + 3 execution roles; 9 deploy + 9 preview policies (one per area) + the boundary;
+    # their 18 attachments to the CI roles; the default security group's adoption (revoke, tag).
     areas = len(deploy_grants.AREAS)
     assert sum(c.operation == "CreateRole" for c in admin_calls) == 5
-    assert sum(c.operation == "CreatePolicy" for c in admin_calls) == 2 * areas + 1 == 17
-    assert sum(c.operation == "AttachRolePolicy" for c in admin_calls) == 2 * areas == 16
+    assert sum(c.operation == "CreatePolicy" for c in admin_calls) == 2 * areas + 1 == 19
+    assert sum(c.operation == "AttachRolePolicy" for c in admin_calls) == 2 * areas == 18
 
 
 def test_deploy_role_allows_the_providers_refresh_and_update_calls(proof: Proof) -> None:
@@ -367,7 +371,7 @@ def _execution_requests(proof: Proof, service: str) -> tuple[str, list[Request],
     group = container["logConfiguration"]["options"]["awslogs-group"]
     stream = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{group}:log-stream:{service}/{service}/0a1b2c"
     repo = f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/{IMAGE_REPOSITORIES[service]}"
-    key = d.one("aws:kms/key:Key").outputs["arn"]
+    key = d.one("aws:kms/key:Key", f"arbiter-{d.stack}-key-key").outputs["arn"]
     principal = {"aws:PrincipalArn": role}
     via_sm = {**principal, "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}
     requests = [

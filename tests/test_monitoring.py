@@ -106,6 +106,7 @@ def _expected_names(d: Deployment) -> set[str]:
             f"{p}-redis-evictions-{n:03d}",
         }
     names.add(f"{p}-sfn-executions-failed-db-rotation-redeploy")
+    names |= {f"{p}-backup-jobs-failed", f"{p}-backup-copy-jobs-failed"}
     return names
 
 
@@ -113,7 +114,7 @@ def test_alarm_set_is_complete_and_names_are_unique(deployment: Deployment) -> N
     declared = [a.inputs["name"] for a in deployment.of_type(ALARM)]
     assert len(declared) == len(set(declared)), "alarm names must be unique per stack"
     assert set(declared) == _expected_names(deployment)
-    assert len(declared) == (31 if deployment.stack == "prod" else 21)
+    assert len(declared) == (33 if deployment.stack == "prod" else 23)
 
 
 def test_alarm_names_do_not_collide_across_stacks(staging: Deployment, prod: Deployment) -> None:
@@ -150,16 +151,18 @@ def test_every_alarm_matches_its_rule(deployment: Deployment) -> None:
 def test_a_blip_never_pages_and_an_outage_always_does() -> None:
     """Each rule needs >= 2 bad one-minute datapoints and decides within 5 minutes.
 
-    A failed state-machine execution is an event, not a sample of a level: one pages.
+    A failed state-machine execution or backup job is an event, not a sample of a level: one
+    pages. AWS Backup publishes its job metrics every 5 minutes, so its period is 300 s.
     """
+    events = ("state-machine", "backup-vault")
     for spec in ALARMS:
-        assert spec.period == 60, spec.key
-        floor = 1 if spec.target == "state-machine" else 2
+        assert spec.period == (300 if spec.namespace == "AWS/Backup" else 60), spec.key
+        floor = 1 if spec.target in events else 2
         assert floor <= spec.datapoints_to_alarm <= spec.evaluation_periods <= 5, spec.key
         # An absent metric means "down" only for liveness signals; error counts report nothing when fine.
         if spec.metric in ("RunningTaskCount",):
             assert spec.treat_missing_data == "breaching"
-        if spec.metric.endswith("_Count") or spec.metric in ("Evictions", "ExecutionsFailed"):
+        if spec.metric.endswith(("_Count", "Failed")) or spec.metric == "Evictions":
             assert spec.treat_missing_data == "notBreaching"
 
 
@@ -329,15 +332,28 @@ def test_redis_alarms_per_member_cluster(deployment: Deployment) -> None:
 def test_topic_is_encrypted_with_the_stack_key(deployment: Deployment) -> None:
     topic = deployment.one(TOPIC)
     assert topic.inputs["name"] == f"arbiter-{deployment.stack}-alerts"
-    assert topic.inputs["kmsMasterKeyId"] == deployment.one(KMS_KEY).outputs["arn"]
+    assert (
+        topic.inputs["kmsMasterKeyId"]
+        == deployment.one(KMS_KEY, f"arbiter-{deployment.stack}-key-key").outputs["arn"]
+    )
 
 
-def test_topic_policy_lets_only_this_accounts_alarms_publish(deployment: Deployment) -> None:
+def test_topic_policy_lets_only_this_accounts_alarms_and_rds_events_publish(deployment: Deployment) -> None:
     arn = _topic_arn(deployment)
     policy = deployment.one(TOPIC_POLICY)
     assert policy.inputs["arn"] == arn
     statements = json.loads(policy.inputs["policy"])["Statement"]
-    [allow] = [s for s in statements if s["Effect"] == "Allow"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert {s["Principal"]["Service"] for s in allows} == {
+        "cloudwatch.amazonaws.com",
+        "events.rds.amazonaws.com",
+    }
+    [rds] = [s for s in allows if s["Principal"] == {"Service": "events.rds.amazonaws.com"}]
+    assert rds["Condition"]["ArnLike"]["aws:SourceArn"] == [
+        f"arn:aws:rds:{REGION}:{ACCOUNT_ID}:{kind}:arbiter-{deployment.stack}-*"
+        for kind in ("es", "cluster", "db")
+    ]
+    [allow] = [s for s in allows if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
     assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert allow["Action"] == ["SNS:Publish"] and allow["Resource"] == [arn]
     assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}
@@ -350,7 +366,9 @@ def test_topic_policy_lets_only_this_accounts_alarms_publish(deployment: Deploym
 
 
 def test_key_policy_lets_cloudwatch_use_the_key_for_the_topic(deployment: Deployment) -> None:
-    statements = json.loads(deployment.one(KMS_KEY).inputs["policy"])["Statement"]
+    statements = json.loads(deployment.one(KMS_KEY, f"arbiter-{deployment.stack}-key-key").inputs["policy"])[
+        "Statement"
+    ]
     cw = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
     assert cw and {"kms:Decrypt", "kms:GenerateDataKey"} <= set(cw[0]["Action"])
 
@@ -404,7 +422,7 @@ def test_component_wiring_and_exports(deployment: Deployment) -> None:
 
 
 def test_every_log_group_has_retention_and_the_stack_key(deployment: Deployment) -> None:
-    key_arn = deployment.one(KMS_KEY).outputs["arn"]
+    key_arn = deployment.one(KMS_KEY, f"arbiter-{deployment.stack}-key-key").outputs["arn"]
     groups = {g.inputs["name"]: g for g in deployment.of_type(LOG_GROUP)}
     p = f"arbiter-{deployment.stack}"
     # Flow logs, Aurora export, Redis slow log, ECS Exec and one per service, at least.
@@ -448,3 +466,47 @@ def test_a_failed_rotation_redeploy_pages(deployment: Deployment) -> None:
     assert alarm.inputs["evaluationPeriods"] == alarm.inputs["datapointsToAlarm"] == 1
     assert alarm.inputs["treatMissingData"] == "notBreaching"
     assert alarm.inputs["alarmActions"] == [_topic_arn(deployment)]
+
+
+def test_failed_backup_and_copy_jobs_page_for_this_stacks_vault(deployment: Deployment) -> None:
+    topic = _topic_arn(deployment)
+    for key, metric in (
+        ("backup-jobs-failed", "NumberOfBackupJobsFailed"),
+        ("backup-copy-jobs-failed", "NumberOfCopyJobsFailed"),
+    ):
+        alarm = _alarm(deployment, key).inputs
+        assert (alarm["namespace"], alarm["metricName"]) == ("AWS/Backup", metric)
+        # Per vault: the other stack's jobs in the same account must not page here.
+        assert alarm["dimensions"] == {"BackupVaultName": f"arbiter-{deployment.stack}-backup"}
+        assert alarm["comparisonOperator"] == "GreaterThanThreshold" and alarm["threshold"] == 0
+        assert alarm["alarmActions"] == [topic]
+
+
+def test_rds_events_of_the_cluster_and_every_instance_reach_the_alert_topic(deployment: Deployment) -> None:
+    topic = _topic_arn(deployment)
+    subs = {
+        s.inputs["sourceType"]: s.inputs
+        for s in deployment.of_type("aws:rds/eventSubscription:EventSubscription")
+    }
+    assert set(subs) == {"db-cluster", "db-instance"}
+    assert all(s["snsTopic"] == topic for s in subs.values())
+    assert subs["db-cluster"]["sourceIds"] == [f"arbiter-{deployment.stack}-aurora"]
+    instances = 2 if deployment.stack == "prod" else 1
+    assert subs["db-instance"]["sourceIds"] == [
+        f"arbiter-{deployment.stack}-aurora-{i}" for i in range(1, instances + 1)
+    ]
+    assert {"failover", "failure", "maintenance"} <= set(subs["db-cluster"]["eventCategories"])
+    assert "low storage" in subs["db-instance"]["eventCategories"]
+    # RDS publishes only if both the topic policy and the topic's CMK let events.rds.amazonaws.com in.
+    policy = json.loads(deployment.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    rds = [st for st in policy["Statement"] if st.get("Principal") == {"Service": "events.rds.amazonaws.com"}]
+    assert rds and rds[0]["Effect"] == "Allow" and rds[0]["Action"] == ["SNS:Publish"]
+    assert rds[0]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT_ID
+    key = deployment.one("aws:kms/key:Key", f"arbiter-{deployment.stack}-key-key")
+    assert deployment.one(TOPIC).inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    key_policy = json.loads(key.inputs["policy"])
+    assert any(
+        st.get("Principal") == {"Service": "events.rds.amazonaws.com"}
+        and "kms:GenerateDataKey" in st["Action"]
+        for st in key_policy["Statement"]
+    )

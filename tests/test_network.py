@@ -118,7 +118,10 @@ def test_flow_logs_capture_all_traffic_into_retained_encrypted_group(deployment:
     assert flow.inputs["logDestination"] == group[0].outputs["arn"]
     expected_days = 14 if deployment.stack == "staging" else 90
     assert group[0].inputs["retentionInDays"] == expected_days
-    assert group[0].inputs["kmsKeyId"] == deployment.one("aws:kms/key:Key").outputs["arn"]
+    assert (
+        group[0].inputs["kmsKeyId"]
+        == deployment.one("aws:kms/key:Key", f"arbiter-{deployment.stack}-key-key").outputs["arn"]
+    )
     roles = [
         r for r in deployment.of_type("aws:iam/role:Role") if r.outputs["arn"] == flow.inputs["iamRoleArn"]
     ]
@@ -155,7 +158,9 @@ def test_every_aws_resource_is_tagged_through_provider_default_tags(deployment: 
         assert tags["Project"] == "arbiter" and tags["ManagedBy"] == "pulumi"
         assert tags["Environment"] == deployment.stack  # the shipped stacks are named after their tier
         assert tags["Tier"] == deployment.config["arbiter:environment"]
-        assert provider.inputs["region"] == "us-east-1"
+        # The stack's region, or the backup copy region for the copy vault and its key only.
+        copy_region = "us-west-2"
+        assert provider.inputs["region"] == ("us-east-1" if copy_region not in provider.name else copy_region)
     aws_resources = [r for r in deployment.resources if r.custom and r.type.startswith("aws:")]
     assert aws_resources
     untagged = [r.name for r in aws_resources if r.provider not in providers]

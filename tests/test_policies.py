@@ -19,6 +19,7 @@ from policies.catalog import CONTROL_FLOOR, POLICIES, by_name, pulumi_policies
 from policies.offline import Violation, evaluate
 from tests.policy_fixtures import (
     ACCOUNT,
+    BACKUP_RULE,
     KEY_ARN,
     OIDC_ARN,
     REPO,
@@ -448,6 +449,48 @@ CASES: list[Case] = [
     Case("data-stores-non-default-ports", lambda b: b.set("db", port=5432), "default port 5432", id="aurora"),
     Case("data-stores-non-default-ports", lambda b: b.drop("redis", "port"), "default port 6379", id="redis"),
     Case("aurora-multi-az-prod", lambda b: b.remove("db-2"), "prod Aurora cluster has 1 instance(s)"),
+    Case(
+        "aurora-cross-region-backup-prod",
+        lambda b: b.remove("backup-selection"),
+        "in no AWS Backup plan with a copy to another region",
+        id="not-selected",
+    ),
+    Case(
+        "aurora-cross-region-backup-prod",
+        lambda b: b.set("backup-plan", rules=[{**BACKUP_RULE, "copyActions": []}]),
+        "in no AWS Backup plan with a copy to another region",
+        id="no-copy",
+    ),
+    Case(
+        "aurora-cross-region-backup-prod",
+        lambda b: b.set(
+            "backup-plan",
+            rules=[
+                {
+                    **BACKUP_RULE,
+                    "copyActions": [
+                        {
+                            "destinationVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:same-region"
+                        }
+                    ],
+                }
+            ],
+        ),
+        "in no AWS Backup plan with a copy to another region",
+        id="same-region-copy",
+    ),
+    Case(
+        "rds-event-subscription-prod",
+        lambda b: b.remove("db-events"),
+        "no RDS event subscription for its failover and failure events",
+        id="none",
+    ),
+    Case(
+        "rds-event-subscription-prod",
+        lambda b: b.set("db-events", eventCategories=["maintenance"]),
+        "no RDS event subscription for its failover and failure events",
+        id="no-failover",
+    ),
     Case(
         "redis-encryption-and-auth",
         lambda b: b.set("redis", transitEncryptionEnabled=False),

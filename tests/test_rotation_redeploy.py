@@ -160,7 +160,10 @@ def test_state_machine_logs_everything_to_an_encrypted_retained_group(deployment
         "includeExecutionData": True,
         "level": "ALL",
     }
-    assert group.inputs["kmsKeyId"] == deployment.one("aws:kms/key:Key").outputs["arn"]
+    assert (
+        group.inputs["kmsKeyId"]
+        == deployment.one("aws:kms/key:Key", f"arbiter-{deployment.stack}-key-key").outputs["arn"]
+    )
     assert group.inputs["retentionInDays"] == rotation_redeploy.LOG_RETENTION_DAYS
 
 

@@ -166,7 +166,7 @@ def statements(policy: DeclaredResource) -> dict[str, dict[str, Any]]:
 
 
 def stack_key_arn(d: Deployment) -> str:
-    return str(d.one("aws:kms/key:Key").outputs["arn"])
+    return str(d.one("aws:kms/key:Key", f"arbiter-{d.stack}-key-key").outputs["arn"])
 
 
 def secret_arn(d: Deployment, name: str) -> str:

@@ -1,0 +1,194 @@
+"""AWS Backup of the Aurora cluster: daily recovery points, a copy in a second region, locked vaults.
+
+Aurora's own automated backups die with the cluster and stay in its region. A backup vault
+outlives both: recovery points are copied to a vault in `copyRegion`, encrypted there with a key of
+that region (a KMS key never leaves its region), and both vaults carry an access policy that denies
+deleting recovery points, shortening their lifecycle, changing the policy or deleting the vault to
+everyone but an administrator role (`database.backup.adminRolePattern`), including the deploy role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pulumi
+import pulumi_aws as aws
+
+from arbiter_infra import iam
+from arbiter_infra.config import BackupConfig
+from arbiter_infra.naming import Naming
+from components.kms import ACCOUNT_ACTIONS
+
+#: AWS managed policies of the role AWS Backup assumes (what AWSBackupDefaultServiceRole has).
+BACKUP_POLICY_ARNS: Final = (
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+)
+#: What only an administrator may do to a vault or its recovery points.
+PROTECTED_ACTIONS: Final = (
+    "backup:DeleteBackupVault",
+    "backup:DeleteRecoveryPoint",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:UpdateRecoveryPointLifecycle",
+)
+
+
+def schedule(start_hour_utc: int) -> str:
+    """The daily cron expression AWS Backup takes (six fields, UTC)."""
+    return f"cron(0 {start_hour_utc} * * ? *)"
+
+
+def vault_policy(admin_role_arn: str) -> pulumi.Output[str]:
+    """Deny the protected actions to every principal whose ARN is not an administrator role.
+
+    `Resource: *` in a vault access policy means this vault and its recovery points (an Aurora
+    recovery point's ARN is a cluster-snapshot ARN, which the vault's ARN would not match).
+    """
+    return iam.document(
+        iam.statement(
+            "OnlyAdministratorsDeleteRecoveryPoints",
+            PROTECTED_ACTIONS,
+            ["*"],
+            effect="Deny",
+            principal={"AWS": "*"},
+            condition={"ArnNotLike": {"aws:PrincipalArn": admin_role_arn}},
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AuroraBackupArgs:
+    config: BackupConfig
+    naming: Naming
+    #: The stack's region: the copy region must differ (config allows only other regions).
+    region: str
+    account_id: str
+    cluster_arn: pulumi.Input[str]
+    #: The stack CMK: encrypts the primary vault.
+    kms_key_arn: pulumi.Input[str]
+    #: Provider for the copy region (same account guard and default tags as the stack's).
+    copy_provider: aws.Provider
+    permissions_boundary: pulumi.Input[str]
+    protect: bool = False
+
+
+class AuroraBackup(pulumi.ComponentResource):
+    """Vaults, copy-region key, plan, selection and the role AWS Backup assumes."""
+
+    vault: aws.backup.Vault
+    copy_key: aws.kms.Key
+    copy_vault: aws.backup.Vault
+    plan: aws.backup.Plan
+    role: aws.iam.Role
+    selection: aws.backup.Selection
+    vault_name: str
+    copy_vault_name: str
+
+    def __init__(self, name: str, args: AuroraBackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("arbiter:database:AuroraBackup", name, None, opts)
+        cfg, naming = args.config, args.naming
+        if cfg.copy_region == args.region:
+            raise ValueError("the backup copy region must differ from the stack's region")
+        child = pulumi.ResourceOptions(parent=self)
+        protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        copy_opts = pulumi.ResourceOptions(parent=self, provider=args.copy_provider)
+        admin = cfg.admin_role_pattern.format(account=args.account_id)
+
+        self.vault_name = naming("backup")
+        self.copy_vault_name = naming("backup", cfg.copy_region)
+        self.vault = aws.backup.Vault(
+            f"{name}-vault", name=self.vault_name, kms_key_arn=args.kms_key_arn, opts=protected
+        )
+        # A KMS key is regional: the copy is re-encrypted with a key of its region.
+        root = f"arn:aws:iam::{args.account_id}:root"
+        self.copy_key = aws.kms.Key(
+            f"{name}-copy-key",
+            description=f"{naming.prefix}: Aurora recovery points copied to {cfg.copy_region}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30 if args.protect else 7,
+            policy=iam.document(
+                iam.statement(
+                    "AccountAdministersKeyAndDelegatesUseToIam",
+                    ACCOUNT_ACTIONS,
+                    ["*"],
+                    principal={"AWS": root},
+                )
+            ),
+            opts=pulumi.ResourceOptions.merge(copy_opts, pulumi.ResourceOptions(protect=args.protect)),
+        )
+        aws.kms.Alias(
+            f"{name}-copy-key-alias",
+            name=f"alias/{naming.prefix}-backup",
+            target_key_id=self.copy_key.key_id,
+            opts=copy_opts,
+        )
+        self.copy_vault = aws.backup.Vault(
+            f"{name}-copy-vault",
+            name=self.copy_vault_name,
+            kms_key_arn=self.copy_key.arn,
+            opts=pulumi.ResourceOptions.merge(copy_opts, pulumi.ResourceOptions(protect=args.protect)),
+        )
+        aws.backup.VaultPolicy(
+            f"{name}-vault-policy",
+            backup_vault_name=self.vault.name,
+            policy=vault_policy(admin),
+            opts=child,
+        )
+        aws.backup.VaultPolicy(
+            f"{name}-copy-vault-policy",
+            backup_vault_name=self.copy_vault.name,
+            policy=vault_policy(admin),
+            opts=copy_opts,
+        )
+
+        self.plan = aws.backup.Plan(
+            f"{name}-plan",
+            name=naming("aurora-daily"),
+            rules=[
+                aws.backup.PlanRuleArgs(
+                    rule_name="daily",
+                    target_vault_name=self.vault.name,
+                    schedule=schedule(cfg.start_hour_utc),
+                    start_window=60,
+                    completion_window=480,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=cfg.retention_days),
+                    copy_actions=[
+                        aws.backup.PlanRuleCopyActionArgs(
+                            destination_vault_arn=self.copy_vault.arn,
+                            lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
+                                delete_after=cfg.copy_retention_days
+                            ),
+                        )
+                    ],
+                )
+            ],
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=naming("backup", kind="iam-role"),
+            description="AWS Backup: snapshots the Aurora cluster and copies it to the copy region",
+            assume_role_policy=iam.assume_role_policy("backup.amazonaws.com", source_account=args.account_id),
+            permissions_boundary=args.permissions_boundary,
+            opts=child,
+        )
+        attachments: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-role-{arn.rsplit('For', 1)[1].lower()}",
+                role=self.role.name,
+                policy_arn=arn,
+                opts=child,
+            )
+            for arn in BACKUP_POLICY_ARNS
+        ]
+        self.selection = aws.backup.Selection(
+            f"{name}-selection",
+            name=naming("aurora"),
+            plan_id=self.plan.id,
+            iam_role_arn=self.role.arn,
+            resources=[args.cluster_arn],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
+        outputs: dict[str, Any] = {"vaultName": self.vault_name, "copyVaultArn": self.copy_vault.arn}
+        self.register_outputs(outputs)
