@@ -69,7 +69,7 @@ class Decision:
 
 
 class _Unsupported(Exception):
-    pass
+    """A policy element the evaluator cannot judge: reported as unsupported, never assumed true."""
 
 
 @lru_cache(maxsize=4096)
