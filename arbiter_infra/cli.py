@@ -144,7 +144,22 @@ def cmd_plan(args: argparse.Namespace) -> int:
         doc = {
             "stack": args.stack,
             "resources": [
-                {"type": r.type, "name": r.name, "parent": r.parent_name, "urn": r.urn, "protect": r.protect}
+                {
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent_name,
+                    "urn": r.urn,
+                    "protect": r.protect,
+                    "provider": r.provider,
+                    "dependencies": sorted(r.dependencies),
+                    "inputs": _mask(r.inputs, r.secret_inputs),
+                    "options": {
+                        "deleteBeforeReplace": r.delete_before_replace,
+                        "retainOnDelete": r.retain_on_delete,
+                        "ignoreChanges": list(r.ignore_changes),
+                        "replaceOnChanges": list(r.replace_on_changes),
+                    },
+                }
                 for r in deployment.resources
             ],
             "counts": {"pulumi:pulumi:Stack": 1, **deployment.counts()},
