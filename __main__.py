@@ -1,10 +1,327 @@
-"""Pulumi entry point: validate the stack config once, then compose the stack it describes."""
+"""Pulumi entry point: validate the stack config once, then compose the tiers of the stack it describes.
 
-from arbiter_infra.config import AccountConfig, load_config
-from arbiter_infra.stack import build, build_account
+Components are generic; this file is where the application meets them: it reads the validated
+config, builds each tier in order, hands each the typed connections of the tiers before it, and
+exports the stack outputs.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from arbiter_infra import catalog
+from arbiter_infra.config import AccountConfig, StackConfig, load_config
+from arbiter_infra.naming import Naming, Providers
+from components.account import AccountResources, AccountResourcesArgs, foreign_service_linked_role
+from components.backup import AuroraBackup, AuroraBackupArgs
+from components.cache import Redis, RedisArgs
+from components.database import Aurora, AuroraArgs
+from components.delivery import Delivery, DeliveryArgs, PermissionsBoundary, PermissionsBoundaryArgs
+from components.kms import StackKey, StackKeyArgs
+from components.monitoring import (
+    AuroraInstanceTarget,
+    Monitoring,
+    MonitoringArgs,
+    ServiceTarget,
+    member_cluster_ids,
+    running_floor,
+)
+from components.nacl import NetworkAcls, NetworkAclsArgs
+from components.network import Network, NetworkArgs
+from components.rotation_redeploy import RotationRedeploy, RotationRedeployArgs
+from components.secrets import ExchangeSecrets, ExchangeSecretsArgs
+from components.security_groups import SecurityGroups, SecurityGroupsArgs
+from components.services import CacheConnection, DatabaseConnection, ServiceTier, ServiceTierArgs
+
+
+def environment_stack(config: StackConfig) -> None:
+    """An environment (staging, prod, or a personal stack): every tier, in dependency order."""
+    naming = Naming(config.name)
+    providers = Providers(config)
+    account_id = aws.get_caller_identity_output(
+        opts=pulumi.InvokeOutputOptions(provider=providers("security"))
+    ).account_id
+
+    # Before any role: every role the program creates carries it (CI may create none without it).
+    boundary = PermissionsBoundary(
+        naming("boundary"),
+        PermissionsBoundaryArgs(config=config, naming=naming, account_id=account_id),
+        opts=providers.opts("delivery"),
+    )
+    key = StackKey(
+        naming("key"),
+        StackKeyArgs(naming=naming, region=config.region, account_id=account_id, protect=config.is_prod),
+        opts=providers.opts("security"),
+    )
+    network = Network(
+        naming("network"),
+        NetworkArgs(
+            config=config.network,
+            naming=naming,
+            region=config.region,
+            kms_key_arn=key.arn,
+            account_id=account_id,
+            permissions_boundary=boundary.arn,
+        ),
+        opts=providers.opts("network"),
+    )
+    NetworkAcls(
+        naming("acl"),
+        NetworkAclsArgs(
+            config=config,
+            naming=naming,
+            vpc_id=network.vpc.id,
+            subnet_ids={
+                "public": [s.id for s in network.public_subnets],
+                "private": [s.id for s in network.private_subnets],
+                "database": [s.id for s in network.database_subnets],
+            },
+        ),
+        opts=providers.opts("network"),
+    )
+    security_groups = SecurityGroups(
+        naming("sg"),
+        SecurityGroupsArgs(config=config, naming=naming, vpc_id=network.vpc.id),
+        opts=providers.opts("network"),
+    )
+
+    # data tier
+    secrets = ExchangeSecrets(
+        naming("secrets"),
+        ExchangeSecretsArgs(
+            config=config.secrets,
+            naming=naming,
+            kms_key_arn=key.arn,
+            protect=config.is_prod,
+        ),
+        opts=providers.opts("secrets"),
+    )
+    database_subnet_ids = [s.id for s in network.database_subnets]
+    database = Aurora(
+        naming("database"),
+        AuroraArgs(
+            config=config.database,
+            naming=naming,
+            is_prod=config.is_prod,
+            availability_zones=config.network.availability_zones,
+            subnet_ids=database_subnet_ids,
+            security_group_id=security_groups.database.id,
+            kms_key_arn=key.arn,
+            account_id=account_id,
+            permissions_boundary=boundary.arn,
+        ),
+        opts=providers.opts("database"),
+    )
+    backup_vaults: list[str] = []
+    if config.database.backup.enabled:
+        backup = AuroraBackup(
+            naming("backup"),
+            AuroraBackupArgs(
+                config=config.database.backup,
+                naming=naming,
+                region=config.region,
+                account_id=config.account_id,
+                cluster_arn=database.cluster.arn,
+                kms_key_arn=key.arn,
+                copy_provider=providers("database", config.database.backup.copy_region),
+                permissions_boundary=boundary.arn,
+                protect=config.is_prod,
+            ),
+            opts=providers.opts("database"),
+        )
+        backup_vaults.append(backup.vault_name)
+        pulumi.export("backupVaultName", backup.vault_name)
+        pulumi.export("backupCopyVaultArn", backup.copy_vault.arn)
+    cache = Redis(
+        naming("cache"),
+        RedisArgs(
+            config=config.cache,
+            naming=naming,
+            is_prod=config.is_prod,
+            availability_zones=config.network.availability_zones,
+            subnet_ids=database_subnet_ids,
+            security_group_id=security_groups.cache.id,
+            kms_key_arn=key.arn,
+            secret_recovery_window_days=config.secrets.recovery_window_days,
+        ),
+        opts=providers.opts("cache"),
+    )
+    pulumi.export("databaseEndpoint", database.endpoint)
+    pulumi.export("databaseReaderEndpoint", database.reader_endpoint)
+    pulumi.export("databasePort", database.port)
+    pulumi.export("databaseMasterSecretArn", database.master_secret_arn)
+    pulumi.export("redisPrimaryEndpoint", cache.primary_endpoint)
+    pulumi.export("redisReaderEndpoint", cache.reader_endpoint)
+    pulumi.export("redisPort", cache.port)
+    pulumi.export("redisAuthSecretArn", cache.auth_secret.arn)
+    pulumi.export("exchangeSecretArns", secrets.arns)
+    # Values are set by an operator (`arbiter-infra secrets set`), never by the program.
+    pulumi.export("exchangeSecretFields", secrets.fields)
+
+    # service tier
+    services = ServiceTier(
+        naming("services"),
+        ServiceTierArgs(
+            config=config,
+            naming=naming,
+            providers=providers,
+            account_id=account_id,
+            kms_key_arn=key.arn,
+            vpc_id=network.vpc.id,
+            public_subnet_ids=[s.id for s in network.public_subnets],
+            private_subnet_ids=[s.id for s in network.private_subnets],
+            alb_security_group_id=security_groups.alb.id,
+            service_security_group_ids={k: v.id for k, v in security_groups.services.items()},
+            secret_value_from=secrets.value_from,
+            secret_arns=secrets.arns,
+            database=DatabaseConnection(
+                endpoint=database.endpoint,
+                reader_endpoint=database.reader_endpoint,
+                port=database.port,
+                database_name=database.database_name,
+                master_secret_arn=database.master_secret_arn,
+                cluster_resource_id=database.cluster_resource_id,
+                username=config.database.master_username,
+            ),
+            cache=CacheConnection(
+                primary_endpoint=cache.primary_endpoint,
+                port=cache.port,
+                auth_secret_arn=cache.auth_secret.arn,
+                auth_value_from=cache.auth_value_from,
+            ),
+            permissions_boundary=boundary.arn,
+        ),
+        opts=providers.opts("services"),
+    )
+    pulumi.export("albDnsName", services.alb_dns_name)
+    pulumi.export("albUrl", services.alb_url)
+    pulumi.export("clusterName", services.cluster_name)
+    pulumi.export("serviceNames", services.service_names)
+    pulumi.export("tradingCoreAddress", services.trading_core_address)
+
+    # ECS reads the RDS-managed master password only at task start, and RDS rotates it weekly:
+    # every service that injects it (those using the database) is redeployed after each rotation.
+    master_secret_consumers = {
+        svc: services.services[svc].service.id
+        for svc, svc_cfg in config.services.by_name().items()
+        if svc_cfg.uses_database
+    }
+    state_machines: dict[str, pulumi.Input[str]] = {}
+    if master_secret_consumers:
+        rotation = RotationRedeploy(
+            naming("db-rotation"),
+            RotationRedeployArgs(
+                naming=naming,
+                account_id=account_id,
+                kms_key_arn=key.arn,
+                secret_arn=database.master_secret_arn,
+                cluster_arn=services.cluster.arn,
+                services=master_secret_consumers,
+                permissions_boundary=boundary.arn,
+            ),
+            opts=providers.opts("services"),
+        )
+        state_machines["db-rotation-redeploy"] = rotation.state_machine.arn
+        pulumi.export("rotationRedeployStateMachineArn", rotation.state_machine.arn)
+
+    # monitoring tier
+    monitoring = Monitoring(
+        naming("monitoring"),
+        MonitoringArgs(
+            config=config.monitoring,
+            naming=naming,
+            region=config.region,
+            kms_key_arn=key.arn,
+            account_id=account_id,
+            ecs_cluster_name=services.cluster.name,
+            services={
+                svc: ServiceTarget(
+                    service_name=services.services[svc].service.name,
+                    running_floor=running_floor(svc_cfg),
+                )
+                for svc, svc_cfg in config.services.by_name().items()
+            },
+            load_balancer_arn_suffix=services.alb.alb.arn_suffix,
+            target_group_arn_suffixes={k: tg.arn_suffix for k, tg in services.target_groups.items()},
+            aurora_cluster_identifier=database.cluster.cluster_identifier,
+            aurora_instances=[
+                AuroraInstanceTarget(label=str(i), identifier=instance.identifier, instance_class=cls)
+                for i, (instance, cls) in enumerate(
+                    zip(database.instances, database.instance_classes, strict=True), start=1
+                )
+            ],
+            redis_member_clusters=member_cluster_ids(
+                cache.replication_group.member_clusters, config.cache.num_nodes
+            ),
+            state_machines=state_machines,
+            backup_vaults=backup_vaults,
+        ),
+        opts=providers.opts("monitoring"),
+    )
+    pulumi.export("alertTopicArn", monitoring.topic.arn)
+    pulumi.export("dashboardName", monitoring.dashboard.dashboard_name)
+
+    # delivery tier
+    delivery = Delivery(
+        naming("delivery"),
+        DeliveryArgs(config=config, naming=naming, account_id=account_id),
+        opts=providers.opts("delivery"),
+    )
+    pulumi.export("deployRoleArn", delivery.deploy_role_arn)
+    pulumi.export("previewRoleArn", delivery.preview_role_arn)
+    pulumi.export("permissionsBoundaryArn", boundary.arn)
+    pulumi.export("oidcProviderArn", delivery.oidc_provider_arn)
+
+    pulumi.export("environment", config.environment)
+    pulumi.export("region", config.region)
+    pulumi.export("kmsKeyArn", key.arn)
+    pulumi.export("vpcId", network.vpc.id)
+    pulumi.export("publicSubnetIds", [s.id for s in network.public_subnets])
+    pulumi.export("privateSubnetIds", [s.id for s in network.private_subnets])
+    pulumi.export("databaseSubnetIds", [s.id for s in network.database_subnets])
+    pulumi.export("natGatewayIds", [n.id for n in network.nat_gateways])
+    pulumi.export("securityGroupIds", {k: v.id for k, v in security_groups.services.items()})
+
+
+def account_stack(config: AccountConfig) -> None:
+    """Declare the account stack: what every environment in this AWS account needs first."""
+    naming = Naming(config.name)
+    providers = Providers(config)
+    account_id = config.account_id
+    key = StackKey(
+        naming("key"),
+        StackKeyArgs(
+            naming=naming, region=config.region, account_id=account_id, purpose="ECR images", protect=True
+        ),
+        opts=providers.opts("security"),
+    )
+    settings = config.account
+    account = AccountResources(
+        naming("account"),
+        AccountResourcesArgs(
+            repositories=list(catalog.IMAGE_REPOSITORIES.values()),
+            keep_images=settings.ecr_keep_images,
+            kms_key_arn=key.arn,
+            github_oidc_provider=settings.github_oidc_provider,
+            service_linked_roles={
+                short: catalog.SERVICE_LINKED_ROLES[short][0] for short in settings.service_linked_roles
+            },
+            is_foreign_role=foreign_service_linked_role(providers("account")),
+        ),
+        opts=providers.opts("account"),
+    )
+    pulumi.export("accountId", account_id)
+    pulumi.export("region", config.region)
+    pulumi.export("ecrKmsKeyArn", key.arn)
+    pulumi.export("ecrRepositoryUrls", account.repository_urls)
+    pulumi.export("oidcProviderArn", account.oidc_provider.arn if account.oidc_provider else None)
+    pulumi.export("serviceLinkedRoles", {k: r.arn for k, r in account.service_linked_roles.items()})
+    pulumi.export("existingServiceLinkedRoles", account.existing_service_linked_roles)
+
 
 config = load_config()
 if isinstance(config, AccountConfig):
-    build_account(config)
+    account_stack(config)
 else:
-    build(config)
+    environment_stack(config)

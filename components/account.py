@@ -16,6 +16,8 @@ from typing import Final
 import pulumi
 import pulumi_aws as aws
 
+from arbiter_infra.config import PROJECT
+
 GITHUB_OIDC_HOST: Final = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL: Final = f"https://{GITHUB_OIDC_HOST}"
 STS_AUDIENCE: Final = "sts.amazonaws.com"
@@ -137,3 +139,21 @@ class AccountResources(pulumi.ComponentResource):
                 "existingServiceLinkedRoles": self.existing_service_linked_roles,
             }
         )
+
+
+def foreign_service_linked_role(provider: aws.Provider) -> Callable[[str], bool]:
+    """Whether the account already has the service-linked role of a principal, created by someone else.
+
+    Many accounts have some of these roles already (AWS creates them on first use); creating one
+    again fails with "has been taken". A role this stack created carries its tags and stays declared.
+    """
+    opts = pulumi.InvokeOptions(provider=provider)
+
+    def check(principal: str) -> bool:
+        found = aws.iam.get_roles(path_prefix=f"/aws-service-role/{principal}/", opts=opts)
+        if not found.names:
+            return False
+        tags = aws.iam.get_role(name=sorted(found.names)[0], opts=opts).tags or {}
+        return not (tags.get("Project") == PROJECT and tags.get("Environment") == "shared")
+
+    return check

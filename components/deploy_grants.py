@@ -3,7 +3,7 @@
 Every statement has a Sid and a written reason, and is scoped by this stack's names
 (`arbiter-<env>-*`), by the `Project`/`Environment` tags the providers put on every resource, or
 (only for actions AWS cannot scope) by nothing: see `arbiter_infra.iam`. Pure data and functions:
-no Pulumi resources, so the IAM evaluator (`arbiter_infra.iam_eval`) and the tests read exactly the
+no Pulumi resources, so the IAM evaluator (`arbiter_tools.iam_eval`) and the tests read exactly the
 documents the program attaches.
 """
 

@@ -1,4 +1,4 @@
-"""Run the pack over an offline `Deployment` (arbiter_infra.runtime) without the Pulumi CLI.
+"""Run the pack over an offline `Deployment` (arbiter_tools.runtime) without the Pulumi CLI.
 
 The policies are driven through the same pulumi_policy objects and argument types the analyzer
 server builds, including its unknown-checking proxy, so what passes here passes `pulumi preview
@@ -36,7 +36,7 @@ PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 
 class DeclaredResource(Protocol):
-    """What the evaluator reads of a declared resource (arbiter_infra.runtime.DeclaredResource).
+    """What the evaluator reads of a declared resource (arbiter_tools.runtime.DeclaredResource).
 
     A protocol, not an import: the pack stays self-contained, so `pulumi preview --policy-pack`
     never needs the program's package.
@@ -69,7 +69,7 @@ class DeclaredResource(Protocol):
 
 
 class Deployment(Protocol):
-    """What the evaluator reads of a deployment (arbiter_infra.runtime.Deployment)."""
+    """What the evaluator reads of a deployment (arbiter_tools.runtime.Deployment)."""
 
     @property
     def resources(self) -> Sequence[DeclaredResource]: ...

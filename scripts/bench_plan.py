@@ -25,7 +25,7 @@ aws.s3.BucketV2("only", bucket="arbiter-bench-only")
 """
 ONE_RESOURCE_STACK = "config:\n  aws:region: us-east-1\n"
 BASELINE = (
-    "import sys; from pathlib import Path; from arbiter_infra.runtime import run_program; "
+    "import sys; from pathlib import Path; from arbiter_tools.runtime import run_program; "
     "run_program('staging', project_dir=Path(sys.argv[1]))"
 )
 

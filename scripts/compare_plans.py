@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 #: The mocks generate a fresh key pair and certificate per run (what pulumi-tls computes).
 PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", re.DOTALL)
 

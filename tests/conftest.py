@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from arbiter_infra.runtime import PROJECT_DIR, Deployment, run_program
+from arbiter_tools.runtime import PROJECT_DIR, Deployment, run_program
 
 #: Dummy credentials for moto (in-process or moto_server): never valid against AWS.
 FAKE_ENV = {

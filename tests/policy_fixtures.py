@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from arbiter_infra.runtime import DeclaredResource, Deployment
+from arbiter_tools.runtime import DeclaredResource, Deployment
 
 ACCOUNT = "123456789012"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-1"

@@ -11,8 +11,8 @@ from moto import mock_aws
 
 from arbiter_infra import catalog
 from arbiter_infra.config import ConfigError
-from arbiter_infra.emulator import MOTO_CONFIG, EmulatorMocks, deploy
-from arbiter_infra.runtime import ArbiterMocks, Deployment, run_program
+from arbiter_tools.emulator import MOTO_CONFIG, EmulatorMocks, deploy
+from arbiter_tools.runtime import ArbiterMocks, Deployment, run_program
 from tests.conftest import FAKE_ENV
 
 REPOSITORY = "aws:ecr/repository:Repository"

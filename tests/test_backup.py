@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from arbiter_infra.iam_eval import Request, evaluate
-from arbiter_infra.runtime import ACCOUNT_ID, REGION, DeclaredResource, Deployment, run_program
+from arbiter_tools.iam_eval import Request, evaluate
+from arbiter_tools.runtime import ACCOUNT_ID, REGION, DeclaredResource, Deployment, run_program
 from components.backup import BACKUP_POLICY_ARNS, PROTECTED_ACTIONS, schedule
 from tests.conftest import stack_sections, write_project
 

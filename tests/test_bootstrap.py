@@ -17,8 +17,8 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from arbiter_infra import bootstrap, cli
 from arbiter_infra.config import ConfigError
+from arbiter_tools import bootstrap, cli
 from tests.conftest import FAKE_ENV, stack_sections, write_project
 
 pytestmark = pytest.mark.moto

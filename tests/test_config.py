@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from arbiter_infra.config import ConfigError, StackConfig, parse_stack_config
-from arbiter_infra.runtime import ArbiterMocks, run_program
+from arbiter_tools.runtime import ArbiterMocks, run_program
 from tests.conftest import stack_sections, write_project
 
 

@@ -1,7 +1,7 @@
 """Data tier: exchange secrets, Aurora PostgreSQL and Redis, for both stacks, plus bad input.
 
 Each stack is evaluated once (the real `__main__.py` under the offline mocks). The components are
-also captured from `arbiter_infra.stack` so the interface the service tier uses (`secrets.value_from`,
+also captured from the composition (`__main__.py`) so the interface the service tier uses (`secrets.value_from`,
 `database.master_secret_arn`, `cache.auth_value_from`...) is checked with resolved values.
 """
 
@@ -19,9 +19,11 @@ import yaml
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime.sync_await import _sync_await
 
-import arbiter_infra.stack as stack_module
+import components.cache as cache_module
+import components.database as database_module
+import components.secrets as secrets_module
 from arbiter_infra.config import EXCHANGE_SECRET_KEYS, ConfigError
-from arbiter_infra.runtime import PROJECT_DIR, ArbiterMocks, DeclaredResource, Deployment, run_program
+from arbiter_tools.runtime import PROJECT_DIR, ArbiterMocks, DeclaredResource, Deployment, run_program
 from components.cache import Redis
 from components.database import Aurora
 from components.secrets import ExchangeSecrets
@@ -88,7 +90,7 @@ def _resolve(value: Any) -> Any:
 def _run(stack: str, secret_values: dict[str, str] | None = None) -> Run:
     """Run the program, capturing the components the data tier block constructs."""
     built: dict[str, Any] = {}
-    originals = (stack_module.ExchangeSecrets, stack_module.Aurora, stack_module.Redis)
+    originals = (secrets_module.ExchangeSecrets, database_module.Aurora, cache_module.Redis)
 
     def capture(cls: Any, slot: str) -> Any:
         def make(*args: Any, **kwargs: Any) -> Any:
@@ -97,13 +99,14 @@ def _run(stack: str, secret_values: dict[str, str] | None = None) -> Run:
 
         return make
 
-    stack_module.ExchangeSecrets = capture(originals[0], "secrets")  # type: ignore[misc]
-    stack_module.Aurora = capture(originals[1], "database")  # type: ignore[misc]
-    stack_module.Redis = capture(originals[2], "cache")  # type: ignore[misc]
+    # `__main__.py` imports the component classes afresh on every run: patch their modules.
+    secrets_module.ExchangeSecrets = capture(originals[0], "secrets")  # type: ignore[misc]
+    database_module.Aurora = capture(originals[1], "database")  # type: ignore[misc]
+    cache_module.Redis = capture(originals[2], "cache")  # type: ignore[misc]
     try:
         d = run_program(stack, secret_values=secret_values)
     finally:
-        stack_module.ExchangeSecrets, stack_module.Aurora, stack_module.Redis = originals  # type: ignore[misc]
+        secrets_module.ExchangeSecrets, database_module.Aurora, cache_module.Redis = originals  # type: ignore[misc]
     run = Run(d, built["secrets"], built["database"], built["cache"])
     sec, db, cache = run.secrets, run.database, run.cache
     run.resolved = {
@@ -615,5 +618,5 @@ def test_unchanged_sections_are_accepted() -> None:
 @pytest.fixture(autouse=True)
 def _no_leftover_patches() -> Iterator[None]:
     yield
-    assert stack_module.Aurora is Aurora and stack_module.Redis is Redis
-    assert stack_module.ExchangeSecrets is ExchangeSecrets
+    assert database_module.Aurora is Aurora and cache_module.Redis is Redis
+    assert secrets_module.ExchangeSecrets is ExchangeSecrets

@@ -1,6 +1,6 @@
 """The delivery tier as the real program declares it: OIDC trust, deploy and preview roles, boundary.
 
-Permission checks run the IAM evaluator (`arbiter_infra.iam_eval`) over the policy documents the
+Permission checks run the IAM evaluator (`arbiter_tools.iam_eval`) over the policy documents the
 program attaches, so conditions (boundary, PassedToService, tags) count, not only ARN patterns.
 """
 
@@ -14,8 +14,8 @@ import pytest
 
 from arbiter_infra.config import ConfigError
 from arbiter_infra.iam import TAG_CONDITION_KEYS, UNSCOPABLE_ACTIONS
-from arbiter_infra.iam_eval import Request, context_for, evaluate
-from arbiter_infra.runtime import ACCOUNT_ID, REGION, Deployment, run_program
+from arbiter_tools.iam_eval import Request, context_for, evaluate
+from arbiter_tools.runtime import ACCOUNT_ID, REGION, Deployment, run_program
 from components.delivery import (
     GITHUB_OIDC_HOST,
     IMAGE_REPOSITORIES,

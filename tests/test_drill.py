@@ -11,11 +11,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from arbiter_infra import drill
-from arbiter_infra.bootstrap import load_stack
-from arbiter_infra.emulator import MOTO_CONFIG, EmulatorMocks, deploy
-from arbiter_infra.runtime import PROJECT_DIR, Deployment, run_program
-from arbiter_infra.secrets_cli import put_secret
+from arbiter_tools import drill
+from arbiter_tools.bootstrap import load_stack
+from arbiter_tools.emulator import MOTO_CONFIG, EmulatorMocks, deploy
+from arbiter_tools.runtime import PROJECT_DIR, Deployment, run_program
+from arbiter_tools.secrets_cli import put_secret
 from tests.conftest import FAKE_ENV, stack_sections
 
 pytestmark = pytest.mark.moto

@@ -17,9 +17,9 @@ from moto import mock_aws
 from moto.events.models import EventPattern
 from pulumi.runtime.mocks import MockResourceArgs
 
-from arbiter_infra import emulator as emulator_module
-from arbiter_infra.emulator import HANDLERS, MOTO_CONFIG, EmulatorError, EmulatorMocks, deploy
-from arbiter_infra.runtime import Deployment
+from arbiter_tools import emulator as emulator_module
+from arbiter_tools.emulator import HANDLERS, MOTO_CONFIG, EmulatorError, EmulatorMocks, deploy
+from arbiter_tools.runtime import Deployment
 from components.waf import MANAGED_RULE_GROUPS, RATE_LIMIT_RULE
 from tests.conftest import FAKE_ENV, stack_sections
 
@@ -651,7 +651,7 @@ def test_emulate_command_reports_the_aws_error_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`arbiter-infra emulate` without an endpoint: in-process moto, and the AWS error as one line."""
-    from arbiter_infra import cli
+    from arbiter_tools import cli
 
     for key, value in FAKE_ENV.items():
         monkeypatch.setenv(key, value)
@@ -677,7 +677,7 @@ def test_a_failed_run_does_not_poison_the_next_one(
     aws: boto3.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pulumi keeps a failed run's pending outputs globally; `deploy` drops them so later runs work."""
-    from arbiter_infra.runtime import run_program
+    from arbiter_tools.runtime import run_program
 
     subnet = HANDLERS["aws:ec2/subnet:Subnet"]
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from arbiter_infra import catalog
-from arbiter_infra.runtime import DeclaredResource, Deployment, run_program
+from arbiter_tools.runtime import DeclaredResource, Deployment, run_program
 from tests.conftest import stack_sections
 
 CLUSTER = "aws:rds/cluster:Cluster"

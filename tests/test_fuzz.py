@@ -1,6 +1,6 @@
 """Fuzz: malformed stack files and arguments never reach a traceback.
 
-Deterministic (seeded) so CI is reproducible. Every case goes through `arbiter_infra.cli.main`
+Deterministic (seeded) so CI is reproducible. Every case goes through `arbiter_tools.cli.main`
 in-process, a few through a subprocess as well (to see the real exit code and stderr), and asserts:
 a non-zero exit (2 for bad input), stderr one line starting with `arbiter-infra:` (argparse's usage
 errors included), no traceback; `emulate` with a bad stack file creates nothing in the emulator.
@@ -26,8 +26,8 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from arbiter_infra import cli, runtime
-from arbiter_infra.runtime import PROJECT_DIR
+from arbiter_tools import cli, runtime
+from arbiter_tools.runtime import PROJECT_DIR
 from tests.conftest import FAKE_ENV
 
 SEED = 1414
@@ -432,7 +432,7 @@ def test_subprocess_exit_code_and_one_line(
     (project / f"Pulumi.{STACK}.yaml").write_bytes(content)
     argv = ["plan", "--stack", STACK, "--project-dir", str(project), "--no-policies", *extra]
     proc = subprocess.run(
-        [sys.executable, "-m", "arbiter_infra.cli", *argv],
+        [sys.executable, "-m", "arbiter_tools.cli", *argv],
         capture_output=True,
         text=True,
         timeout=120,

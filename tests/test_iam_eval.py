@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from arbiter_infra.iam_eval import Request, context_for, evaluate, evaluate_bounded
+from arbiter_tools.iam_eval import Request, context_for, evaluate, evaluate_bounded
 
 ROLE = "arn:aws:iam::111122223333:role/arbiter-staging-web-api-task"
 

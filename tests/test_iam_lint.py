@@ -18,7 +18,7 @@ import pytest
 from parliament import analyze_policy_string
 
 from arbiter_infra.iam import UNSCOPABLE_ACTIONS
-from arbiter_infra.runtime import Deployment
+from arbiter_tools.runtime import Deployment
 
 #: Pulumi type -> the input holding an IAM policy document.
 DOCUMENTS = {

@@ -1,7 +1,7 @@
 """The proof that the roles suffice: every AWS call of an emulated deploy, judged by the IAM evaluator.
 
 Each stack is deployed once into moto with a `CallRecorder` on the emulator's clients;
-`arbiter_infra.api_calls` turns every recorded call into the authorizations IAM checks for it,
+`arbiter_tools.api_calls` turns every recorded call into the authorizations IAM checks for it,
 and the provider's own calls (refresh reads, update-path writes) are added from
 `PROVIDER_CALLS`. Then, with the policies exactly as the program generated them for the stack:
 
@@ -25,8 +25,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from arbiter_infra import api_calls
-from arbiter_infra.api_calls import (
+from arbiter_infra.catalog import IMAGE_REPOSITORIES
+from arbiter_infra.config import StackConfig, parse_stack_values
+from arbiter_tools import api_calls
+from arbiter_tools.api_calls import (
     PROVIDER_CALLS,
     ApiCall,
     Authorization,
@@ -36,11 +38,9 @@ from arbiter_infra.api_calls import (
     authorize,
     provider_authorizations,
 )
-from arbiter_infra.catalog import IMAGE_REPOSITORIES
-from arbiter_infra.config import StackConfig, parse_stack_values
-from arbiter_infra.emulator import MOTO_CONFIG, EmulatorMocks, deploy
-from arbiter_infra.iam_eval import Decision, Request, context_for, evaluate, evaluate_bounded
-from arbiter_infra.runtime import ACCOUNT_ID, REGION, Deployment, run_program
+from arbiter_tools.emulator import MOTO_CONFIG, EmulatorMocks, deploy
+from arbiter_tools.iam_eval import Decision, Request, context_for, evaluate, evaluate_bounded
+from arbiter_tools.runtime import ACCOUNT_ID, REGION, Deployment, run_program
 from components import deploy_grants
 from tests.conftest import FAKE_ENV
 

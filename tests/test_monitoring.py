@@ -14,7 +14,7 @@ import pytest
 
 from arbiter_infra import catalog
 from arbiter_infra.config import ConfigError, parse_stack_config
-from arbiter_infra.runtime import ACCOUNT_ID, PROJECT_DIR, REGION, DeclaredResource, Deployment
+from arbiter_tools.runtime import ACCOUNT_ID, PROJECT_DIR, REGION, DeclaredResource, Deployment
 from components.monitoring import ALARMS, GIB, AlarmSpec, alarm_table_markdown
 from tests.conftest import stack_sections
 

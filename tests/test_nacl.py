@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from arbiter_infra.config import ConfigError, StackConfig, parse_stack_config
-from arbiter_infra.runtime import Deployment
+from arbiter_tools.runtime import Deployment
 from components.nacl import MAX_RULES_PER_DIRECTION, acl_plan
 from tests.conftest import stack_sections
 

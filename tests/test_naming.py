@@ -6,7 +6,7 @@ import pytest
 
 from arbiter_infra.config import ConfigError
 from arbiter_infra.naming import LIMITS, Naming, check_name
-from arbiter_infra.runtime import DeclaredResource, Deployment
+from arbiter_tools.runtime import DeclaredResource, Deployment
 
 #: Inputs that set a physical name, per resource type where it is not `name`.
 NAME_KEYS = (

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from arbiter_infra.runtime import DeclaredResource, Deployment
+from arbiter_tools.runtime import DeclaredResource, Deployment
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from arbiter_infra import cli
-from arbiter_infra.pricing import estimate, price_table
-from arbiter_infra.runtime import SECRET_PLACEHOLDER, DeclaredResource, Deployment, read_stack_file
+from arbiter_tools import cli
+from arbiter_tools.pricing import estimate, price_table
+from arbiter_tools.runtime import SECRET_PLACEHOLDER, DeclaredResource, Deployment, read_stack_file
 from tests.conftest import stack_sections, write_project
 
 BIN = Path(sys.executable).parent
@@ -140,7 +140,7 @@ def test_cost_counts_what_is_declared(staging: Deployment, prod: Deployment) -> 
 def test_unanswered_invoke_fails_loudly_naming_the_token() -> None:
     from pulumi.runtime.mocks import MockCallArgs
 
-    from arbiter_infra.runtime import ArbiterMocks, UnansweredInvokeError
+    from arbiter_tools.runtime import ArbiterMocks, UnansweredInvokeError
 
     mocks = ArbiterMocks()
     answer, failures = mocks.call(MockCallArgs("aws:index/getRegion:getRegion", {}, ""))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from arbiter_infra import cli
-from arbiter_infra.runtime import Deployment
+from arbiter_tools import cli
+from arbiter_tools.runtime import Deployment
 from policies.offline import evaluate
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"

@@ -22,11 +22,11 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from arbiter_infra import bootstrap, capacity, cli, preflight
-from arbiter_infra.bootstrap import LoadedStack, load_stack
 from arbiter_infra.config import SECRET_SETS, StackConfig
-from arbiter_infra.emulator import _self_signed
-from arbiter_infra.runtime import Deployment
+from arbiter_tools import bootstrap, capacity, cli, preflight
+from arbiter_tools.bootstrap import LoadedStack, load_stack
+from arbiter_tools.emulator import _self_signed
+from arbiter_tools.runtime import Deployment
 from tests.conftest import FAKE_ENV
 
 pytestmark = pytest.mark.moto

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from arbiter_infra import catalog
-from arbiter_infra.pricing import CostEstimate, endpoint_break_even_gb, estimate, price_table
-from arbiter_infra.runtime import DeclaredResource, Deployment
+from arbiter_tools.pricing import CostEstimate, endpoint_break_even_gb, estimate, price_table
+from arbiter_tools.runtime import DeclaredResource, Deployment
 
 HOURS = 730
 #: On-demand us-east-1, usage excluded, with WAF and backups: prod at the application's documented

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from arbiter_infra.runtime import DeclaredResource, Deployment, run_program
+from arbiter_tools.runtime import DeclaredResource, Deployment, run_program
 from components import rotation_redeploy
 from tests.conftest import stack_sections
 

@@ -22,8 +22,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from arbiter_infra import cli, runbook
-from arbiter_infra.emulator import MOTO_CONFIG, EmulatorMocks, deploy
+from arbiter_tools import cli, runbook
+from arbiter_tools.emulator import MOTO_CONFIG, EmulatorMocks, deploy
 from tests.conftest import FAKE_ENV
 
 pytestmark = pytest.mark.moto

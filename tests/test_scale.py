@@ -13,10 +13,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from arbiter_infra import cli
-from arbiter_infra.emulator import MOTO_CONFIG, EmulatorMocks, deploy
-from arbiter_infra.runtime import PROJECT_DIR
-from arbiter_infra.scale import cmd_scale, rewrite_desired_count
+from arbiter_tools import cli
+from arbiter_tools.emulator import MOTO_CONFIG, EmulatorMocks, deploy
+from arbiter_tools.runtime import PROJECT_DIR
+from arbiter_tools.scale import cmd_scale, rewrite_desired_count
 from tests.conftest import FAKE_ENV
 
 
@@ -47,7 +47,7 @@ def test_scale_to_one_in_prod_is_refused_and_nothing_changes(tmp_path: Path) -> 
         [
             sys.executable,
             "-m",
-            "arbiter_infra.cli",
+            "arbiter_tools.cli",
             "scale",
             "--stack",
             "prod",

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from arbiter_infra import cli, secrets_cli
+from arbiter_tools import cli, secrets_cli
 from tests.conftest import FAKE_ENV
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtest\n-----END RSA PRIVATE KEY-----\n"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from arbiter_infra.runtime import ACCOUNT_ID, DeclaredResource, Deployment, run_program
+from arbiter_tools.runtime import ACCOUNT_ID, DeclaredResource, Deployment, run_program
 from tests.conftest import stack_sections
 
 SERVICES = ("trading-core", "telegram-bot", "web-api")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from arbiter_infra import cli
 from arbiter_infra.config import ConfigError
 from arbiter_infra.naming import short_name
-from arbiter_infra.runtime import PROJECT_DIR, Deployment, run_program
+from arbiter_tools import cli
+from arbiter_tools.runtime import PROJECT_DIR, Deployment, run_program
 from policies.offline import evaluate
 
 

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from arbiter_infra import catalog, cli
-from arbiter_infra.replacements import REPLACEMENTS, STATEFUL, is_downgrade, version_satisfies
-from arbiter_infra.runtime import Deployment, run_program
-from arbiter_infra.state_diff import (
+from arbiter_infra import catalog
+from arbiter_tools import cli
+from arbiter_tools.replacements import REPLACEMENTS, STATEFUL, is_downgrade, version_satisfies
+from arbiter_tools.runtime import Deployment, run_program
+from arbiter_tools.state_diff import (
     KNOWN_AFTER_DEPLOY,
     SECRET_SIG,
     UNKNOWN,
@@ -438,7 +439,7 @@ def test_replacement_table_covers_what_holds_data_or_identity(staging: Deploymen
 
 def test_which_stacks_are_production() -> None:
     def values(stack: str) -> dict[str, str]:
-        from arbiter_infra.runtime import read_stack_file
+        from arbiter_tools.runtime import read_stack_file
 
         return read_stack_file(stack)[0]
 

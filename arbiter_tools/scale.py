@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TextIO
 
 from arbiter_infra.config import SERVICE_NAMES, ConfigError, StackConfig, parse_stack_values
-from arbiter_infra.errors import UserError
-from arbiter_infra.runbook import seconds
-from arbiter_infra.runtime import PROJECT_DIR, read_stack_file
+from arbiter_tools.errors import UserError
+from arbiter_tools.runbook import seconds
+from arbiter_tools.runtime import PROJECT_DIR, read_stack_file
 
 #: Stack-file key of each service's section under `arbiter:services`.
 SERVICE_KEYS = {"trading-core": "tradingCore", "telegram-bot": "telegramBot", "web-api": "webApi"}
@@ -103,14 +103,14 @@ def _services_json(services_json: str, key: str, count: int) -> str:
 
 
 def scale(ecs: object, cluster: str, service: str, count: int) -> None:
-    from arbiter_infra.runbook import aws_errors
+    from arbiter_tools.runbook import aws_errors
 
     with aws_errors(f"scale {service} in cluster {cluster}"):
         ecs.update_service(cluster=cluster, service=service, desiredCount=count)  # type: ignore[attr-defined]
 
 
 def cmd_scale(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    from arbiter_infra import runbook
+    from arbiter_tools import runbook
 
     text, old, _config = plan_scale(args.stack, args.service, args.count, args.project_dir)
     cluster = runbook.cluster_name(args.stack)

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from arbiter_infra import drill, runbook, scale
 from arbiter_infra.config import ConfigError
-from arbiter_infra.errors import UserError
-from arbiter_infra.runtime import PROJECT_DIR
+from arbiter_tools import drill, runbook, scale
+from arbiter_tools.errors import UserError
+from arbiter_tools.runtime import PROJECT_DIR
 
 EXIT_BUG = 1
 EXIT_USAGE = 2
@@ -125,8 +125,8 @@ def _tree_lines(deployment: Any) -> list[str]:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from arbiter_infra import pricing, state_diff
-    from arbiter_infra.runtime import ArbiterMocks, run_program
+    from arbiter_tools import pricing, state_diff
+    from arbiter_tools.runtime import ArbiterMocks, run_program
 
     if args.allow_replace and args.state is None:
         raise UserError("--allow-replace needs --state FILE: it allows a replacement the state diff finds")

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from arbiter_infra.runtime import Deployment
+from arbiter_tools.runtime import Deployment
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
 
-from arbiter_infra import local_tls
-from arbiter_infra.api_calls import CallRecorder
-from arbiter_infra.runtime import REGION, ArbiterMocks, Deployment, run_program
+from arbiter_tools import local_tls
+from arbiter_tools.api_calls import CallRecorder
+from arbiter_tools.runtime import REGION, ArbiterMocks, Deployment, run_program
 
 #: moto knows AWS managed policies only when asked to load them.
 MANAGED_POLICIES_HINT = "moto: load AWS managed policies with MOTO_IAM_LOAD_MANAGED_POLICIES=true"

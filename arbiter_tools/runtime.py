@@ -30,8 +30,8 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from arbiter_infra import local_tls
 from arbiter_infra.config import PROJECT, ConfigError
+from arbiter_tools import local_tls
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
@@ -626,21 +626,38 @@ def run_program(
         full = key if ":" in key else f"{PROJECT}:{key}"
         config[full] = value
         secret_keys.add(full)
-    mocks = mocks or ArbiterMocks(stack)
     program = str(project_dir / "__main__.py")
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
+
+    def evaluate() -> None:
+        runpy.run_path(program, run_name="__main__")
+
+    return run_function(evaluate, stack, mocks=mocks, config=config, secret_keys=secret_keys, preview=preview)
+
+
+def run_function(
+    program: Callable[[], None],
+    stack: str = "staging",
+    *,
+    mocks: pmocks.Mocks | None = None,
+    config: Mapping[str, str] | None = None,
+    secret_keys: set[str] | None = None,
+    preview: bool = True,
+) -> Deployment:
+    """Run `program` as a Pulumi program of `stack` under mocks and return what it declared.
+
+    Tests build one component alone this way, from hand-made args, with no stack file.
+    """
+    config = dict(config or {})
+    mocks = mocks or ArbiterMocks(stack)
     logger = logging.getLogger(f"arbiter.program.{stack}")
     logger.propagate = False
     collector = _WarningCollector()
     logger.handlers = [collector]
-    with _isolated_runtime(mocks, stack, config, secret_keys, logger, preview=preview) as monitor:
-
-        def evaluate() -> None:
-            runpy.run_path(program, run_name="__main__")
-
+    with _isolated_runtime(mocks, stack, config, set(secret_keys or ()), logger, preview=preview) as monitor:
         try:
-            _sync_await(run_pulumi_func(evaluate))
+            _sync_await(run_pulumi_func(program))
         except BaseException:
             # A failed run leaves its outstanding RPCs and first exception in Pulumi's global RPC
             # manager, and the next program run in this process would re-raise them: drop them.

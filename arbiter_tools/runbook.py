@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from arbiter_infra.config import PROJECT, SERVICE_NAMES
-from arbiter_infra.errors import UserError
+from arbiter_tools.errors import UserError
 
 DEFAULT_TIMEOUT = 600
 POLL_SECONDS = 10.0
@@ -63,7 +63,7 @@ def log_group_name(stack: str, service: str) -> str:
 
 def stack_region(stack: str) -> str:
     """`aws:region` from the stack file (the program's region), default us-east-1."""
-    from arbiter_infra.runtime import REGION, read_stack_file
+    from arbiter_tools.runtime import REGION, read_stack_file
 
     values, _ = read_stack_file(stack)
     return values.get("aws:region", REGION)
@@ -82,7 +82,7 @@ def seconds(text: str) -> float:
 
 def stack_name(text: str) -> str:
     """argparse type for `--stack`: any stack of the project (its Pulumi.<stack>.yaml exists)."""
-    from arbiter_infra.runtime import stack_names
+    from arbiter_tools.runtime import stack_names
 
     known = stack_names()
     if text not in known:
@@ -404,7 +404,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     """Deploy the stack into the AWS API at AWS_ENDPOINT_URL (moto_server), or an in-process moto."""
     import boto3
 
-    from arbiter_infra import emulator
+    from arbiter_tools import emulator
 
     region = stack_region(args.stack)
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
@@ -528,7 +528,7 @@ def register(sub: Any) -> None:
     timeout(p)
     p.set_defaults(func=cmd_wait)
 
-    from arbiter_infra import bootstrap, preflight, secrets_cli  # they build on this module's helpers
+    from arbiter_tools import bootstrap, preflight, secrets_cli  # they build on this module's helpers
 
     secrets_cli.register(sub)
     bootstrap.register(sub)

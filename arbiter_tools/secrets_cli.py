@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from arbiter_infra.config import PROJECT, SECRET_FIELDS
-from arbiter_infra.errors import UserError
-from arbiter_infra.runbook import aws_errors, stack_name, stack_region
+from arbiter_tools.errors import UserError
+from arbiter_tools.runbook import aws_errors, stack_name, stack_region
 
 #: Which service must start new tasks to pick a new value up (ECS reads secrets at task start).
 SECRET_CONSUMERS: Final = {

@@ -37,15 +37,15 @@ from pathlib import Path
 from typing import Any, Final
 
 from arbiter_infra.config import PROJECT
-from arbiter_infra.errors import UserError
-from arbiter_infra.replacements import (
+from arbiter_tools.errors import UserError
+from arbiter_tools.replacements import (
     REPLACEMENTS,
     STATEFUL,
     VERSION_RULES,
     TypeRules,
     is_downgrade,
 )
-from arbiter_infra.runtime import ACCOUNT_ID, REGION, STACK_TYPE, DeclaredResource, Deployment
+from arbiter_tools.runtime import ACCOUNT_ID, REGION, STACK_TYPE, DeclaredResource, Deployment
 
 SECRET_SIG: Final = "4dabf18193072939515e22adb298388d"
 SECRET_MARK: Final = "1b47061264138c4ac30d75fd1eb44270"

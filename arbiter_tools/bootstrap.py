@@ -31,9 +31,9 @@ from arbiter_infra.config import (
     parse_stack_values,
     state_backend,
 )
-from arbiter_infra.errors import UserError
-from arbiter_infra.runbook import aws_errors
-from arbiter_infra.runtime import PROJECT_DIR, read_stack_file
+from arbiter_tools.errors import UserError
+from arbiter_tools.runbook import aws_errors
+from arbiter_tools.runtime import PROJECT_DIR, read_stack_file
 
 #: Old state versions are kept this long, so a bad `pulumi up` or a hand edit can be undone.
 NONCURRENT_VERSION_DAYS = 90

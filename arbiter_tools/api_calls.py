@@ -3,7 +3,7 @@
 `CallRecorder` hooks the botocore clients the emulator creates and records every call (service,
 operation, parameters, response, and the declared resource it was made for). `authorize` turns
 each call into what IAM checks for it: one action on one resource ARN per authorization, with
-the request context the evaluator (`arbiter_infra.iam_eval`) needs: request tags on the resource
+the request context the evaluator (`arbiter_tools.iam_eval`) needs: request tags on the resource
 being created only (EC2, RDS, ... evaluate `aws:RequestTag` against the new resource, not against
 the VPC or subnet it goes into), resource tags of what the deploy tagged earlier, and the keys IAM
 derives from the call: `iam:PermissionsBoundary`, `iam:PolicyARN`, `iam:PassedToService` for the
@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from arbiter_infra.iam_eval import context_for
-from arbiter_infra.runtime import DeclaredResource
+from arbiter_tools.iam_eval import context_for
+from arbiter_tools.runtime import DeclaredResource
 
 #: Placeholder for ids AWS generates inside a call (the target-tracking alarms' suffix).
 GENERATED: Final = "00000000-0000-0000-0000-000000000000"

@@ -24,8 +24,9 @@ from typing import Any, Literal, TextIO
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
-from arbiter_infra import capacity
-from arbiter_infra.bootstrap import (
+from arbiter_infra.config import SECRET_SETS, ConfigError, ServiceConfig, StackConfig
+from arbiter_tools import capacity
+from arbiter_tools.bootstrap import (
     LoadedStack,
     account_mismatch,
     caller_identity,
@@ -33,9 +34,8 @@ from arbiter_infra.bootstrap import (
     load_stack,
     session_for,
 )
-from arbiter_infra.config import SECRET_SETS, ConfigError, ServiceConfig, StackConfig
-from arbiter_infra.runbook import aws_errors, stack_name
-from arbiter_infra.runtime import read_stack_file, stack_names
+from arbiter_tools.runbook import aws_errors, stack_name
+from arbiter_tools.runtime import read_stack_file, stack_names
 
 Status = Literal["ok", "FAIL", "skip"]
 #: What an emulator gives for an API it does not implement: moto_server an HTML error page

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from arbiter_infra.config import SECRET_FIELDS, StackConfig
-from arbiter_infra.runtime import PROJECT_DIR
+from arbiter_tools.runtime import PROJECT_DIR
 
 #: What the drill "requests" in step 4 of the README (AWS's default is lower).
 REQUESTED_FARGATE_VCPU = 64.0
@@ -253,7 +253,7 @@ class Drill:
         return self.session.client(service, region_name=region_name)
 
     def preflight(self, expect_ok: bool) -> list[Any]:
-        from arbiter_infra import bootstrap, preflight
+        from arbiter_tools import bootstrap, preflight
 
         loaded = bootstrap.load_stack(self.stack, self.project_dir)
         identity = bootstrap.caller_identity(self.session)
@@ -266,7 +266,7 @@ class Drill:
         return checks
 
     def wait(self, config: StackConfig) -> None:
-        from arbiter_infra import runbook
+        from arbiter_tools import runbook
 
         outcome = settle(self.session, config.account_id, config.region)
         ecs = self.session.client("ecs")
@@ -280,7 +280,7 @@ class Drill:
 
 
 def _deploy(session: Any, stack: str, project_dir: Path, **overrides: Any) -> Any:
-    from arbiter_infra.emulator import EmulatorMocks, deploy
+    from arbiter_tools.emulator import EmulatorMocks, deploy
 
     return deploy(stack, EmulatorMocks(stack, session=session), project_dir=project_dir, **overrides)
 
@@ -292,7 +292,7 @@ def run_drill(session: Any, stack: str, project_dir: Path, out: TextIO) -> Drill
 
 
 def _run_drill(session: Any, stack: str, project_dir: Path, out: TextIO) -> Drill:
-    from arbiter_infra import bootstrap, scale, secrets_cli
+    from arbiter_tools import bootstrap, scale, secrets_cli
 
     d = Drill(session, stack, project_dir, out)
     config = bootstrap.load_stack(stack, project_dir).config
@@ -404,7 +404,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
     import boto3
     from moto import mock_aws
 
-    from arbiter_infra.emulator import MOTO_CONFIG
+    from arbiter_tools.emulator import MOTO_CONFIG
 
     with tempfile.TemporaryDirectory() as tmp, _fake_credentials(), mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
         project = Path(tmp)
@@ -414,7 +414,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         try:
             run_drill(boto3.Session(region_name="us-east-1"), args.stack, project, sys.stdout)
         except DrillError as err:
-            from arbiter_infra.errors import UserError
+            from arbiter_tools.errors import UserError
 
             raise UserError(f"drill: {err}") from None
     print("drill passed: empty account to healthy services, rotation redeployed, trading stopped and resumed")

@@ -1,0 +1,68 @@
+"""The application: Arbiter-Bot's services and what each one needs of the infrastructure.
+
+Components know no service names. The composition (`__main__.py`) reads this table to configure
+them, and the runbook reads it too (which services a secret reaches), so a service's traits are
+written once. The stack files say how big and how many; this table says what each service is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceTraits:
+    """What one service is, independent of environment."""
+
+    #: ECR repository of its image (owned by the account stack).
+    image_repository: str
+    #: Served to the internet through the ALB (a REST and a gRPC target group on its port).
+    public: bool = False
+    #: Registered in Cloud Map, so other services reach its gRPC port by name.
+    discoverable: bool = False
+    #: Services whose gRPC port it calls (each must be `discoverable`).
+    calls: tuple[str, ...] = ()
+    #: Never below its desired count during a deploy (minimum healthy 100 %): a gap costs trades.
+    steady_capacity: bool = False
+    #: Application secrets (operator-set, see `arbiter-infra secrets set`) injected into it.
+    secrets: tuple[str, ...] = ()
+
+
+#: Every service, in deploy order. Keys are the `services.<name>` sections of the stack files.
+SERVICES: Final[dict[str, ServiceTraits]] = {
+    "trading-core": ServiceTraits(
+        image_repository="arbiter-engine",
+        discoverable=True,
+        steady_capacity=True,
+        secrets=("polymarket", "kalshi"),
+    ),
+    "telegram-bot": ServiceTraits(
+        image_repository="telegram-bot",
+        calls=("trading-core",),
+        secrets=("telegram",),
+    ),
+    "web-api": ServiceTraits(
+        image_repository="web-api",
+        public=True,
+        calls=("trading-core",),
+    ),
+}
+
+#: Application secret -> what it holds and for whom (the secret's description in Secrets Manager).
+SECRET_PURPOSES: Final[dict[str, str]] = {
+    "polymarket": "Polymarket CLOB credentials for trading-core",
+    "kalshi": "Kalshi API key id and RSA private key (PEM) for trading-core",
+    "telegram": "Telegram bot token for telegram-bot",
+}
+
+
+def consumers(secret: str) -> tuple[str, ...]:
+    """The services an application secret is injected into (those to redeploy after it changes)."""
+    return tuple(name for name, traits in SERVICES.items() if secret in traits.secrets)
+
+
+def public_service() -> str:
+    """The one service behind the ALB: the stack has a single public entry point."""
+    (name,) = (name for name, traits in SERVICES.items() if traits.public)
+    return name

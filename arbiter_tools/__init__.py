@@ -1,0 +1,1 @@
+"""Operator tooling beside the program: offline runtime, emulator, pricing, runbook and CLI; never imported by it."""
