@@ -13,7 +13,7 @@ import yaml
 
 from tests.conftest import stack_sections
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
 BIN = Path(sys.executable).parent
