@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from policies import network_security_groups
-from policies.resource_types import SG_INGRESS, SG_RULE
+from policies.base import UNKNOWN, Res
+from policies.network_security_groups import SgRule, sg_rules
+from policies.resource_types import SECURITY_GROUP, SG_INGRESS, SG_RULE
 from tests.policies.builder import StackBuilder
 from tests.policies.cases import (
     ENVIRONMENTS,
@@ -128,3 +132,43 @@ def test_allowed_public_ports_config() -> None:
     _ingress(b, "https-alt", 8443)
     assert {v.policy for v in run(b)} == {"security-group-no-world-open-ports"}
     assert run(b, {"security-group-no-world-open-ports": {"allowedPublicPorts": [80, 443, 8443]}}) == []
+
+
+# The three rule shapes read as one.
+
+
+def _res(type_: str, props: dict[str, Any]) -> Res:
+    return Res(type_, "sg", "urn", props, "prod", False, {})
+
+
+def test_sg_rules_reads_every_shape_alike() -> None:
+    inline = _res(
+        SECURITY_GROUP,
+        {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]},
+    )
+    legacy = _res(
+        SG_RULE,
+        {"type": "ingress", "protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["::/0"]},
+    )
+    vpc_rule = _res(SG_INGRESS, {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv6": "::/0"})
+    rules = [rule for res in (inline, legacy, vpc_rule) for rule in sg_rules(res)]
+    assert [(r.direction, r.cidrs, r.port_range(), r.world_open) for r in rules] == [
+        ("ingress", ("::/0",), (22, 22), True)
+    ] * 3
+    assert [r.where for r in rules] == ["ingress[0]", "rule", "rule"]
+
+
+@pytest.mark.parametrize(
+    ("protocol", "low", "high", "expected"),
+    [
+        ("-1", 0, 0, (0, 65535)),
+        ("all", None, None, (0, 65535)),
+        ("tcp", -1, -1, (0, 65535)),
+        ("6", 443, 443, (443, 443)),
+        ("icmp", 8, 0, None),
+        ("tcp", UNKNOWN, 443, None),
+    ],
+)
+def test_port_range(protocol: str, low: Any, high: Any, expected: tuple[int, int] | None) -> None:
+    rule = SgRule("ingress", ("0.0.0.0/0",), protocol, low, high, "d", "rule")
+    assert rule.port_range() == expected
