@@ -1,7 +1,7 @@
 """The compliant stack: one resource (at least) of every type the pack inspects, each accepted.
 
-The areas are declared in the order the policy tests have always seen them (violations are
-reported in resource order).
+The areas are declared in a fixed order: violations are reported in resource order, and a few
+tests expect that order.
 """
 
 from __future__ import annotations
