@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# The CLI runs this file with cwd=policies/, so the project root (which holds the `policies` and
-# `arbiter_infra` packages) is not importable until it is put on the path.
+# The CLI runs this file with cwd=policies/, so the directory holding the `policies` package is not
+# importable until it is put on the path (nothing else from there is imported).
 _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)

@@ -6,7 +6,18 @@ from typing import Final
 
 from pulumi_policy import Policy
 
-from policies import containers, data, edge, encryption, identity, network, protection
+from policies import (
+    containers,
+    data,
+    edge,
+    encryption,
+    identity,
+    network_exposure,
+    network_security_groups,
+    network_topology,
+    network_vpc,
+    protection,
+)
 from policies.base import ArbiterPolicy
 
 #: The pack as the CLI knows it (PulumiPolicy.yaml holds the same version).
@@ -14,7 +25,10 @@ PACK_NAME: Final = "arbiter-policies"
 PACK_VERSION: Final = "0.1.0"
 
 POLICIES: Final[tuple[ArbiterPolicy, ...]] = (
-    *network.POLICIES,
+    *network_exposure.POLICIES,
+    *network_security_groups.POLICIES,
+    *network_topology.POLICIES,
+    *network_vpc.POLICIES,
     *identity.POLICIES,
     *data.POLICIES,
     *encryption.POLICIES,

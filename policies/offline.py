@@ -31,8 +31,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from policies.catalog import PACK_NAME, PACK_VERSION, pulumi_policies
-
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+from policies.resource_types import PROVIDER_PREFIX
 
 
 class DeclaredResource(Protocol):
@@ -129,7 +128,7 @@ def _opts(resource: DeclaredResource) -> PolicyResourceOptions:
 
 
 def _is_provider(resource: DeclaredResource) -> bool:
-    return resource.type.startswith(PROVIDER_TYPE_PREFIX)
+    return resource.type.startswith(PROVIDER_PREFIX)
 
 
 def _providers(deployment: Deployment) -> dict[str, PolicyProviderResource]:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Final
 
+# The engine: each provider is a resource too, typed `pulumi:providers:<package>`.
+PROVIDER_PREFIX: Final = "pulumi:providers:"
+AWS_PROVIDER: Final = "pulumi:providers:aws"
+
 # Network.
 VPC: Final = "aws:ec2/vpc:Vpc"
 SUBNET: Final = "aws:ec2/subnet:Subnet"

@@ -5,10 +5,10 @@ unknown sentinel of its kind (pulumi_policy.proxy.UNKNOWN_*_VALUE). The pack mus
 is known to be wrong: the same properties are known at `pulumi up`, when the pack runs again.
 
 The cases are derived, not listed: for every policy and every resource type it inspects, each
-resource of that type in the compliant stack (tests/policy_fixtures.py) gets (a) each top-level
+resource of that type in the compliant stack (tests/policies/compliant.py) gets (a) each top-level
 property in turn, (b) all its properties at once, and (c) each nested value (list item, object
 field, field of a JSON document) replaced by the sentinel of the value's kind. And (d) for every
-violation case of tests/test_policies.py: the violating values fire, and the same values made
+violation case of every policy module's test: the violating values fire, and the same values made
 unknown do not.
 """
 
@@ -28,13 +28,16 @@ from pulumi_policy.proxy import (
     UNKNOWN_STRING_VALUE,
 )
 
-from arbiter_infra import iam
-from policies import iam_facts, resource_types
 from policies.base import ArbiterPolicy, Res, as_list
 from policies.catalog import POLICIES, by_name
 from policies.offline import Violation, evaluate
-from tests.policy_fixtures import StackBuilder, compliant_stack
-from tests.test_policies import CASES, Case
+from policies.resource_types import DEFAULT_SG, PROVIDER_PREFIX
+from tests.policies.builder import SELF_SIGNED_CERT, StackBuilder
+from tests.policies.case_tables import ALL_CASES
+from tests.policies.cases import Case, only
+from tests.policies.compliant import compliant_stack
+
+CASES = ALL_CASES
 
 #: A path step that descends into a JSON-encoded string (policy documents, containerDefinitions).
 JSON = "<json>"
@@ -105,18 +108,13 @@ def make_unknown(b: StackBuilder, name: str, path: Path) -> None:
             props[str(path[0])] = replaced(props[path[0]], path[1:])
 
 
-def _only(*names: str) -> dict[str, Any]:
-    """Policy config that runs just these policies (advisory ones as mandatory: any report counts)."""
-    return {"all": "disabled", **{n: "mandatory" for n in names}}
-
-
 def violations_of(b: StackBuilder, *names: str) -> list[Violation]:
-    return evaluate(b.deployment(), config=_only(*names))
+    return evaluate(b.deployment(), config=only(*names))
 
 
 #: Types whose mere presence is the violation (a self-signed certificate in prod): known at preview,
 #: and no property of theirs is read, so there is no compliant instance to make unknown.
-PRESENCE_VIOLATES = frozenset({"tls:index/selfSignedCert:SelfSignedCert"})
+PRESENCE_VIOLATES = frozenset({SELF_SIGNED_CERT})
 PAIRS = [(p.name, t) for p in POLICIES for t in p.resource_types if t not in PRESENCE_VIOLATES]
 
 
@@ -159,7 +157,7 @@ def test_unknown_properties_are_never_violations(policy: str, type_: str) -> Non
 def test_every_property_of_every_resource_unknown_at_once() -> None:
     b = compliant_stack()
     for name, res in b.resources.items():
-        if not res.type.startswith("pulumi:providers:"):
+        if not res.type.startswith(PROVIDER_PREFIX):
             for key in {**res.inputs, **res.outputs}:
                 make_unknown(b, name, (key,))
     assert evaluate(b.deployment()) == []
@@ -261,7 +259,7 @@ NAIVE = ArbiterPolicy(
     severity=by_name("default-security-group-closed").severity,
     controls=("TEST",),
     remediation="none",
-    resource_types=(resource_types.DEFAULT_SG,),
+    resource_types=(DEFAULT_SG,),
     check=_naive_default_sg,
 )
 
@@ -271,60 +269,3 @@ def test_harness_catches_a_rule_that_reads_unknown_as_a_violation() -> None:
     assert evaluate(b.deployment(), policies=[NAIVE.build()]) == []
     make_unknown(b, "default-sg", ("ingress",))
     assert [v.message for v in evaluate(b.deployment(), policies=[NAIVE.build()])] == ["has rules"]
-
-
-def test_a_rule_reading_the_raw_proxy_is_reported_like_the_analyzer_does() -> None:
-    from pulumi_policy import ResourceValidationPolicy
-
-    def raw(args: Any, report: Any) -> None:
-        if args.resource_type == resource_types.DEFAULT_SG and args.props["ingress"]:
-            report("has rules")
-
-    b = compliant_stack()
-    make_unknown(b, "default-sg", ("ingress",))
-    found = evaluate(b.deployment(), policies=[ResourceValidationPolicy("raw", "reads the proxy", raw)])
-    assert [(v.enforcement, v.resource_name) for v in found] == [("advisory", "default-sg")]
-    assert found[0].message.startswith("can't run policy 'raw' from policy pack 'arbiter-policies@v0.1.0'")
-
-
-# The pack is self-contained and has one table of type tokens.
-
-
-def test_the_program_uses_the_packs_iam_facts() -> None:
-    assert iam.UNSCOPABLE_ACTIONS is iam_facts.UNSCOPABLE_ACTIONS
-    assert iam.TAG_CONDITION_KEYS is iam_facts.TAG_CONDITION_KEYS
-
-
-def test_policies_import_nothing_outside_the_pack() -> None:
-    import ast
-    from pathlib import Path as FsPath
-
-    import policies
-
-    outside: list[str] = []
-    for path in FsPath(policies.__file__).parent.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = (
-                [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else [node.module or ""]
-                if isinstance(node, ast.ImportFrom) and node.level == 0
-                else []
-            )
-            outside += [
-                f"{path.name}: {n}" for n in names if n.split(".")[0] in ("arbiter_infra", "components")
-            ]
-    assert outside == []
-
-
-def test_type_tokens_are_spelled_once() -> None:
-    import re
-    from pathlib import Path as FsPath
-
-    import policies
-
-    spelled: list[str] = []
-    for path in FsPath(policies.__file__).parent.glob("*.py"):
-        if path.name != "resource_types.py":
-            spelled += [f"{path.name}: {m}" for m in re.findall(r'"aws:[a-z0-9]+/\w+:\w+"', path.read_text())]
-    assert spelled == []

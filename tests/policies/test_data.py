@@ -1,0 +1,145 @@
+"""`policies/data.py`: Aurora and Redis (encryption, backups, deletion protection, Multi-AZ, events)."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies import data
+from tests.policies.builder import BACKUP_RULE
+from tests.policies.cases import (
+    ENVIRONMENTS,
+    Case,
+    assert_cases_cover,
+    assert_happy_path,
+    assert_violation,
+    case_id,
+)
+
+CASES: list[Case] = [
+    Case(
+        "aurora-encrypted-with-cmk",
+        lambda b: b.set("db", storageEncrypted=False),
+        "storageEncrypted is not true",
+        id="storage",
+    ),
+    Case(
+        "aurora-encrypted-with-cmk",
+        lambda b: b.drop("db", "kmsKeyId"),
+        "kmsKeyId is not set",
+        id="cmk",
+    ),
+    Case(
+        "aurora-encrypted-with-cmk",
+        lambda b: b.drop("db-1", "performanceInsightsKmsKeyId"),
+        "Performance Insights is enabled without performanceInsightsKmsKeyId",
+        id="performance-insights",
+    ),
+    Case(
+        "aurora-backup-retention",
+        lambda b: b.set("db", backupRetentionPeriod=3),
+        "backupRetentionPeriod is 3",
+    ),
+    Case(
+        "aurora-backup-retention",
+        lambda b: b.drop("db", "backupRetentionPeriod"),
+        "unset (AWS default 1)",
+        id="unset",
+    ),
+    Case(
+        "aurora-deletion-protection-prod",
+        lambda b: b.set("db", deletionProtection=False),
+        "deletionProtection is not true on a prod database",
+    ),
+    Case(
+        "aurora-cluster-hardening",
+        lambda b: b.set("db", iamDatabaseAuthenticationEnabled=False, enabledCloudwatchLogsExports=[]),
+        "enabledCloudwatchLogsExports does not include 'postgresql'",
+    ),
+    Case("data-stores-non-default-ports", lambda b: b.set("db", port=5432), "default port 5432", id="aurora"),
+    Case("data-stores-non-default-ports", lambda b: b.drop("redis", "port"), "default port 6379", id="redis"),
+    Case("aurora-multi-az-prod", lambda b: b.remove("db-2"), "prod Aurora cluster has 1 instance(s)"),
+    Case(
+        "aurora-cross-region-backup-prod",
+        lambda b: b.remove("backup-selection"),
+        "in no AWS Backup plan with a copy to another region",
+        id="not-selected",
+    ),
+    Case(
+        "aurora-cross-region-backup-prod",
+        lambda b: b.set("backup-plan", rules=[{**BACKUP_RULE, "copyActions": []}]),
+        "in no AWS Backup plan with a copy to another region",
+        id="no-copy",
+    ),
+    Case(
+        "aurora-cross-region-backup-prod",
+        lambda b: b.set(
+            "backup-plan",
+            rules=[
+                {
+                    **BACKUP_RULE,
+                    "copyActions": [
+                        {
+                            "destinationVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:same-region"
+                        }
+                    ],
+                }
+            ],
+        ),
+        "in no AWS Backup plan with a copy to another region",
+        id="same-region-copy",
+    ),
+    Case(
+        "rds-event-subscription-prod",
+        lambda b: b.remove("db-events"),
+        "no RDS event subscription for its failover and failure events",
+        id="none",
+    ),
+    Case(
+        "rds-event-subscription-prod",
+        lambda b: b.set("db-events", eventCategories=["maintenance"]),
+        "no RDS event subscription for its failover and failure events",
+        id="no-failover",
+    ),
+    Case(
+        "redis-encryption-and-auth",
+        lambda b: b.set("redis", transitEncryptionEnabled=False),
+        "transitEncryptionEnabled is not true",
+        id="transit",
+    ),
+    Case(
+        "redis-encryption-and-auth",
+        lambda b: b.drop("redis", "authToken"),
+        "Redis accepts unauthenticated clients",
+        id="auth",
+    ),
+    Case(
+        "redis-encryption-and-auth",
+        lambda b: b.drop("redis", "atRestEncryptionEnabled"),
+        "atRestEncryptionEnabled is not true",
+        id="at-rest",
+    ),
+    Case(
+        "redis-multi-az-failover-prod",
+        lambda b: b.set("redis", automaticFailoverEnabled=False),
+        "automaticFailoverEnabled is not true on prod Redis",
+    ),
+    Case(
+        "redis-backups-and-patching",
+        lambda b: b.set("redis", snapshotRetentionLimit=0, autoMinorVersionUpgrade=False),
+        "Redis has no automatic backups",
+    ),
+]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_happy_path_passes(environment: str) -> None:
+    assert_happy_path(data.POLICIES, environment)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_violation_fires_only_its_policy(case: Case) -> None:
+    assert_violation(case)
+
+
+def test_every_policy_has_a_violation_case() -> None:
+    assert_cases_cover(data.POLICIES, CASES)
