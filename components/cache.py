@@ -24,6 +24,17 @@ AUTH_JSON_KEY = "auth_token"
 
 
 @dataclass(frozen=True)
+class CacheConnection:
+    """What the services need of the Redis replication group (`Redis.connection`)."""
+
+    primary_endpoint: pulumi.Input[str]
+    port: pulumi.Input[int]
+    auth_secret_arn: pulumi.Input[str]
+    #: `<auth-secret-arn>:auth_token::`: the ECS `valueFrom` of the AUTH token.
+    auth_value_from: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class RedisArgs:
     config: CacheConfig
     naming: Naming
@@ -52,6 +63,8 @@ class Redis(pulumi.ComponentResource):
     reader_endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
     replication_group_id: str
+    #: What the service tier needs to reach the group and authenticate.
+    connection: CacheConnection
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:cache:Redis", name, None, opts)
@@ -161,6 +174,18 @@ class Redis(pulumi.ComponentResource):
         self.primary_endpoint = self.replication_group.primary_endpoint_address
         self.reader_endpoint = self.replication_group.reader_endpoint_address
         self.port = self.replication_group.port.apply(lambda p: p if p is not None else REDIS_PORT)
+        self.connection = CacheConnection(
+            primary_endpoint=self.primary_endpoint,
+            port=self.port,
+            auth_secret_arn=self.auth_secret.arn,
+            auth_value_from=self.auth_value_from,
+        )
         self.register_outputs(
-            {"primaryEndpoint": self.primary_endpoint, "readerEndpoint": self.reader_endpoint}
+            {
+                "primaryEndpoint": self.primary_endpoint,
+                "readerEndpoint": self.reader_endpoint,
+                "port": self.port,
+                "authSecretArn": self.auth_secret.arn,
+                "authValueFrom": self.auth_value_from,
+            }
         )

@@ -21,6 +21,10 @@ from arbiter_infra.config import ServiceConfig
 from arbiter_infra.naming import Naming
 
 SCRATCH_VOLUME = "scratch"
+#: Minimum healthy percent during a deploy: a steady-capacity service never drops below its
+#: count (new tasks start first), the others may halve to deploy with fewer extra tasks.
+STEADY_MIN_HEALTHY_PERCENT = 100
+DEFAULT_MIN_HEALTHY_PERCENT = 50
 SCRATCH_PATH = "/tmp"
 #: Seconds the ALB health checks are ignored after a task starts (image pull, warm-up).
 LB_GRACE_PERIOD_SECONDS = 60
@@ -75,29 +79,42 @@ class ExecSettings:
 
 @dataclass(frozen=True)
 class FargateServiceArgs:
+    #: The service's name: ECS service, container, log stream prefix and `arbiter-<env>-<name>-*`.
     service: str
+    #: Its stack-file section: image, sizes, counts, port, health check, autoscaling.
     config: ServiceConfig
     naming: Naming
     region: str
     account_id: pulumi.Input[str]
     cluster_arn: pulumi.Input[str]
+    #: The cluster's name, for the autoscaling resource id `service/<cluster>/<service>`.
     cluster_name: pulumi.Input[str]
+    #: `X86_64` or `ARM64`: what the image is built for.
     cpu_architecture: str
+    #: Subnets of the tasks (private: tasks get no public IP).
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
+    #: The stack key: the log group and the injected secrets are encrypted with it.
     kms_key_arn: pulumi.Input[str]
     #: Non-secret settings only; secrets go through `secrets`.
     environment_variables: Mapping[str, pulumi.Input[str]]
+    #: ECS secrets (one `valueFrom` per key); the execution role may read exactly these secrets.
+    #: Default: none.
     secrets: Sequence[SecretRef] = ()
+    #: IAM database authentication for the task role; default None (no database access).
     database_user: DatabaseUser | None = None
+    #: ECS Exec on, with its session log group and key; default None (off).
     exec_settings: ExecSettings | None = None
-    #: Target groups (ARNs) the service registers its tasks in, on the service port.
+    #: Target groups (ARNs) the service registers its tasks in, on the service port; default none.
     target_group_arns: Sequence[pulumi.Input[str]] = ()
-    #: Cloud Map namespace to register an A record `<service>.<namespace>` in.
+    #: Cloud Map namespace to register an A record `<service>.<namespace>` in; default None.
     discovery_namespace_id: pulumi.Input[str] | None = None
+    #: Never below its desired count during a deploy (minimum healthy 100 %, else 50 %): for a
+    #: service where a gap in capacity costs money (missed trades). Default False.
+    steady_capacity: bool = False
     #: Resources the ECS service must be created after (listeners of its target groups, ...).
     depends_on: Sequence[pulumi.Resource] = ()
-    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
+    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries; default none.
     permissions_boundary: pulumi.Input[str] | None = None
 
 
@@ -164,8 +181,7 @@ class FargateService(pulumi.ComponentResource):
             registries = aws.ecs.ServiceServiceRegistriesArgs(registry_arn=self.discovery_service.arn)
 
         behind_lb = bool(args.target_group_arns)
-        # trading-core never drops below its count during a deploy: a gap means missed trades.
-        min_healthy = 100 if svc == "trading-core" else 50
+        min_healthy = STEADY_MIN_HEALTHY_PERCENT if args.steady_capacity else DEFAULT_MIN_HEALTHY_PERCENT
         self.service = aws.ecs.Service(
             f"{name}-service",
             name=svc,
@@ -202,7 +218,16 @@ class FargateService(pulumi.ComponentResource):
             ),
         )
         self._autoscaling(name, args)
-        self.register_outputs({"serviceName": self.service.name})
+        self.register_outputs(
+            {
+                "serviceName": self.service.name,
+                "serviceArn": self.service.id,
+                "taskDefinitionArn": self.task_definition.arn,
+                "logGroupName": self.log_group.name,
+                "executionRoleArn": self.execution_role.arn,
+                "taskRoleArn": self.task_role.arn,
+            }
+        )
 
     def _roles(self, name: str, args: FargateServiceArgs) -> None:
         svc, naming = args.service, args.naming
@@ -346,7 +371,7 @@ class FargateService(pulumi.ComponentResource):
         return pulumi.Output.json_dumps([container])
 
     def _autoscaling(self, name: str, args: FargateServiceArgs) -> None:
-        """CPU target tracking, for stateless services that configure it (never trading-core)."""
+        """CPU target tracking, for the services whose config sets min/max counts (stateless ones)."""
         cfg = args.config
         self.scaling_target = None
         self.scaling_policy = None
