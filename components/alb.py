@@ -42,14 +42,17 @@ PRIVATE_KEY_OUTPUTS = ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh
 class LoadBalancerArgs:
     #: The stack file's `services` section: certificate, deletion protection, log retention.
     config: ServicesConfig
+    #: Names the ALB and target groups `arb-<env>-...` (32 characters at most).
     naming: Naming
     #: Selects the ELB account that writes the access logs (`ELB_LOG_ACCOUNTS`).
     region: str
     #: The access-log bucket's name and policy carry it.
     account_id: pulumi.Input[str]
+    #: The VPC of the target groups.
     vpc_id: pulumi.Input[str]
     #: Public subnets, one per availability zone.
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: The ALB's security group.
     security_group_id: pulumi.Input[str]
     #: The public service's container port: both target groups send traffic there.
     target_port: int

@@ -27,8 +27,11 @@ AUTH_JSON_KEY = "auth_token"
 class CacheConnection:
     """What the services need of the Redis replication group (`Redis.connection`)."""
 
+    #: The primary's endpoint (writes and reads).
     primary_endpoint: pulumi.Input[str]
+    #: Redis port (6379).
     port: pulumi.Input[int]
+    #: The secret holding the AUTH token (`auth_token`).
     auth_secret_arn: pulumi.Input[str]
     #: `<auth-secret-arn>:auth_token::`: the ECS `valueFrom` of the AUTH token.
     auth_value_from: pulumi.Input[str]
@@ -36,13 +39,19 @@ class CacheConnection:
 
 @dataclass(frozen=True)
 class RedisArgs:
+    #: The stack file's `cache` section: version, node type, count, failover, windows.
     config: CacheConfig
+    #: Names the group `arbiter-<env>-redis`, its groups, secret and log group.
     naming: Naming
+    #: Pulumi `protect` and a final snapshot.
     is_prod: bool
     #: Nodes are placed round-robin over these (primary in the first).
     availability_zones: Sequence[str]
+    #: The database subnets (no route to the internet).
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: The cache security group.
     security_group_id: pulumi.Input[str]
+    #: The stack key: at-rest encryption, the AUTH secret, the slow log.
     kms_key_arn: pulumi.Input[str]
     #: Recovery window of the AUTH-token secret (the stack's secrets setting).
     secret_recovery_window_days: int

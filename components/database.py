@@ -28,9 +28,13 @@ CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
 class DatabaseConnection:
     """What the services need of the Aurora cluster (`Aurora.connection`)."""
 
+    #: The writer endpoint.
     endpoint: pulumi.Input[str]
+    #: The reader endpoint (the writer too while there is no reader).
     reader_endpoint: pulumi.Input[str]
+    #: PostgreSQL port (5432).
     port: pulumi.Input[int]
+    #: The database the services use.
     database_name: str
     #: RDS-managed master secret (JSON `username`/`password`), encrypted with the stack key.
     master_secret_arn: pulumi.Input[str]
@@ -42,14 +46,21 @@ class DatabaseConnection:
 
 @dataclass(frozen=True)
 class AuroraArgs:
+    #: The stack file's `database` section: engine, class, count, windows, retention.
     config: DatabaseConfig
+    #: Names the cluster `arbiter-<env>-aurora` and its instances, groups, role.
     naming: Naming
+    #: Deletion protection, Pulumi `protect` and a final snapshot.
     is_prod: bool
     #: Instances are placed round-robin over these, so writer and first reader differ.
     availability_zones: Sequence[str]
+    #: The database subnets (no route to the internet).
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: The database security group.
     security_group_id: pulumi.Input[str]
+    #: The stack key: storage, master secret, Performance Insights, logs.
     kms_key_arn: pulumi.Input[str]
+    #: This AWS account: trust of the enhanced-monitoring role.
     account_id: pulumi.Input[str]
     #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
     permissions_boundary: pulumi.Input[str] | None = None

@@ -8,7 +8,6 @@ another service's secrets.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,62 +18,25 @@ import pulumi_aws as aws
 from arbiter_infra import iam
 from arbiter_infra.config import ServiceConfig
 from arbiter_infra.naming import Naming
+from components.ecs_task import (
+    EXEC_CHANNEL_ACTIONS,
+    SCRATCH_VOLUME,
+    DatabaseUser,
+    ExecSettings,
+    SecretRef,
+    container_definitions,
+    ecr_repository_arn,
+)
 
-SCRATCH_VOLUME = "scratch"
+#: Re-exported: the service tier builds these values for its services.
+__all__ = ["DatabaseUser", "ExecSettings", "FargateService", "FargateServiceArgs", "SecretRef"]
+
 #: Minimum healthy percent during a deploy: a steady-capacity service never drops below its
 #: count (new tasks start first), the others may halve to deploy with fewer extra tasks.
 STEADY_MIN_HEALTHY_PERCENT = 100
 DEFAULT_MIN_HEALTHY_PERCENT = 50
-SCRATCH_PATH = "/tmp"
 #: Seconds the ALB health checks are ignored after a task starts (image pull, warm-up).
 LB_GRACE_PERIOD_SECONDS = 60
-#: awslogs delivery that never blocks the process: in the default blocking mode a throttled or
-#: unreachable CloudWatch Logs stalls the container's stdout writes, and so trading. Lines go
-#: through an in-memory buffer instead and are dropped only when it is full.
-AWSLOGS_MODE = "non-blocking"
-AWSLOGS_MAX_BUFFER_SIZE = "25m"
-#: What an ECS Exec session needs from the task role: the SSM data channel (AWS documents no
-#: resource type for these actions, so they take `*`).
-EXEC_CHANNEL_ACTIONS = (
-    "ssmmessages:CreateControlChannel",
-    "ssmmessages:CreateDataChannel",
-    "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel",
-)
-_REGISTRY = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
-
-
-def ecr_repository_arn(config: ServiceConfig) -> str:
-    """The repository ARN of the service's image: the only repository its execution role may pull."""
-    registry, repo, _tag = config.image_parts
-    m = _REGISTRY.match(registry)
-    assert m is not None  # the image URI was validated by ServiceConfig
-    return f"arn:aws:ecr:{m['region']}:{m['account']}:repository/{repo}"
-
-
-@dataclass(frozen=True)
-class SecretRef:
-    """One ECS secret: the env var, the per-key `valueFrom`, and the secret it lives in."""
-
-    env_name: str
-    value_from: pulumi.Input[str]
-    secret_arn: pulumi.Input[str]
-
-
-@dataclass(frozen=True)
-class DatabaseUser:
-    """IAM database authentication target: `rds-db:connect` as `username` on one cluster."""
-
-    cluster_resource_id: pulumi.Input[str]
-    username: str
-
-
-@dataclass(frozen=True)
-class ExecSettings:
-    """ECS Exec (off by default): the session log group and key the task role must reach."""
-
-    log_group_arn: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -83,9 +45,13 @@ class FargateServiceArgs:
     service: str
     #: Its stack-file section: image, sizes, counts, port, health check, autoscaling.
     config: ServiceConfig
+    #: Names the log group, roles, task family `arbiter-<env>-<service>`.
     naming: Naming
+    #: The stack's region: awslogs and the KMS via-service condition.
     region: str
+    #: This AWS account: role trust and the `rds-db:connect` ARN.
     account_id: pulumi.Input[str]
+    #: The ECS cluster the service runs in.
     cluster_arn: pulumi.Input[str]
     #: The cluster's name, for the autoscaling resource id `service/<cluster>/<service>`.
     cluster_name: pulumi.Input[str]
@@ -93,6 +59,7 @@ class FargateServiceArgs:
     cpu_architecture: str
     #: Subnets of the tasks (private: tasks get no public IP).
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: The service's own security group.
     security_group_id: pulumi.Input[str]
     #: The stack key: the log group and the injected secrets are encrypted with it.
     kms_key_arn: pulumi.Input[str]
@@ -148,7 +115,14 @@ class FargateService(pulumi.ComponentResource):
             opts=child,
         )
         self._roles(name, args)
-        self.container_definitions = self._container_definitions(args)
+        self.container_definitions = container_definitions(
+            svc,
+            cfg,
+            environment=args.environment_variables,
+            secrets=args.secrets,
+            log_group_name=self.log_group.name,
+            region=args.region,
+        )
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
             family=naming(svc),
@@ -332,43 +306,6 @@ class FargateService(pulumi.ComponentResource):
                 policy=iam.document(*task_statements),
                 opts=child,
             )
-
-    def _container_definitions(self, args: FargateServiceArgs) -> pulumi.Output[str]:
-        svc, cfg = args.service, args.config
-        container: dict[str, Any] = {
-            "name": svc,
-            "image": cfg.image,
-            "essential": True,
-            "user": cfg.user,
-            "privileged": False,
-            "readonlyRootFilesystem": True,
-            "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-            "mountPoints": [
-                {"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}
-            ],
-            "portMappings": [{"name": svc, "containerPort": cfg.port, "protocol": "tcp"}],
-            "environment": [{"name": k, "value": v} for k, v in sorted(args.environment_variables.items())],
-            "secrets": [{"name": s.env_name, "valueFrom": s.value_from} for s in args.secrets],
-            "healthCheck": {
-                "command": list(cfg.health_check_command),
-                "interval": 30,
-                "timeout": 5,
-                "retries": 3,
-                "startPeriod": 60,
-            },
-            "stopTimeout": cfg.stop_timeout_seconds,
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": self.log_group.name,
-                    "awslogs-region": args.region,
-                    "awslogs-stream-prefix": svc,
-                    "mode": AWSLOGS_MODE,
-                    "max-buffer-size": AWSLOGS_MAX_BUFFER_SIZE,
-                },
-            },
-        }
-        return pulumi.Output.json_dumps([container])
 
     def _autoscaling(self, name: str, args: FargateServiceArgs) -> None:
         """CPU target tracking, for the services whose config sets min/max counts (stateless ones)."""

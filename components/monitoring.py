@@ -95,19 +95,25 @@ class AuroraInstanceTarget:
 class MonitoringArgs:
     #: The stack file's `monitoring` section: who is paged.
     config: MonitoringConfig
+    #: Names the topic, alarms `arbiter-<env>-<rule>[-<target>]` and the dashboard.
     naming: Naming
+    #: The dashboard's region and the alarm ARNs the topic policy admits.
     region: str
     #: The stack key: the alert topic is encrypted with it.
     kms_key_arn: pulumi.Input[str]
     #: Only this account's alarms and RDS events may publish to the topic.
     account_id: pulumi.Input[str]
+    #: The `ClusterName` dimension of the service alarms.
     ecs_cluster_name: pulumi.Input[str]
     #: Keyed by service name (the suffix of its alarms' names).
     services: Mapping[str, ServiceTarget]
+    #: The `LoadBalancer` dimension of the ALB alarms.
     load_balancer_arn_suffix: pulumi.Input[str]
     #: Target-group key (rest, grpc) -> arn suffix.
     target_group_arn_suffixes: Mapping[str, pulumi.Input[str]]
+    #: The cluster: replica-lag alarm and RDS cluster events.
     aurora_cluster_identifier: pulumi.Input[str]
+    #: One set of instance alarms per instance (and RDS instance events).
     aurora_instances: Sequence[AuroraInstanceTarget]
     #: Redis member cluster ids, in order (`<group>-001`...); labels are their last segment.
     redis_member_clusters: Sequence[pulumi.Input[str]]
@@ -124,9 +130,13 @@ class MonitoringArgs:
 class _Instance:
     """One concrete alarm target: a name suffix, dimensions and threshold inputs."""
 
+    #: Suffix of the alarm's name; None: the rule's key alone.
     label: str | None
+    #: The CloudWatch dimensions the metric is published under.
     dimensions: Mapping[str, pulumi.Input[str]]
+    #: For thresholds relative to an Aurora class.
     instance_class: str | None = None
+    #: For running-floor thresholds.
     floor: int | None = None
 
 

@@ -80,6 +80,7 @@ def redeploy_definition(cluster_arn: str, service_arns: Mapping[str, str]) -> di
 
 @dataclass(frozen=True)
 class RotationRedeployArgs:
+    #: Names the state machine, rule, roles and log group.
     naming: Naming
     #: Both roles trust only their service principal in this account.
     account_id: pulumi.Input[str]

@@ -66,18 +66,23 @@ class ServiceTierArgs:
     config: ServicesConfig
     #: Name per service, in deploy order; exactly one must be `public` (the ALB's target).
     services: Mapping[str, ServiceSpec]
+    #: Names every resource `arbiter-<env>-...` (the cluster is `arbiter-<env>`).
     naming: Naming
     #: Behaviour tier (`staging` / `prod`): the containers' `ARBITER_ENV`.
     environment: str
+    #: The stack's region: log configuration, ELB log account, KMS conditions.
     region: str
+    #: This AWS account: role trust, bucket names, IAM database-auth ARNs.
     account_id: pulumi.Input[str]
     #: The stack key: log groups, ECS Exec sessions, injected secrets.
     kms_key_arn: pulumi.Input[str]
+    #: The VPC of the target groups and the Cloud Map namespace.
     vpc_id: pulumi.Input[str]
     #: Subnets of the ALB.
     public_subnet_ids: Sequence[pulumi.Input[str]]
     #: Subnets of the tasks (no public IP).
     private_subnet_ids: Sequence[pulumi.Input[str]]
+    #: The ALB's security group (created by the security-groups tier).
     alb_security_group_id: pulumi.Input[str]
     #: Per config key (polyApiKey, ...): `<secret-arn>:<json_key>::`.
     secret_value_from: Mapping[str, pulumi.Input[str]]

@@ -84,6 +84,7 @@ def web_acl_rules(config: WafConfig) -> list[aws.wafv2.WebAclRuleArgsDict]:
 class WebFirewallArgs:
     #: The stack file's `services.waf` section: rate limit and log retention.
     config: WafConfig
+    #: Names the web ACL and its log group.
     naming: Naming
     #: The ALB the web ACL protects.
     load_balancer_arn: pulumi.Input[str]
