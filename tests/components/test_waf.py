@@ -14,7 +14,7 @@ KEY = "arn:aws:kms:us-east-1:111122223333:key/unit"
 
 
 def test_rate_limit_follows_the_config() -> None:
-    rules: dict[str, Any] = {r["name"]: r for r in web_acl_rules(WafConfig(rate_limit_per5_min=500))}
+    rules: dict[Any, Any] = {r["name"]: r for r in web_acl_rules(WafConfig(rate_limit_per5_min=500))}
     assert rules["rate-limit-per-ip"]["statement"]["rate_based_statement"]["limit"] == 500
     assert [r["priority"] for r in web_acl_rules(WafConfig())] == [0, 1, 2, 3]
 
