@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from arbiter_infra import catalog
+from arbiter_infra.application import SERVICES, public_service
 from arbiter_infra.config import AccountConfig, StackConfig, load_config
 from arbiter_infra.naming import Naming, Providers
 from components.account import AccountResources, AccountResourcesArgs, foreign_service_linked_role
@@ -32,7 +33,7 @@ from components.network import Network, NetworkArgs
 from components.rotation_redeploy import RotationRedeploy, RotationRedeployArgs
 from components.secrets import ExchangeSecrets, ExchangeSecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
-from components.services import CacheConnection, DatabaseConnection, ServiceTier, ServiceTierArgs
+from components.services import ServiceSpec, ServiceTier, ServiceTierArgs
 
 
 def environment_stack(config: StackConfig) -> None:
@@ -159,37 +160,34 @@ def environment_stack(config: StackConfig) -> None:
     # Values are set by an operator (`arbiter-infra secrets set`), never by the program.
     pulumi.export("exchangeSecretFields", secrets.fields)
 
-    # service tier
+    # service tier: what each service is (SERVICES) meets how big and how many (the stack file)
+    services_config = config.services.by_name()
     services = ServiceTier(
         naming("services"),
         ServiceTierArgs(
-            config=config,
+            config=config.services,
+            services={
+                svc: ServiceSpec(
+                    config=services_config[svc],
+                    traits=traits,
+                    security_group_id=security_groups.services[svc].id,
+                    provider=providers(svc),
+                )
+                for svc, traits in SERVICES.items()
+            },
             naming=naming,
-            providers=providers,
+            environment=config.environment,
+            region=config.region,
             account_id=account_id,
             kms_key_arn=key.arn,
             vpc_id=network.vpc.id,
             public_subnet_ids=[s.id for s in network.public_subnets],
             private_subnet_ids=[s.id for s in network.private_subnets],
             alb_security_group_id=security_groups.alb.id,
-            service_security_group_ids={k: v.id for k, v in security_groups.services.items()},
             secret_value_from=secrets.value_from,
             secret_arns=secrets.arns,
-            database=DatabaseConnection(
-                endpoint=database.endpoint,
-                reader_endpoint=database.reader_endpoint,
-                port=database.port,
-                database_name=database.database_name,
-                master_secret_arn=database.master_secret_arn,
-                cluster_resource_id=database.cluster_resource_id,
-                username=config.database.master_username,
-            ),
-            cache=CacheConnection(
-                primary_endpoint=cache.primary_endpoint,
-                port=cache.port,
-                auth_secret_arn=cache.auth_secret.arn,
-                auth_value_from=cache.auth_value_from,
-            ),
+            database=database.connection,
+            cache=cache.connection,
             permissions_boundary=boundary.arn,
         ),
         opts=providers.opts("services"),
@@ -198,13 +196,13 @@ def environment_stack(config: StackConfig) -> None:
     pulumi.export("albUrl", services.alb_url)
     pulumi.export("clusterName", services.cluster_name)
     pulumi.export("serviceNames", services.service_names)
-    pulumi.export("tradingCoreAddress", services.trading_core_address)
+    pulumi.export("tradingCoreAddress", services.discovery_addresses["trading-core"])
 
     # ECS reads the RDS-managed master password only at task start, and RDS rotates it weekly:
     # every service that injects it (those using the database) is redeployed after each rotation.
     master_secret_consumers = {
         svc: services.services[svc].service.id
-        for svc, svc_cfg in config.services.by_name().items()
+        for svc, svc_cfg in services_config.items()
         if svc_cfg.uses_database
     }
     state_machines: dict[str, pulumi.Input[str]] = {}
@@ -238,11 +236,13 @@ def environment_stack(config: StackConfig) -> None:
             services={
                 svc: ServiceTarget(
                     service_name=services.services[svc].service.name,
-                    running_floor=running_floor(svc_cfg),
+                    running_floor=running_floor(services_config[svc]),
+                    steady_capacity=traits.steady_capacity,
                 )
-                for svc, svc_cfg in config.services.by_name().items()
+                for svc, traits in SERVICES.items()
             },
             load_balancer_arn_suffix=services.alb.alb.arn_suffix,
+            load_balancer_targets=public_service(),
             target_group_arn_suffixes={k: tg.arn_suffix for k, tg in services.target_groups.items()},
             aurora_cluster_identifier=database.cluster.cluster_identifier,
             aurora_instances=[

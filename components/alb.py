@@ -1,6 +1,6 @@
-"""The stack's only public entry point: an internet-facing ALB in front of the web-api.
+"""The stack's only public entry point: an internet-facing ALB in front of the public service.
 
-The web-api speaks REST and gRPC on one port. An ALB target group speaks either HTTP/1 or gRPC,
+The public service speaks REST and gRPC on one port. An ALB target group speaks either HTTP/1 or gRPC,
 so there are two groups for the same tasks and a listener rule that sends `application/grpc*`
 requests to the gRPC one. ALB forwards to a gRPC group only from an HTTPS listener, so every stack
 serves HTTPS: with the configured ACM certificate, or (staging, no domain) a self-signed one that
@@ -40,15 +40,25 @@ PRIVATE_KEY_OUTPUTS = ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
+    #: The stack file's `services` section: certificate, deletion protection, log retention.
     config: ServicesConfig
+    #: Names the ALB and target groups `arb-<env>-...` (32 characters at most).
     naming: Naming
+    #: Selects the ELB account that writes the access logs (`ELB_LOG_ACCOUNTS`).
     region: str
+    #: The access-log bucket's name and policy carry it.
     account_id: pulumi.Input[str]
+    #: The VPC of the target groups.
     vpc_id: pulumi.Input[str]
+    #: Public subnets, one per availability zone.
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: The ALB's security group.
     security_group_id: pulumi.Input[str]
-    #: The web-api container port: both target groups send traffic there.
+    #: The public service's container port: both target groups send traffic there.
     target_port: int
+    #: Short name of the targets in the target groups' names (`arb-<env>-<label>-rest`, at most 32
+    #: characters); default `web`.
+    target_label: str = "web"
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -103,7 +113,7 @@ class LoadBalancer(pulumi.ComponentResource):
         def target_group(key: str, protocol_version: str, path: str, matcher: str) -> aws.lb.TargetGroup:
             return aws.lb.TargetGroup(
                 f"{name}-tg-{key}",
-                name=naming.compact("web", key, kind="target-group"),
+                name=naming.compact(args.target_label, key, kind="target-group"),
                 vpc_id=args.vpc_id,
                 target_type="ip",
                 protocol="HTTP",
@@ -181,7 +191,18 @@ class LoadBalancer(pulumi.ComponentResource):
 
         self.dns_name = self.alb.dns_name
         self.url = self.alb.dns_name.apply(lambda dns: f"https://{dns}")
-        self.register_outputs({"dnsName": self.dns_name, "url": self.url})
+        self.register_outputs(
+            {
+                "dnsName": self.dns_name,
+                "url": self.url,
+                "arn": self.alb.arn,
+                "arnSuffix": self.alb.arn_suffix,
+                "certificateArn": self.certificate_arn,
+                "logBucket": self.log_bucket.bucket,
+                "targetGroupArns": {key: tg.arn for key, tg in self.target_groups.items()},
+                "listenerArns": {key: listener.arn for key, listener in self.listeners.items()},
+            }
+        )
 
     def _self_signed_certificate(self, name: str, naming: Naming) -> pulumi.Output[str]:
         """A key and certificate for the ALB's DNS name, imported into ACM (no domain needed).

@@ -24,14 +24,34 @@ AUTH_JSON_KEY = "auth_token"
 
 
 @dataclass(frozen=True)
+class CacheConnection:
+    """What the services need of the Redis replication group (`Redis.connection`)."""
+
+    #: The primary's endpoint (writes and reads).
+    primary_endpoint: pulumi.Input[str]
+    #: Redis port (6379).
+    port: pulumi.Input[int]
+    #: The secret holding the AUTH token (`auth_token`).
+    auth_secret_arn: pulumi.Input[str]
+    #: `<auth-secret-arn>:auth_token::`: the ECS `valueFrom` of the AUTH token.
+    auth_value_from: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class RedisArgs:
+    #: The stack file's `cache` section: version, node type, count, failover, windows.
     config: CacheConfig
+    #: Names the group `arbiter-<env>-redis`, its groups, secret and log group.
     naming: Naming
+    #: Pulumi `protect` and a final snapshot.
     is_prod: bool
     #: Nodes are placed round-robin over these (primary in the first).
     availability_zones: Sequence[str]
+    #: The database subnets (no route to the internet).
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: The cache security group.
     security_group_id: pulumi.Input[str]
+    #: The stack key: at-rest encryption, the AUTH secret, the slow log.
     kms_key_arn: pulumi.Input[str]
     #: Recovery window of the AUTH-token secret (the stack's secrets setting).
     secret_recovery_window_days: int
@@ -52,6 +72,8 @@ class Redis(pulumi.ComponentResource):
     reader_endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
     replication_group_id: str
+    #: What the service tier needs to reach the group and authenticate.
+    connection: CacheConnection
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:cache:Redis", name, None, opts)
@@ -161,6 +183,18 @@ class Redis(pulumi.ComponentResource):
         self.primary_endpoint = self.replication_group.primary_endpoint_address
         self.reader_endpoint = self.replication_group.reader_endpoint_address
         self.port = self.replication_group.port.apply(lambda p: p if p is not None else REDIS_PORT)
+        self.connection = CacheConnection(
+            primary_endpoint=self.primary_endpoint,
+            port=self.port,
+            auth_secret_arn=self.auth_secret.arn,
+            auth_value_from=self.auth_value_from,
+        )
         self.register_outputs(
-            {"primaryEndpoint": self.primary_endpoint, "readerEndpoint": self.reader_endpoint}
+            {
+                "primaryEndpoint": self.primary_endpoint,
+                "readerEndpoint": self.reader_endpoint,
+                "port": self.port,
+                "authSecretArn": self.auth_secret.arn,
+                "authValueFrom": self.auth_value_from,
+            }
         )

@@ -25,15 +25,42 @@ CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
 
 
 @dataclass(frozen=True)
+class DatabaseConnection:
+    """What the services need of the Aurora cluster (`Aurora.connection`)."""
+
+    #: The writer endpoint.
+    endpoint: pulumi.Input[str]
+    #: The reader endpoint (the writer too while there is no reader).
+    reader_endpoint: pulumi.Input[str]
+    #: PostgreSQL port (5432).
+    port: pulumi.Input[int]
+    #: The database the services use.
+    database_name: str
+    #: RDS-managed master secret (JSON `username`/`password`), encrypted with the stack key.
+    master_secret_arn: pulumi.Input[str]
+    #: `cluster-...`: the resource of IAM database authentication (`rds-db:connect`).
+    cluster_resource_id: pulumi.Input[str]
+    #: The database user the services log in as (password or IAM authentication).
+    username: str
+
+
+@dataclass(frozen=True)
 class AuroraArgs:
+    #: The stack file's `database` section: engine, class, count, windows, retention.
     config: DatabaseConfig
+    #: Names the cluster `arbiter-<env>-aurora` and its instances, groups, role.
     naming: Naming
+    #: Deletion protection, Pulumi `protect` and a final snapshot.
     is_prod: bool
     #: Instances are placed round-robin over these, so writer and first reader differ.
     availability_zones: Sequence[str]
+    #: The database subnets (no route to the internet).
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: The database security group.
     security_group_id: pulumi.Input[str]
+    #: The stack key: storage, master secret, Performance Insights, logs.
     kms_key_arn: pulumi.Input[str]
+    #: This AWS account: trust of the enhanced-monitoring role.
     account_id: pulumi.Input[str]
     #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
     permissions_boundary: pulumi.Input[str] | None = None
@@ -63,6 +90,8 @@ class Aurora(pulumi.ComponentResource):
     cluster_identifier: str
     cluster_resource_id: pulumi.Output[str]
     instance_classes: list[str]
+    #: What the service tier needs to reach the cluster and log in.
+    connection: DatabaseConnection
 
     def __init__(self, name: str, args: AuroraArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:database:Aurora", name, None, opts)
@@ -194,10 +223,23 @@ class Aurora(pulumi.ComponentResource):
         self.port = self.cluster.port
         self.cluster_resource_id = self.cluster.cluster_resource_id
         self.master_secret_arn = self.cluster.master_user_secrets.apply(_first_secret_arn)
+        self.connection = DatabaseConnection(
+            endpoint=self.endpoint,
+            reader_endpoint=self.reader_endpoint,
+            port=self.port,
+            database_name=self.database_name,
+            master_secret_arn=self.master_secret_arn,
+            cluster_resource_id=self.cluster_resource_id,
+            username=cfg.master_username,
+        )
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
                 "readerEndpoint": self.reader_endpoint,
+                "port": self.port,
+                "databaseName": self.database_name,
+                "clusterIdentifier": self.cluster_identifier,
+                "clusterResourceId": self.cluster_resource_id,
                 "masterSecretArn": self.master_secret_arn,
             }
         )

@@ -8,7 +8,6 @@ another service's secrets.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,85 +18,70 @@ import pulumi_aws as aws
 from arbiter_infra import iam
 from arbiter_infra.config import ServiceConfig
 from arbiter_infra.naming import Naming
+from components.ecs_task import (
+    EXEC_CHANNEL_ACTIONS,
+    SCRATCH_VOLUME,
+    DatabaseUser,
+    ExecSettings,
+    SecretRef,
+    container_definitions,
+    ecr_repository_arn,
+)
 
-SCRATCH_VOLUME = "scratch"
-SCRATCH_PATH = "/tmp"
+#: Re-exported: the service tier builds these values for its services.
+__all__ = ["DatabaseUser", "ExecSettings", "FargateService", "FargateServiceArgs", "SecretRef"]
+
+#: Minimum healthy percent during a deploy: a steady-capacity service never drops below its
+#: count (new tasks start first), the others may halve to deploy with fewer extra tasks.
+STEADY_MIN_HEALTHY_PERCENT = 100
+DEFAULT_MIN_HEALTHY_PERCENT = 50
 #: Seconds the ALB health checks are ignored after a task starts (image pull, warm-up).
 LB_GRACE_PERIOD_SECONDS = 60
-#: awslogs delivery that never blocks the process: in the default blocking mode a throttled or
-#: unreachable CloudWatch Logs stalls the container's stdout writes, and so trading. Lines go
-#: through an in-memory buffer instead and are dropped only when it is full.
-AWSLOGS_MODE = "non-blocking"
-AWSLOGS_MAX_BUFFER_SIZE = "25m"
-#: What an ECS Exec session needs from the task role: the SSM data channel (AWS documents no
-#: resource type for these actions, so they take `*`).
-EXEC_CHANNEL_ACTIONS = (
-    "ssmmessages:CreateControlChannel",
-    "ssmmessages:CreateDataChannel",
-    "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel",
-)
-_REGISTRY = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
-
-
-def ecr_repository_arn(config: ServiceConfig) -> str:
-    """The repository ARN of the service's image: the only repository its execution role may pull."""
-    registry, repo, _tag = config.image_parts
-    m = _REGISTRY.match(registry)
-    assert m is not None  # the image URI was validated by ServiceConfig
-    return f"arn:aws:ecr:{m['region']}:{m['account']}:repository/{repo}"
-
-
-@dataclass(frozen=True)
-class SecretRef:
-    """One ECS secret: the env var, the per-key `valueFrom`, and the secret it lives in."""
-
-    env_name: str
-    value_from: pulumi.Input[str]
-    secret_arn: pulumi.Input[str]
-
-
-@dataclass(frozen=True)
-class DatabaseUser:
-    """IAM database authentication target: `rds-db:connect` as `username` on one cluster."""
-
-    cluster_resource_id: pulumi.Input[str]
-    username: str
-
-
-@dataclass(frozen=True)
-class ExecSettings:
-    """ECS Exec (off by default): the session log group and key the task role must reach."""
-
-    log_group_arn: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
 class FargateServiceArgs:
+    #: The service's name: ECS service, container, log stream prefix and `arbiter-<env>-<name>-*`.
     service: str
+    #: Its stack-file section: image, sizes, counts, port, health check, autoscaling.
     config: ServiceConfig
+    #: Names the log group, roles, task family `arbiter-<env>-<service>`.
     naming: Naming
+    #: The stack's region: awslogs and the KMS via-service condition.
     region: str
+    #: This AWS account: role trust and the `rds-db:connect` ARN.
     account_id: pulumi.Input[str]
+    #: The ECS cluster the service runs in.
     cluster_arn: pulumi.Input[str]
+    #: The cluster's name, for the autoscaling resource id `service/<cluster>/<service>`.
     cluster_name: pulumi.Input[str]
+    #: `X86_64` or `ARM64`: what the image is built for.
     cpu_architecture: str
+    #: Subnets of the tasks (private: tasks get no public IP).
     subnet_ids: Sequence[pulumi.Input[str]]
+    #: The service's own security group.
     security_group_id: pulumi.Input[str]
+    #: The stack key: the log group and the injected secrets are encrypted with it.
     kms_key_arn: pulumi.Input[str]
     #: Non-secret settings only; secrets go through `secrets`.
     environment_variables: Mapping[str, pulumi.Input[str]]
+    #: ECS secrets (one `valueFrom` per key); the execution role may read exactly these secrets.
+    #: Default: none.
     secrets: Sequence[SecretRef] = ()
+    #: IAM database authentication for the task role; default None (no database access).
     database_user: DatabaseUser | None = None
+    #: ECS Exec on, with its session log group and key; default None (off).
     exec_settings: ExecSettings | None = None
-    #: Target groups (ARNs) the service registers its tasks in, on the service port.
+    #: Target groups (ARNs) the service registers its tasks in, on the service port; default none.
     target_group_arns: Sequence[pulumi.Input[str]] = ()
-    #: Cloud Map namespace to register an A record `<service>.<namespace>` in.
+    #: Cloud Map namespace to register an A record `<service>.<namespace>` in; default None.
     discovery_namespace_id: pulumi.Input[str] | None = None
+    #: Never below its desired count during a deploy (minimum healthy 100 %, else 50 %): for a
+    #: service where a gap in capacity costs money (missed trades). Default False.
+    steady_capacity: bool = False
     #: Resources the ECS service must be created after (listeners of its target groups, ...).
     depends_on: Sequence[pulumi.Resource] = ()
-    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
+    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries; default none.
     permissions_boundary: pulumi.Input[str] | None = None
 
 
@@ -131,7 +115,14 @@ class FargateService(pulumi.ComponentResource):
             opts=child,
         )
         self._roles(name, args)
-        self.container_definitions = self._container_definitions(args)
+        self.container_definitions = container_definitions(
+            svc,
+            cfg,
+            environment=args.environment_variables,
+            secrets=args.secrets,
+            log_group_name=self.log_group.name,
+            region=args.region,
+        )
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
             family=naming(svc),
@@ -164,8 +155,7 @@ class FargateService(pulumi.ComponentResource):
             registries = aws.ecs.ServiceServiceRegistriesArgs(registry_arn=self.discovery_service.arn)
 
         behind_lb = bool(args.target_group_arns)
-        # trading-core never drops below its count during a deploy: a gap means missed trades.
-        min_healthy = 100 if svc == "trading-core" else 50
+        min_healthy = STEADY_MIN_HEALTHY_PERCENT if args.steady_capacity else DEFAULT_MIN_HEALTHY_PERCENT
         self.service = aws.ecs.Service(
             f"{name}-service",
             name=svc,
@@ -202,7 +192,16 @@ class FargateService(pulumi.ComponentResource):
             ),
         )
         self._autoscaling(name, args)
-        self.register_outputs({"serviceName": self.service.name})
+        self.register_outputs(
+            {
+                "serviceName": self.service.name,
+                "serviceArn": self.service.id,
+                "taskDefinitionArn": self.task_definition.arn,
+                "logGroupName": self.log_group.name,
+                "executionRoleArn": self.execution_role.arn,
+                "taskRoleArn": self.task_role.arn,
+            }
+        )
 
     def _roles(self, name: str, args: FargateServiceArgs) -> None:
         svc, naming = args.service, args.naming
@@ -308,45 +307,8 @@ class FargateService(pulumi.ComponentResource):
                 opts=child,
             )
 
-    def _container_definitions(self, args: FargateServiceArgs) -> pulumi.Output[str]:
-        svc, cfg = args.service, args.config
-        container: dict[str, Any] = {
-            "name": svc,
-            "image": cfg.image,
-            "essential": True,
-            "user": cfg.user,
-            "privileged": False,
-            "readonlyRootFilesystem": True,
-            "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-            "mountPoints": [
-                {"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}
-            ],
-            "portMappings": [{"name": svc, "containerPort": cfg.port, "protocol": "tcp"}],
-            "environment": [{"name": k, "value": v} for k, v in sorted(args.environment_variables.items())],
-            "secrets": [{"name": s.env_name, "valueFrom": s.value_from} for s in args.secrets],
-            "healthCheck": {
-                "command": list(cfg.health_check_command),
-                "interval": 30,
-                "timeout": 5,
-                "retries": 3,
-                "startPeriod": 60,
-            },
-            "stopTimeout": cfg.stop_timeout_seconds,
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": self.log_group.name,
-                    "awslogs-region": args.region,
-                    "awslogs-stream-prefix": svc,
-                    "mode": AWSLOGS_MODE,
-                    "max-buffer-size": AWSLOGS_MAX_BUFFER_SIZE,
-                },
-            },
-        }
-        return pulumi.Output.json_dumps([container])
-
     def _autoscaling(self, name: str, args: FargateServiceArgs) -> None:
-        """CPU target tracking, for stateless services that configure it (never trading-core)."""
+        """CPU target tracking, for the services whose config sets min/max counts (stateless ones)."""
         cfg = args.config
         self.scaling_target = None
         self.scaling_policy = None

@@ -5,7 +5,7 @@ ECS resolves `secrets` only when a task starts, so after RDS rotates the managed
 fail. AWS's own parts close that gap without custom code: an EventBridge rule on the secret's
 `RotationSucceeded` event starts a Step Functions state machine that calls
 `ecs:UpdateService(forceNewDeployment)` for each consumer (SDK integration), so new tasks read the
-new value. Which services are consumers is decided by the composition (stack.py), not here.
+new value. Which services are consumers is decided by the composition (`__main__.py`), not here.
 
 STANDARD, not EXPRESS: it runs about once a week, so its price is nil either way, and a STANDARD
 execution is exactly-once and keeps its history (input, each UpdateService call, errors) for 90
@@ -80,15 +80,20 @@ def redeploy_definition(cluster_arn: str, service_arns: Mapping[str, str]) -> di
 
 @dataclass(frozen=True)
 class RotationRedeployArgs:
+    #: Names the state machine, rule, roles and log group.
     naming: Naming
+    #: Both roles trust only their service principal in this account.
     account_id: pulumi.Input[str]
+    #: The stack key: the execution log group is encrypted with it.
     kms_key_arn: pulumi.Input[str]
     #: The rotating secret (the RDS-managed master secret).
     secret_arn: pulumi.Input[str]
+    #: The ECS cluster the services run in.
     cluster_arn: pulumi.Input[str]
-    #: Service name -> ECS service ARN: the services that inject `secret_arn` (from the composition).
+    #: Service name -> ECS service ARN: the services that inject `secret_arn` (from the composition);
+    #: at least one.
     services: Mapping[str, pulumi.Input[str]]
-    #: Permissions boundary of both roles (the deploy role may create roles only with it).
+    #: Permissions boundary of both roles (the deploy role may create roles only with it); default none.
     permissions_boundary: pulumi.Input[str] | None = None
 
 
@@ -213,4 +218,11 @@ class RotationRedeploy(pulumi.ComponentResource):
             retry_policy={"maximum_event_age_in_seconds": 24 * 3600, "maximum_retry_attempts": 185},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.events_policy]),
         )
-        self.register_outputs({"stateMachineArn": self.state_machine.arn, "ruleArn": self.rule.arn})
+        self.register_outputs(
+            {
+                "stateMachineArn": self.state_machine.arn,
+                "ruleArn": self.rule.arn,
+                "logGroupName": self.log_group.name,
+                "services": self.services,
+            }
+        )

@@ -1,9 +1,10 @@
-"""The service tier: ECS cluster, public ALB, Cloud Map namespace and the three Fargate services.
+"""The service tier: ECS cluster, public ALB, Cloud Map namespace and one Fargate service per spec.
 
-The tier turns the data tier's endpoints and secret references into each service's environment
-and ECS `secrets`, and decides which service receives which secret: trading-core the exchange
-credentials, the bot its Telegram token, every database or Redis user the matching credential.
-Nothing secret is ever placed in a container's `environment`.
+The tier knows no service by name: each `ServiceSpec` (built by the composition from
+`arbiter_infra.application.SERVICES` and the stack file) says whether the service is public,
+discoverable, which discoverable services it calls, which application secrets it receives, and
+(from its config) whether it uses the database or Redis. From that the tier builds each service's
+environment and ECS `secrets`; nothing secret is ever placed in a container's `environment`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import EXCHANGE_SECRET_KEYS, SERVICE_NAMES, StackConfig
-from arbiter_infra.naming import Naming, Providers
+from arbiter_infra.application import ServiceTraits
+from arbiter_infra.config import EXCHANGE_SECRET_KEYS, ServiceConfig, ServicesConfig
+from arbiter_infra.naming import Naming
 from components.alb import LoadBalancer, LoadBalancerArgs
+from components.cache import CacheConnection
+from components.database import DatabaseConnection
 from components.ecs_service import (
     DatabaseUser,
     ExecSettings,
@@ -27,10 +31,6 @@ from components.ecs_service import (
 )
 from components.waf import WebFirewall, WebFirewallArgs
 
-#: Which service receives the keys of which data-tier secret (keyed as in EXCHANGE_SECRET_KEYS).
-SECRET_CONSUMERS = {"polymarket": "trading-core", "kalshi": "trading-core", "telegram": "telegram-bot"}
-#: The gRPC clients of trading-core.
-GRPC_CLIENTS = ("telegram-bot", "web-api")
 #: ECS Exec sessions are an audit trail of interactive access: kept longer than application logs.
 EXEC_LOG_RETENTION_DAYS = 90
 
@@ -40,52 +40,59 @@ def env_name(config_key: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", config_key).upper()
 
 
-@dataclass(frozen=True)
-class DatabaseConnection:
-    """What services need from the data tier's Aurora cluster."""
-
-    endpoint: pulumi.Input[str]
-    reader_endpoint: pulumi.Input[str]
-    port: pulumi.Input[int]
-    database_name: str
-    #: RDS-managed master secret (JSON `username`/`password`), encrypted with the stack key.
-    master_secret_arn: pulumi.Input[str]
-    cluster_resource_id: pulumi.Input[str]
-    #: The database user the services log in as (password or IAM authentication).
-    username: str
+def grpc_address_variable(service: str) -> str:
+    """`trading-core` -> `TRADING_CORE_GRPC_ADDR`: where a caller reads a discoverable service's address."""
+    return f"{service.upper().replace('-', '_')}_GRPC_ADDR"
 
 
 @dataclass(frozen=True)
-class CacheConnection:
-    """What services need from the data tier's Redis replication group."""
+class ServiceSpec:
+    """One application service as the tier builds it: its stack-file section and its traits."""
 
-    primary_endpoint: pulumi.Input[str]
-    port: pulumi.Input[int]
-    auth_secret_arn: pulumi.Input[str]
-    #: `<auth-secret-arn>:auth_token::`
-    auth_value_from: pulumi.Input[str]
+    #: Sizes, counts, image, port, health check; `uses_database` / `uses_redis` pick the
+    #: data-tier settings and credentials it receives.
+    config: ServiceConfig
+    #: What the service is (public, discoverable, calls, steady capacity, application secrets).
+    traits: ServiceTraits
+    #: The service's own security group (created by the security-groups tier).
+    security_group_id: pulumi.Input[str]
+    #: AWS provider of its resources (tags them `Service=<name>`); None: the tier's provider.
+    provider: pulumi.ProviderResource | None = None
 
 
 @dataclass(frozen=True)
 class ServiceTierArgs:
-    config: StackConfig
+    #: The stack file's `services` section (ALB, WAF, exec, architecture, log level, paper trade).
+    config: ServicesConfig
+    #: Name per service, in deploy order; exactly one must be `public` (the ALB's target).
+    services: Mapping[str, ServiceSpec]
+    #: Names every resource `arbiter-<env>-...` (the cluster is `arbiter-<env>`).
     naming: Naming
-    #: Each FargateService gets its own provider so its resources are tagged `Service=<name>`.
-    providers: Providers
+    #: Behaviour tier (`staging` / `prod`): the containers' `ARBITER_ENV`.
+    environment: str
+    #: The stack's region: log configuration, ELB log account, KMS conditions.
+    region: str
+    #: This AWS account: role trust, bucket names, IAM database-auth ARNs.
     account_id: pulumi.Input[str]
+    #: The stack key: log groups, ECS Exec sessions, injected secrets.
     kms_key_arn: pulumi.Input[str]
+    #: The VPC of the target groups and the Cloud Map namespace.
     vpc_id: pulumi.Input[str]
+    #: Subnets of the ALB.
     public_subnet_ids: Sequence[pulumi.Input[str]]
+    #: Subnets of the tasks (no public IP).
     private_subnet_ids: Sequence[pulumi.Input[str]]
+    #: The ALB's security group (created by the security-groups tier).
     alb_security_group_id: pulumi.Input[str]
-    service_security_group_ids: Mapping[str, pulumi.Input[str]]
     #: Per config key (polyApiKey, ...): `<secret-arn>:<json_key>::`.
     secret_value_from: Mapping[str, pulumi.Input[str]]
-    #: Per secret (polymarket, kalshi, telegram): its ARN.
+    #: Per application secret (polymarket, kalshi, telegram): its ARN.
     secret_arns: Mapping[str, pulumi.Input[str]]
+    #: What database users receive (the Aurora component's `connection`).
     database: DatabaseConnection
+    #: What Redis users receive (the Redis component's `connection`).
     cache: CacheConnection
-    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
+    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries; default none.
     permissions_boundary: pulumi.Input[str] | None = None
 
 
@@ -103,7 +110,8 @@ class ServiceTier(pulumi.ComponentResource):
     target_groups: dict[str, aws.lb.TargetGroup]
     services: dict[str, FargateService]
     notes: list[str]
-    trading_core_address: str
+    #: Discoverable service -> `<name>.<namespace>:<port>`, the address its callers receive.
+    discovery_addresses: dict[str, str]
     alb_dns_name: pulumi.Output[str]
     alb_url: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
@@ -111,8 +119,11 @@ class ServiceTier(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServiceTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:services:ServiceTier", name, None, opts)
-        config, naming = args.config, args.naming
-        services_cfg = config.services
+        naming, services_cfg = args.naming, args.config
+        public = [svc for svc, spec in args.services.items() if spec.traits.public]
+        if len(public) != 1:
+            raise ValueError(f"the ALB serves exactly one public service, not {public}")
+        [public_name] = public
         child = pulumi.ResourceOptions(parent=self)
 
         self.exec_log_group = aws.cloudwatch.LogGroup(
@@ -146,27 +157,31 @@ class ServiceTier(pulumi.ComponentResource):
             default_capacity_provider_strategies=[{"capacity_provider": "FARGATE", "weight": 1, "base": 0}],
             opts=child,
         )
+        discoverable = [svc for svc, spec in args.services.items() if spec.traits.discoverable]
         self.namespace = aws.servicediscovery.PrivateDnsNamespace(
             f"{name}-namespace",
             name=f"{naming.prefix}.internal",
             vpc=args.vpc_id,
-            description="Service discovery for gRPC clients of trading-core",
+            description=f"Service discovery for gRPC clients of {', '.join(discoverable)}",
             opts=child,
         )
-        by_name = services_cfg.by_name()
-        self.trading_core_address = f"trading-core.{naming.prefix}.internal:{by_name['trading-core'].port}"
+        self.discovery_addresses = {
+            svc: f"{svc}.{naming.prefix}.internal:{args.services[svc].config.port}" for svc in discoverable
+        }
 
         self.alb = LoadBalancer(
             f"{name}-lb",
             LoadBalancerArgs(
                 config=services_cfg,
                 naming=naming,
-                region=config.region,
+                region=args.region,
                 account_id=args.account_id,
                 vpc_id=args.vpc_id,
                 subnet_ids=args.public_subnet_ids,
                 security_group_id=args.alb_security_group_id,
-                target_port=by_name["web-api"].port,
+                target_port=args.services[public_name].config.port,
+                # Target-group names are 32 characters at most: the name's first word (`web`).
+                target_label=public_name.split("-")[0],
             ),
             opts=child,
         )
@@ -192,11 +207,10 @@ class ServiceTier(pulumi.ComponentResource):
             else None
         )
         self.services = {}
-        for svc in SERVICE_NAMES:
-            cfg = by_name[svc]
-            behind_alb = svc == "web-api"
+        for svc, spec in args.services.items():
+            cfg, traits = spec.config, spec.traits
             after: list[pulumi.Resource] = [self.capacity_providers]
-            if behind_alb:
+            if traits.public:
                 # AWS rejects a service whose target group has no listener yet.
                 after += [*self.listeners.values(), self.alb.grpc_rule]
             self.services[svc] = FargateService(
@@ -205,16 +219,16 @@ class ServiceTier(pulumi.ComponentResource):
                     service=svc,
                     config=cfg,
                     naming=naming,
-                    region=config.region,
+                    region=args.region,
                     account_id=args.account_id,
                     cluster_arn=self.cluster.arn,
                     cluster_name=self.cluster.name,
                     cpu_architecture=services_cfg.cpu_architecture,
                     subnet_ids=args.private_subnet_ids,
-                    security_group_id=args.service_security_group_ids[svc],
+                    security_group_id=spec.security_group_id,
                     kms_key_arn=args.kms_key_arn,
-                    environment_variables=self._environment(svc, args),
-                    secrets=self._secrets(svc, args),
+                    environment_variables=self._environment(spec, args),
+                    secrets=self._secrets(spec, args),
                     database_user=(
                         DatabaseUser(args.database.cluster_resource_id, args.database.username)
                         if cfg.uses_database
@@ -222,13 +236,18 @@ class ServiceTier(pulumi.ComponentResource):
                     ),
                     exec_settings=exec_settings,
                     target_group_arns=(
-                        [self.target_groups["rest"].arn, self.target_groups["grpc"].arn] if behind_alb else []
+                        [self.target_groups["rest"].arn, self.target_groups["grpc"].arn]
+                        if traits.public
+                        else []
                     ),
-                    discovery_namespace_id=self.namespace.id if svc == "trading-core" else None,
+                    discovery_namespace_id=self.namespace.id if traits.discoverable else None,
+                    steady_capacity=traits.steady_capacity,
                     depends_on=tuple(after),
                     permissions_boundary=args.permissions_boundary,
                 ),
-                opts=args.providers.opts(svc, parent=self),
+                opts=pulumi.ResourceOptions(
+                    parent=self, providers={"aws": spec.provider} if spec.provider is not None else None
+                ),
             )
 
         self.alb_dns_name = self.alb.dns_name
@@ -239,19 +258,22 @@ class ServiceTier(pulumi.ComponentResource):
             {
                 "albDnsName": self.alb_dns_name,
                 "albUrl": self.alb_url,
+                "clusterArn": self.cluster.arn,
                 "clusterName": self.cluster_name,
                 "serviceNames": self.service_names,
+                "discoveryAddresses": self.discovery_addresses,
+                "namespaceId": self.namespace.id,
+                "webAclArn": self.waf.web_acl.arn if self.waf is not None else None,
             }
         )
 
-    def _environment(self, svc: str, args: ServiceTierArgs) -> dict[str, pulumi.Input[str]]:
+    def _environment(self, spec: ServiceSpec, args: ServiceTierArgs) -> dict[str, pulumi.Input[str]]:
         """Non-secret settings only."""
-        config = args.config
-        cfg = config.services.by_name()[svc]
+        cfg, services_cfg = spec.config, args.config
         env: dict[str, pulumi.Input[str]] = {
-            "RUST_LOG": config.services.rust_log,
-            "ARBITER_ENV": config.environment,
-            "ARBITER_PAPER_TRADE": "true" if config.services.paper_trade else "false",
+            "RUST_LOG": services_cfg.rust_log,
+            "ARBITER_ENV": args.environment,
+            "ARBITER_PAPER_TRADE": "true" if services_cfg.paper_trade else "false",
         }
         if cfg.uses_database:
             db = args.database
@@ -267,18 +289,23 @@ class ServiceTier(pulumi.ComponentResource):
                 "REDIS_PORT": pulumi.Output.from_input(args.cache.port).apply(str),
                 "REDIS_TLS": "true",
             }
-        if svc in GRPC_CLIENTS:
-            env["TRADING_CORE_GRPC_ADDR"] = self.trading_core_address
+        for callee in spec.traits.calls:
+            if callee not in self.discovery_addresses:
+                raise ValueError(f"a service calls {callee!r}, which is not a discoverable service")
+            env[grpc_address_variable(callee)] = self.discovery_addresses[callee]
         return env
 
     @staticmethod
-    def _secrets(svc: str, args: ServiceTierArgs) -> list[SecretRef]:
-        """The ECS secrets `svc` receives, one `valueFrom` per key."""
-        cfg = args.config.services.by_name()[svc]
+    def _secrets(spec: ServiceSpec, args: ServiceTierArgs) -> list[SecretRef]:
+        """The ECS secrets a service receives, one `valueFrom` per key."""
+        cfg = spec.config
+        unknown = sorted(set(spec.traits.secrets) - set(args.secret_arns))
+        if unknown:
+            raise ValueError(f"no application secret named {unknown}")
         refs = [
             SecretRef(env_name(key), args.secret_value_from[key], args.secret_arns[secret])
             for key, secret, _field in EXCHANGE_SECRET_KEYS
-            if SECRET_CONSUMERS[secret] == svc
+            if secret in spec.traits.secrets
         ]
         if cfg.uses_database:
             master = args.database.master_secret_arn

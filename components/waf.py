@@ -82,7 +82,9 @@ def web_acl_rules(config: WafConfig) -> list[aws.wafv2.WebAclRuleArgsDict]:
 
 @dataclass(frozen=True)
 class WebFirewallArgs:
+    #: The stack file's `services.waf` section: rate limit and log retention.
     config: WafConfig
+    #: Names the web ACL and its log group.
     naming: Naming
     #: The ALB the web ACL protects.
     load_balancer_arn: pulumi.Input[str]
@@ -139,4 +141,10 @@ class WebFirewall(pulumi.ComponentResource):
             redacted_fields=[{"single_header": {"name": header}} for header in REDACTED_HEADERS],
             opts=child,
         )
-        self.register_outputs({"webAclArn": self.web_acl.arn})
+        self.register_outputs(
+            {
+                "webAclArn": self.web_acl.arn,
+                "logGroupName": self.log_group.name,
+                "logGroupArn": self.log_group.arn,
+            }
+        )

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from arbiter_tools.runtime import DeclaredResource, Deployment, run_program
 from components import rotation_redeploy
 from tests.conftest import stack_sections
@@ -176,26 +174,3 @@ def test_the_machine_is_created_after_its_role_may_deliver_logs(deployment: Depl
 
 def test_the_state_machine_arn_is_a_stack_output(deployment: Deployment) -> None:
     assert deployment.outputs["rotationRedeployStateMachineArn"] == deployment.one(MACHINE).outputs["arn"]
-
-
-def test_definition_builder_needs_no_aws() -> None:
-    definition = rotation_redeploy.redeploy_definition("cluster", {"b": "arn-b", "a": "arn-a"})
-    assert list(_redeployed(definition)) == ["arn-a", "arn-b"]
-
-
-@pytest.mark.parametrize("services", [{}])
-def test_no_consumers_is_a_programming_error(services: dict[str, str]) -> None:
-    from arbiter_infra.naming import Naming
-
-    with pytest.raises(ValueError, match="at least one service"):
-        rotation_redeploy.RotationRedeploy(
-            "x",
-            rotation_redeploy.RotationRedeployArgs(
-                naming=Naming("staging"),
-                account_id="123456789012",
-                kms_key_arn="k",
-                secret_arn="s",
-                cluster_arn="c",
-                services=services,
-            ),
-        )
