@@ -34,7 +34,7 @@ from components.monitoring import (
     member_cluster_ids,
     running_floor,
 )
-from components.nacl import AclPorts, NetworkAcls, NetworkAclsArgs
+from components.nacl import TIERS, AclPorts, NetworkAcls, NetworkAclsArgs
 from components.network import Network, NetworkArgs
 from components.rotation_redeploy import RotationRedeploy, RotationRedeployArgs
 from components.secrets import ExchangeSecrets, ExchangeSecretsArgs, SecretSpec
@@ -113,25 +113,15 @@ def environment_stack(config: StackConfig) -> None:
         ),
         opts=providers.opts("network"),
     )
+    ports = {svc: svc_cfg.port for svc, svc_cfg in config.services.by_name().items()}
     NetworkAcls(
         naming("acl"),
         NetworkAclsArgs(
             naming=naming,
             vpc_id=network.vpc.id,
-            subnet_ids={
-                "public": [s.id for s in network.public_subnets],
-                "private": [s.id for s in network.private_subnets],
-                "database": [s.id for s in network.database_subnets],
-            },
-            subnet_cidrs={
-                "public": config.network.public_subnets,
-                "private": config.network.private_subnets,
-                "database": config.network.database_subnets,
-            },
-            ports=AclPorts(
-                public=config.services.by_name()[application.public_service()].port,
-                services=[svc.port for svc in config.services.by_name().values()],
-            ),
+            subnet_ids={tier: [s.id for s in getattr(network, f"{tier}_subnets")] for tier in TIERS},
+            subnet_cidrs={tier: getattr(config.network, f"{tier}_subnets") for tier in TIERS},
+            ports=AclPorts(public=ports[application.public_service()], services=list(ports.values())),
             vpc_endpoints=config.network.vpc_endpoints,
         ),
         opts=providers.opts("network"),
@@ -380,7 +370,7 @@ def account_stack(config: AccountConfig) -> None:
     account = AccountResources(
         naming("account"),
         AccountResourcesArgs(
-            repositories=list(catalog.IMAGE_REPOSITORIES.values()),
+            repositories=[traits.image_repository for traits in application.SERVICES.values()],
             keep_images=settings.ecr_keep_images,
             kms_key_arn=key.arn,
             github_oidc_provider=settings.github_oidc_provider,

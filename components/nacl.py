@@ -37,6 +37,8 @@ FIRST_RULE, STEP = 100, 10
 GROUP_SIZE: Final = FIRST_RULE // STEP
 
 Tier = Literal["public", "private", "database"]
+#: The subnet tiers, one ACL each.
+TIERS: Final[tuple[Tier, ...]] = ("public", "private", "database")
 Protocol = Literal["tcp", "icmp", "-1"]
 
 
