@@ -1,4 +1,5 @@
-"""The deploy role's grants, compute and ingress: ECS, autoscaling, Cloud Map; the ALB and its access-log bucket.
+"""The deploy role's grants for compute and ingress (areas `compute`, `ingress`): ECS, autoscaling,
+Cloud Map; the ALB, its access-log bucket and WAF.
 
 A data table (one `Grant` per statement, in policy order); `components.deploy_grants` joins the
 areas into the deploy role's policies.

@@ -1,4 +1,5 @@
-"""The deploy role's grants, data: Aurora, Redis, Secrets Manager, the stack CMK.
+"""The deploy role's grants for the data tier (areas `data`, `backup`): Aurora, Redis, Secrets
+Manager, the stack CMK, and AWS Backup of the cluster.
 
 A data table (one `Grant` per statement, in policy order); `components.deploy_grants` joins the
 areas into the deploy role's policies.

@@ -1,4 +1,5 @@
-"""The deploy role's grants, identity: task/execution/monitoring/flow-log roles and their policies.
+"""The deploy role's grants for identity (area `identity`): task, execution, monitoring and
+flow-log roles and their policies.
 
 A data table (one `Grant` per statement, in policy order); `components.deploy_grants` joins the
 areas into the deploy role's policies.

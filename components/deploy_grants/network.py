@@ -1,4 +1,5 @@
-"""The deploy role's grants, network: VPC, subnets, routes, NAT, endpoints, security groups, flow logs.
+"""The deploy role's grants for the network (area `network`): VPC, subnets, routes, NAT, endpoints,
+security groups, flow logs.
 
 A data table (one `Grant` per statement, in policy order); `components.deploy_grants` joins the
 areas into the deploy role's policies.

@@ -1,4 +1,6 @@
-"""The deploy role's grants, automation (the staging ALB's imported certificate, the rotation redeploy), observability (log groups, alarms, dashboards, SNS), state and delivery (Pulumi state, secrets provider, OIDC provider, ECR).
+"""The deploy role's grants for operations (areas `automation`, `observability`, `state`): the
+staging ALB's imported certificate and the rotation redeploy; log groups, alarms, dashboards, SNS;
+the Pulumi state, its secrets provider, the OIDC provider and ECR.
 
 A data table (one `Grant` per statement, in policy order); `components.deploy_grants` joins the
 areas into the deploy role's policies.
