@@ -10,15 +10,22 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra import catalog
+from arbiter_infra import application, catalog
 from arbiter_infra.application import SERVICES, public_service
-from arbiter_infra.config import AccountConfig, StackConfig, load_config
+from arbiter_infra.config import SECRET_SETS, AccountConfig, StackConfig, load_config
 from arbiter_infra.naming import Naming, Providers
 from components.account import AccountResources, AccountResourcesArgs, foreign_service_linked_role
 from components.backup import AuroraBackup, AuroraBackupArgs
 from components.cache import Redis, RedisArgs
 from components.database import Aurora, AuroraArgs
-from components.delivery import Delivery, DeliveryArgs, PermissionsBoundary, PermissionsBoundaryArgs
+from components.delivery import (
+    Delivery,
+    DeliveryArgs,
+    GrantScope,
+    PermissionsBoundary,
+    PermissionsBoundaryArgs,
+    ServiceImage,
+)
 from components.kms import StackKey, StackKeyArgs
 from components.monitoring import (
     AuroraInstanceTarget,
@@ -28,12 +35,52 @@ from components.monitoring import (
     member_cluster_ids,
     running_floor,
 )
-from components.nacl import NetworkAcls, NetworkAclsArgs
+from components.nacl import TIERS, AclPorts, NetworkAcls, NetworkAclsArgs
 from components.network import Network, NetworkArgs
 from components.rotation_redeploy import RotationRedeploy, RotationRedeployArgs
-from components.secrets import ExchangeSecrets, ExchangeSecretsArgs
-from components.security_groups import SecurityGroups, SecurityGroupsArgs
+from components.secrets import ExchangeSecrets, ExchangeSecretsArgs, SecretSpec
+from components.security_groups import (
+    ALB,
+    CACHE,
+    DATABASE,
+    POSTGRES_PORT,
+    REDIS_PORT,
+    Flow,
+    SecurityGroups,
+    SecurityGroupsArgs,
+)
 from components.services import ServiceSpec, ServiceTier, ServiceTierArgs
+
+
+def service_flows(config: StackConfig) -> list[Flow]:
+    """The connections the application needs: the ALB to the public service, each service to those
+    it calls, and the services that use the database or cache to them."""
+    services = config.services.by_name()
+    public = application.public_service()
+    flows = [Flow(ALB, public, services[public].port, f"ALB to {public} (REST and gRPC target groups)")]
+    flows += [
+        Flow(client, server, services[server].port, f"{client} to {server} gRPC")
+        for client, traits in application.SERVICES.items()
+        for server in traits.calls
+    ]
+    for svc, cfg in services.items():
+        if cfg.uses_database:
+            flows.append(Flow(svc, DATABASE, POSTGRES_PORT, f"{svc} to Aurora PostgreSQL"))
+        if cfg.uses_redis:
+            flows.append(Flow(svc, CACHE, REDIS_PORT, f"{svc} to ElastiCache Redis (TLS)"))
+    return flows
+
+
+def grant_scope(config: StackConfig) -> GrantScope:
+    """What the CI roles and the boundary are scoped to: this stack, its repositories and secrets."""
+    return GrantScope(
+        region=config.region,
+        copy_region=config.database.backup.copy_region,
+        state_bucket=config.delivery.state_bucket,
+        secrets_kms_alias=config.delivery.secrets_kms_alias,
+        image_repositories=tuple(t.image_repository for t in application.SERVICES.values()),
+        app_secrets=tuple(application.SECRET_PURPOSES),
+    )
 
 
 def environment_stack(config: StackConfig) -> None:
@@ -47,7 +94,7 @@ def environment_stack(config: StackConfig) -> None:
     # Before any role: every role the program creates carries it (CI may create none without it).
     boundary = PermissionsBoundary(
         naming("boundary"),
-        PermissionsBoundaryArgs(config=config, naming=naming, account_id=account_id),
+        PermissionsBoundaryArgs(naming=naming, account_id=account_id, scope=grant_scope(config)),
         opts=providers.opts("delivery"),
     )
     key = StackKey(
@@ -67,23 +114,27 @@ def environment_stack(config: StackConfig) -> None:
         ),
         opts=providers.opts("network"),
     )
+    ports = {svc: svc_cfg.port for svc, svc_cfg in config.services.by_name().items()}
     NetworkAcls(
         naming("acl"),
         NetworkAclsArgs(
-            config=config,
             naming=naming,
             vpc_id=network.vpc.id,
-            subnet_ids={
-                "public": [s.id for s in network.public_subnets],
-                "private": [s.id for s in network.private_subnets],
-                "database": [s.id for s in network.database_subnets],
-            },
+            subnet_ids={tier: [s.id for s in getattr(network, f"{tier}_subnets")] for tier in TIERS},
+            subnet_cidrs={tier: getattr(config.network, f"{tier}_subnets") for tier in TIERS},
+            ports=AclPorts(public=ports[application.public_service()], services=list(ports.values())),
+            vpc_endpoints=config.network.vpc_endpoints,
         ),
         opts=providers.opts("network"),
     )
     security_groups = SecurityGroups(
         naming("sg"),
-        SecurityGroupsArgs(config=config, naming=naming, vpc_id=network.vpc.id),
+        SecurityGroupsArgs(
+            naming=naming,
+            vpc_id=network.vpc.id,
+            services=list(config.services.by_name()),
+            flows=service_flows(config),
+        ),
         opts=providers.opts("network"),
     )
 
@@ -91,9 +142,13 @@ def environment_stack(config: StackConfig) -> None:
     secrets = ExchangeSecrets(
         naming("secrets"),
         ExchangeSecretsArgs(
-            config=config.secrets,
             naming=naming,
             kms_key_arn=key.arn,
+            secrets={
+                secret: SecretSpec(purpose=purpose, fields=SECRET_SETS[secret])
+                for secret, purpose in application.SECRET_PURPOSES.items()
+            },
+            recovery_window_days=config.secrets.recovery_window_days,
             protect=config.is_prod,
         ),
         opts=providers.opts("secrets"),
@@ -265,7 +320,22 @@ def environment_stack(config: StackConfig) -> None:
     # delivery tier
     delivery = Delivery(
         naming("delivery"),
-        DeliveryArgs(config=config, naming=naming, account_id=account_id),
+        DeliveryArgs(
+            naming=naming,
+            account_id=account_id,
+            scope=grant_scope(config),
+            github_repository=config.delivery.github_repository,
+            github_environment=config.delivery.github_environment,
+            preview_environment=config.delivery.preview_environment,
+            images={
+                svc: ServiceImage(
+                    uri=svc_cfg.image,
+                    repository=svc_cfg.image_parts[1],
+                    expected_repository=application.SERVICES[svc].image_repository,
+                )
+                for svc, svc_cfg in config.services.by_name().items()
+            },
+        ),
         opts=providers.opts("delivery"),
     )
     pulumi.export("deployRoleArn", delivery.deploy_role_arn)
@@ -300,7 +370,7 @@ def account_stack(config: AccountConfig) -> None:
     account = AccountResources(
         naming("account"),
         AccountResourcesArgs(
-            repositories=list(catalog.IMAGE_REPOSITORIES.values()),
+            repositories=[traits.image_repository for traits in application.SERVICES.values()],
             keep_images=settings.ecr_keep_images,
             kms_key_arn=key.arn,
             github_oidc_provider=settings.github_oidc_provider,

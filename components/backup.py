@@ -59,17 +59,23 @@ def vault_policy(admin_role_arn: str) -> pulumi.Output[str]:
 
 @dataclass(frozen=True)
 class AuroraBackupArgs:
+    #: The `database.backup` section: copy region, retentions, schedule, who may still delete.
     config: BackupConfig
+    #: The stack's names: vaults `<prefix>-backup[-<copy region>]`, role `<prefix>-backup`.
     naming: Naming
     #: The stack's region: the copy region must differ (config allows only other regions).
     region: str
+    #: The account: fills the admin role pattern and confines the role's trust.
     account_id: str
+    #: The Aurora cluster backed up (the selection's only resource).
     cluster_arn: pulumi.Input[str]
     #: The stack CMK: encrypts the primary vault.
     kms_key_arn: pulumi.Input[str]
     #: Provider for the copy region (same account guard and default tags as the stack's).
     copy_provider: aws.Provider
+    #: Permissions boundary the backup role carries.
     permissions_boundary: pulumi.Input[str]
+    #: Prod: the vaults and the copy key are protected from `pulumi destroy`; default off.
     protect: bool = False
 
 
@@ -190,5 +196,13 @@ class AuroraBackup(pulumi.ComponentResource):
             resources=[args.cluster_arn],
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
-        outputs: dict[str, Any] = {"vaultName": self.vault_name, "copyVaultArn": self.copy_vault.arn}
+        outputs: dict[str, Any] = {
+            "vaultName": self.vault_name,
+            "vaultArn": self.vault.arn,
+            "copyVaultName": self.copy_vault_name,
+            "copyVaultArn": self.copy_vault.arn,
+            "copyKeyArn": self.copy_key.arn,
+            "planId": self.plan.id,
+            "roleArn": self.role.arn,
+        }
         self.register_outputs(outputs)

@@ -12,25 +12,27 @@ account stack; this tier only names the provider by its fixed ARN.
 - The permissions boundary caps every role the program creates; the deploy role can create or
   change a role only with it attached, and can change neither the boundary nor itself.
 
-The permissions are data (`components.deploy_grants`).
+The permissions are data (`components.deploy_grants`); what they are scoped to (repositories,
+secrets, state backend) comes in through `GrantScope`, built by the composition.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import ConfigError, StackConfig
+from arbiter_infra.config import ConfigError
 from arbiter_infra.naming import Naming
 from components.deploy_grants import (
     GITHUB_OIDC_HOST,
-    IMAGE_REPOSITORIES,
     MANAGED_POLICY_MAX_CHARS,
     MAX_ATTACHED_POLICIES,
+    GrantScope,
     boundary_policy_document,
     deploy_policy_documents,
     minified,
@@ -41,13 +43,14 @@ from components.deploy_grants import (
 
 __all__ = [
     "GITHUB_OIDC_HOST",
-    "IMAGE_REPOSITORIES",
     "MANAGED_POLICY_MAX_CHARS",
     "MAX_ATTACHED_POLICIES",
     "Delivery",
     "DeliveryArgs",
+    "GrantScope",
     "PermissionsBoundary",
     "PermissionsBoundaryArgs",
+    "ServiceImage",
     "oidc_provider_arn",
     "policy_size",
 ]
@@ -61,22 +64,36 @@ def oidc_provider_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
 
 
-def _check_images(config: StackConfig) -> None:
-    for service, svc in config.services.by_name().items():
-        repo = svc.image_parts[1]
-        expected = IMAGE_REPOSITORIES[service]
-        if repo != expected:
+@dataclass(frozen=True)
+class ServiceImage:
+    """A service's configured image and the repository it must come from."""
+
+    #: The image URI as configured (`<registry>/<repository>:<tag>`).
+    uri: str
+    #: The ECR repository the URI names.
+    repository: str
+    #: The repository the account stack manages for the service (the deploy role may push there only).
+    expected_repository: str
+
+
+def _check_images(images: Mapping[str, ServiceImage]) -> None:
+    """An image outside the account's repositories could neither be pulled nor pushed by CI."""
+    for service, image in images.items():
+        if image.repository != image.expected_repository:
             raise ConfigError(
-                f"arbiter:services image {svc.image!r} of {service}: must be in ECR repository {expected!r} "
-                "(the repository the account stack manages)"
+                f"arbiter:services image {image.uri!r} of {service}: must be in ECR repository "
+                f"{image.expected_repository!r} (the repository the account stack manages)"
             )
 
 
 @dataclass(frozen=True)
 class PermissionsBoundaryArgs:
-    config: StackConfig
+    #: The stack's names: the policy is `<prefix>-boundary`.
     naming: Naming
+    #: The account the ARNs in the policy name (an output of the caller identity).
     account_id: pulumi.Input[str]
+    #: What the boundary's grants are scoped to (repositories, secrets, regions, state backend).
+    scope: GrantScope
 
 
 class PermissionsBoundary(pulumi.ComponentResource):
@@ -89,25 +106,36 @@ class PermissionsBoundary(pulumi.ComponentResource):
         self, name: str, args: PermissionsBoundaryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("arbiter:delivery:PermissionsBoundary", name, None, opts)
-        config, naming = args.config, args.naming
+        scope, naming = args.scope, args.naming
         self.policy = aws.iam.Policy(
             f"{name}-policy",
             name=naming("boundary", kind="iam-policy"),
-            description=f"{config.prefix}: permissions boundary of every role the program creates",
+            description=f"{naming.prefix}: permissions boundary of every role the program creates",
             policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda acct: json.dumps(boundary_policy_document(config, naming, acct), separators=(",", ":"))
+                lambda acct: json.dumps(boundary_policy_document(scope, naming, acct), separators=(",", ":"))
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn = self.policy.arn
-        self.register_outputs({"arn": self.arn})
+        self.register_outputs({"arn": self.arn, "name": self.policy.name})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeliveryArgs:
-    config: StackConfig
+    #: The stack's names: roles `<prefix>-deploy`/`-preview`, policies `<prefix>-<role>-<area>`.
     naming: Naming
+    #: The account whose GitHub OIDC provider the roles trust and whose ARNs the policies name.
     account_id: pulumi.Input[str]
+    #: What the roles' grants are scoped to (repositories, secrets, regions, state backend).
+    scope: GrantScope
+    #: The GitHub repository (`owner/name`) whose workflows may assume the roles.
+    github_repository: str
+    #: The GitHub environment the deploy role trusts (its branch rules admit the deploy branch).
+    github_environment: str
+    #: The GitHub environment the preview role trusts (pull requests; never `github_environment`).
+    preview_environment: str
+    #: Service -> its image: each must be in the repository the account stack manages (default: none).
+    images: Mapping[str, ServiceImage] = field(default_factory=dict)
 
 
 class Delivery(pulumi.ComponentResource):
@@ -125,31 +153,30 @@ class Delivery(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:delivery:Delivery", name, None, opts)
-        config, naming = args.config, args.naming
-        delivery = config.delivery
-        _check_images(config)
+        scope, naming = args.scope, args.naming
+        _check_images(args.images)
         account = pulumi.Output.from_input(args.account_id)
         self.oidc_provider_arn = account.apply(oidc_provider_arn)
 
         self.deploy_role, self.deploy_policies, self.deploy_policy_attachments = self._role(
             name,
             "deploy",
-            description=f"GitHub Actions deploys of {config.name} from {delivery.github_repository} "
-            f"(environment {delivery.github_environment})",
-            github_environment=delivery.github_environment,
-            documents=account.apply(lambda acct: deploy_policy_documents(config, naming, acct)),
-            areas=list(deploy_policy_documents(config, naming, _ANY_ACCOUNT)),
+            description=f"GitHub Actions deploys of {naming.environment} from {args.github_repository} "
+            f"(environment {args.github_environment})",
+            github_environment=args.github_environment,
+            documents=account.apply(lambda acct: deploy_policy_documents(scope, naming, acct)),
+            areas=list(deploy_policy_documents(scope, naming, _ANY_ACCOUNT)),
             args=args,
         )
         self.deploy_role_arn = self.deploy_role.arn
         self.preview_role, self.preview_policies, self.preview_policy_attachments = self._role(
             name,
             "preview",
-            description=f"Read-only pulumi preview of {config.name} for pull requests of "
-            f"{delivery.github_repository} (environment {delivery.preview_environment})",
-            github_environment=delivery.preview_environment,
-            documents=account.apply(lambda acct: preview_policy_documents(config, naming, acct)),
-            areas=list(preview_policy_documents(config, naming, _ANY_ACCOUNT)),
+            description=f"Read-only pulumi preview of {naming.environment} for pull requests of "
+            f"{args.github_repository} (environment {args.preview_environment})",
+            github_environment=args.preview_environment,
+            documents=account.apply(lambda acct: preview_policy_documents(scope, naming, acct)),
+            areas=list(preview_policy_documents(scope, naming, _ANY_ACCOUNT)),
             args=args,
         )
         self.preview_role_arn = self.preview_role.arn
@@ -158,6 +185,8 @@ class Delivery(pulumi.ComponentResource):
                 "oidcProviderArn": self.oidc_provider_arn,
                 "deployRoleArn": self.deploy_role_arn,
                 "previewRoleArn": self.preview_role_arn,
+                "deployPolicyArns": {area: p.arn for area, p in self.deploy_policies.items()},
+                "previewPolicyArns": {area: p.arn for area, p in self.preview_policies.items()},
             }
         )
 
@@ -173,9 +202,9 @@ class Delivery(pulumi.ComponentResource):
         args: DeliveryArgs,
     ) -> tuple[aws.iam.Role, dict[str, aws.iam.Policy], dict[str, aws.iam.RolePolicyAttachment]]:
         """One OIDC role with one managed policy per area (IAM's size quota is per policy)."""
-        config, naming = args.config, args.naming
+        naming = args.naming
         child = pulumi.ResourceOptions(parent=self)
-        repository = config.delivery.github_repository
+        repository = args.github_repository
         role = aws.iam.Role(
             f"{name}-{kind}-role",
             name=naming(kind, kind="iam-role"),
@@ -192,7 +221,7 @@ class Delivery(pulumi.ComponentResource):
             policies[area] = aws.iam.Policy(
                 f"{name}-{kind}-{area}",
                 name=naming(kind, area, kind="iam-policy"),
-                description=f"{config.prefix} {kind} role: {area}",
+                description=f"{naming.prefix} {kind} role: {area}",
                 policy=documents.apply(minified(area)),
                 opts=child,
             )

@@ -61,10 +61,11 @@ class StackKeyArgs:
     naming: Naming
     #: Region of the CloudWatch Logs service principal allowed to use the key.
     region: str
+    #: The account whose IAM decides who may use the key (its root is the key policy's principal).
     account_id: pulumi.Input[str]
-    #: What the key encrypts, for its description.
+    #: What the key encrypts, for its description; default the environment stack's uses.
     purpose: str = "logs, secrets, Aurora, Redis, SNS"
-    #: Protected, with the longest deletion window (30 days instead of 7).
+    #: Protected, with the longest deletion window (30 days instead of 7); default off.
     protect: bool = False
 
 
@@ -130,4 +131,4 @@ class StackKey(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn = self.key.arn
-        self.register_outputs({"arn": self.arn})
+        self.register_outputs({"arn": self.arn, "keyId": self.key.key_id, "aliasName": self.alias.name})

@@ -3,8 +3,9 @@
 Security groups already admit only the application's flows; these ACLs hold even if a group is
 misconfigured or a new resource lands in the wrong group. ACLs are stateless, so every flow needs a
 rule each way: the request on its service port, the reply on the client's ephemeral port. Every
-CIDR and port comes from the stack config (subnets, service ports) and `security_groups`' data
-ports, so the ACLs follow the network and the services when either changes.
+CIDR and port comes in as an argument (the subnets, the ports the tiers serve), built by the
+composition from the stack config, so the ACLs follow the network and the services when either
+changes; the component knows no service.
 
 Traffic to the VPC resolver, instance metadata and the Amazon Time Sync Service is not filtered by
 ACLs, so DNS and NTP need no rules.
@@ -13,14 +14,14 @@ ACLs, so DNS and NTP need no rules.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import ConfigError, StackConfig
+from arbiter_infra.config import ConfigError
 from arbiter_infra.naming import Naming
 from components.security_groups import HTTP_PORT, HTTPS_PORT, POSTGRES_PORT, REDIS_PORT
 
@@ -36,6 +37,8 @@ FIRST_RULE, STEP = 100, 10
 GROUP_SIZE: Final = FIRST_RULE // STEP
 
 Tier = Literal["public", "private", "database"]
+#: The subnet tiers, one ACL each.
+TIERS: Final[tuple[Tier, ...]] = ("public", "private", "database")
 Protocol = Literal["tcp", "icmp", "-1"]
 
 
@@ -108,14 +111,26 @@ def _port(p: int) -> tuple[int, int]:
     return (p, p)
 
 
-def acl_plan(config: StackConfig) -> dict[Tier, TierAcl]:
-    """The rules of each tier's ACL, in evaluation order; derived from the network and services."""
-    net = config.network
-    pub, priv, db = _cidrs(net.public_subnets), _cidrs(net.private_subnets), _cidrs(net.database_subnets)
-    services = config.services.by_name()
-    alb_port = _port(services["web-api"].port)
-    service_ports = [_port(p) for p in sorted({s.port for s in services.values()})]
-    data_ports = [_port(POSTGRES_PORT), _port(REDIS_PORT)]
+@dataclass(frozen=True, kw_only=True)
+class AclPorts:
+    """The TCP ports the tiers serve, each opened only between the tiers that use it."""
+
+    #: The port the ALB forwards to in the private tier (the public service's).
+    public: int
+    #: Every service's port (tasks call each other's in the private tier); order and repeats do not matter.
+    services: Sequence[int]
+    #: The data tier's ports (Aurora, Redis), reached from the private tier and between AZs.
+    data: Sequence[int] = (POSTGRES_PORT, REDIS_PORT)
+
+
+def acl_plan(
+    subnets: Mapping[Tier, Sequence[ipaddress.IPv4Network]], ports: AclPorts, *, vpc_endpoints: bool
+) -> dict[Tier, TierAcl]:
+    """The rules of each tier's ACL, in evaluation order; derived from the subnets and ports."""
+    pub, priv, db = _cidrs(subnets["public"]), _cidrs(subnets["private"]), _cidrs(subnets["database"])
+    alb_port = _port(ports.public)
+    service_ports = [_port(p) for p in sorted(set(ports.services))]
+    data_ports = [_port(p) for p in ports.data]
     https, any_ = _port(HTTPS_PORT), [ANYWHERE]
     icmp = AclRule("allow", "icmp", ANYWHERE, why="path MTU discovery (fragmentation needed)")
 
@@ -124,29 +139,25 @@ def acl_plan(config: StackConfig) -> dict[Tier, TierAcl]:
         ingress=[
             _tcp("allow", any_, https, "HTTPS to the ALB; tasks' HTTPS to the NAT gateway"),
             _tcp("allow", any_, _port(HTTP_PORT), "HTTP to the ALB (redirected to HTTPS)"),
-            _tcp("allow", any_, EPHEMERAL, "replies: internet to the NAT, web-api to the ALB"),
+            _tcp("allow", any_, EPHEMERAL, "replies: internet to the NAT, the public service to the ALB"),
             [icmp],
         ],
         egress=[
             [AclRule("deny", "-1", c, why="nothing from the public tier to the data tier") for c in db],
-            _tcp("allow", priv, alb_port, "ALB to web-api (REST, gRPC, health checks)"),
+            _tcp("allow", priv, alb_port, "ALB to the public service (REST, gRPC, health checks)"),
             [AclRule("allow", "icmp", c, why="NAT forwarding path MTU messages") for c in priv],
             _tcp("allow", any_, https, "NAT gateway forwarding the tasks' HTTPS"),
             _tcp("allow", any_, EPHEMERAL, "ALB replies to clients; NAT forwarding replies to the tasks"),
         ],
     )
     private_in = [
-        _tcp("allow", pub, alb_port, "ALB to web-api"),
+        _tcp("allow", pub, alb_port, "ALB to the public service"),
         [r for p in service_ports for r in _tcp("allow", priv, p, "service ports between tasks (gRPC)")],
         # Before the reply rule: service ports lie in the ephemeral range, so the reply rule would
         # otherwise open them to the data tier and to anything the NAT relays. The price: a reply
         # to a task whose own client port happens to equal a service port is dropped (README).
         [r for p in service_ports for r in _tcp("deny", any_, p, "service ports from anywhere else")],
-        (
-            _tcp("allow", priv, https, "HTTPS to interface endpoints in other AZs")
-            if net.vpc_endpoints
-            else []
-        ),
+        (_tcp("allow", priv, https, "HTTPS to interface endpoints in other AZs") if vpc_endpoints else []),
         _tcp("allow", any_, EPHEMERAL, "replies: from tasks, Aurora, Redis, and the internet via the NAT"),
         [icmp],
     ]
@@ -186,12 +197,20 @@ def acl_plan(config: StackConfig) -> dict[Tier, TierAcl]:
     return plan
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NetworkAclsArgs:
-    config: StackConfig
+    #: The stack's names: each ACL is tagged `<prefix>-<tier>-acl`.
     naming: Naming
+    #: The VPC the ACLs belong to.
     vpc_id: pulumi.Input[str]
-    subnet_ids: dict[Tier, list[pulumi.Input[str]]]
+    #: Tier -> its subnets' ids: the ACL is associated with exactly these.
+    subnet_ids: Mapping[Tier, Sequence[pulumi.Input[str]]]
+    #: Tier -> its subnets' CIDR blocks: the rules' peers (merged into as few blocks as cover them).
+    subnet_cidrs: Mapping[Tier, Sequence[ipaddress.IPv4Network]]
+    #: The ports the tiers serve.
+    ports: AclPorts
+    #: Interface endpoints in the private tier: its tasks reach them over HTTPS across AZs (default off).
+    vpc_endpoints: bool = False
 
 
 class NetworkAcls(pulumi.ComponentResource):
@@ -202,7 +221,8 @@ class NetworkAcls(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkAclsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:network:NetworkAcls", name, None, opts)
         self.acls = {}
-        for tier, acl in acl_plan(args.config).items():
+        plan = acl_plan(args.subnet_cidrs, args.ports, vpc_endpoints=args.vpc_endpoints)
+        for tier, acl in plan.items():
             # Inline rules only (never mixed with NetworkAclRule resources, which would fight them).
             self.acls[tier] = aws.ec2.NetworkAcl(
                 f"{name}-{tier}",
@@ -213,4 +233,4 @@ class NetworkAcls(pulumi.ComponentResource):
                 tags={"Name": args.naming(tier, "acl"), "Tier": tier},
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.register_outputs({})
+        self.register_outputs({"aclIds": {tier: acl.id for tier, acl in self.acls.items()}})

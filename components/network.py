@@ -22,12 +22,17 @@ TIERS = ("public", "private", "database")
 
 @dataclass(frozen=True)
 class NetworkArgs:
+    #: The stack's `network` section: CIDRs, AZs, NAT layout, endpoints, flow-log retention.
     config: NetworkConfig
+    #: The stack's names: the VPC, subnets, tables and gateways are tagged `<prefix>-...`.
     naming: Naming
+    #: The stack's region: the endpoints' service names (`com.amazonaws.<region>.<service>`).
     region: str
+    #: The stack CMK the flow-log group is encrypted with.
     kms_key_arn: pulumi.Input[str]
+    #: The account the flow-log role's trust is confined to (confused-deputy condition).
     account_id: pulumi.Input[str]
-    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries.
+    #: Permissions boundary (arbiter-<env>-boundary) every role created here carries; default none.
     permissions_boundary: pulumi.Input[str] | None = None
 
 
@@ -157,7 +162,17 @@ class Network(pulumi.ComponentResource):
 
         self._flow_logs(name, args)
         self._endpoints(name, args)
-        self.register_outputs({"vpcId": self.vpc.id})
+        self.register_outputs(
+            {
+                "vpcId": self.vpc.id,
+                "publicSubnetIds": [s.id for s in self.public_subnets],
+                "privateSubnetIds": [s.id for s in self.private_subnets],
+                "databaseSubnetIds": [s.id for s in self.database_subnets],
+                "natGatewayIds": [n.id for n in self.nat_gateways],
+                "flowLogGroupName": self.flow_log_group.name,
+                "endpointIds": {svc: e.id for svc, e in self.endpoints.items()},
+            }
+        )
 
     def _associate(
         self, name: str, tier: str, subnets: list[aws.ec2.Subnet], tables: list[aws.ec2.RouteTable]

@@ -3,26 +3,21 @@
 The values are set by an operator directly in Secrets Manager (`arbiter-infra secrets set`), so
 they never pass through CI, never sit in the Pulumi state, and `pulumi preview`/`up` need no
 secret to run and show no diff on them (there is no SecretVersion resource to diff). Only the
-task execution roles that inject them can read them (see the permissions boundary).
+task execution roles that inject them can read them (see the permissions boundary). Which secrets
+exist, what each holds and for whom is the application's (`arbiter_infra.application`), passed in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import SECRET_FIELDS, SECRET_SETS, SecretsConfig
 from arbiter_infra.naming import Naming
 
 _ROTATION_REASON = "issued by the provider; operator procedure in docs/secrets-rotation.md"
-
-_DESCRIPTIONS = {
-    "polymarket": "Polymarket CLOB credentials for trading-core",
-    "kalshi": "Kalshi API key id and RSA private key (PEM) for trading-core",
-    "telegram": "Telegram bot token for telegram-bot",
-}
 
 
 def value_from(secret_arn: pulumi.Input[str], json_key: str) -> pulumi.Output[str]:
@@ -36,16 +31,32 @@ def as_secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
 
 
 @dataclass(frozen=True)
+class SecretSpec:
+    """One application secret: what it is for and the JSON keys its value holds."""
+
+    #: What it holds and for whom: the secret's description in Secrets Manager.
+    purpose: str
+    #: (reference key, JSON key) per field: `value_from[reference key]` is the ECS `valueFrom` of
+    #: that JSON key; the JSON keys are what an operator sets (`secrets set`).
+    fields: Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExchangeSecretsArgs:
-    config: SecretsConfig
+    #: The stack's names: each secret is `<prefix>/<name>`.
     naming: Naming
+    #: The stack CMK every secret is encrypted with.
     kms_key_arn: pulumi.Input[str]
+    #: Secret name -> what it is and holds; one container each, in this order.
+    secrets: Mapping[str, SecretSpec]
+    #: Days a deleted secret can still be restored (Secrets Manager allows 7-30).
+    recovery_window_days: int
     #: Prod: `pulumi destroy` or a rename must not schedule the trading credentials for deletion.
     protect: bool = False
 
 
 class ExchangeSecrets(pulumi.ComponentResource):
-    """`arbiter-<env>/polymarket`, `/kalshi`, `/telegram`, encrypted with the stack CMK, no values."""
+    """`arbiter-<env>/<name>` per application secret, encrypted with the stack CMK, no values."""
 
     secrets: dict[str, aws.secretsmanager.Secret]
     arns: dict[str, pulumi.Output[str]]
@@ -60,20 +71,23 @@ class ExchangeSecrets(pulumi.ComponentResource):
         self.secrets = {}
         self.arns = {}
         self.value_from = {}
-        self.fields = {name: list(keys) for name, keys in SECRET_FIELDS.items()}
-        for secret_name, fields in SECRET_SETS.items():
+        self.fields = {
+            secret_name: [json_key for _ref, json_key in spec.fields]
+            for secret_name, spec in args.secrets.items()
+        }
+        for secret_name, spec in args.secrets.items():
             secret = aws.secretsmanager.Secret(
                 f"{name}-{secret_name}",
                 name=f"{args.naming.prefix}/{secret_name}",
-                description=_DESCRIPTIONS.get(secret_name, secret_name),
+                description=spec.purpose,
                 kms_key_id=args.kms_key_arn,
-                recovery_window_in_days=args.config.recovery_window_days,
+                recovery_window_in_days=args.recovery_window_days,
                 # Issued by the exchanges and Telegram: Secrets Manager cannot rotate them.
                 tags={"Rotation": "external", "RotationReason": _ROTATION_REASON},
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             self.secrets[secret_name] = secret
             self.arns[secret_name] = secret.arn
-            for key, json_key in fields:
+            for key, json_key in spec.fields:
                 self.value_from[key] = value_from(secret.arn, json_key)
-        self.register_outputs({"arns": self.arns})
+        self.register_outputs({"arns": self.arns, "fields": self.fields, "valueFrom": self.value_from})

@@ -1,63 +1,58 @@
 """Every security group of the stack and the only flows between them, in one place.
 
 Groups are created before the tiers that use them, so the data tier can admit exactly the task
-groups of the services that use it and the ALB can reach exactly the web-api, with no cycles.
+groups of the services that use it and the ALB can reach exactly the public service, with no
+cycles. The component knows no service: the composition names the services and the flows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from arbiter_infra.config import StackConfig
 from arbiter_infra.naming import Naming
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
 HTTPS_PORT = 443
 HTTP_PORT = 80
+#: The fixed groups a flow may name besides the services.
+ALB, DATABASE, CACHE = "alb", "database", "cache"
 ANYWHERE_V4 = "0.0.0.0/0"
 ANYWHERE_V6 = "::/0"
 
 
 @dataclass(frozen=True)
 class Flow:
-    """One allowed connection: a description for the rule and the ends it joins."""
+    """One allowed connection between two groups."""
 
+    #: The client: a service, or `alb`.
     source: str
+    #: The server: a service, `database` or `cache`.
     target: str
+    #: The server's TCP port.
     port: int
+    #: Why it is open: the description of both rules.
     description: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SecurityGroupsArgs:
-    config: StackConfig
+    #: The stack's names: each group is `<prefix>-<key>`.
     naming: Naming
+    #: The VPC the groups belong to.
     vpc_id: pulumi.Input[str]
-
-
-def service_flows(config: StackConfig) -> list[Flow]:
-    """The flows the application needs, derived from which service uses what."""
-    services = config.services.by_name()
-    core_port = services["trading-core"].port
-    flows = [
-        Flow("alb", "web-api", services["web-api"].port, "ALB to web-api (REST and gRPC target groups)"),
-        Flow("telegram-bot", "trading-core", core_port, "telegram-bot to trading-core gRPC"),
-        Flow("web-api", "trading-core", core_port, "web-api to trading-core gRPC"),
-    ]
-    for svc, cfg in services.items():
-        if cfg.uses_database:
-            flows.append(Flow(svc, "database", POSTGRES_PORT, f"{svc} to Aurora PostgreSQL"))
-        if cfg.uses_redis:
-            flows.append(Flow(svc, "cache", REDIS_PORT, f"{svc} to ElastiCache Redis (TLS)"))
-    return flows
+    #: The services, one task group each (and HTTPS out to the internet).
+    services: Sequence[str]
+    #: The only connections opened between groups, each as an egress and an ingress rule.
+    flows: Sequence[Flow]
 
 
 class SecurityGroups(pulumi.ComponentResource):
-    """ALB, per-service task, database and cache groups, with rules for `service_flows` only."""
+    """ALB, per-service task, database and cache groups, with rules for the given flows only."""
 
     alb: aws.ec2.SecurityGroup
     services: dict[str, aws.ec2.SecurityGroup]
@@ -83,10 +78,10 @@ class SecurityGroups(pulumi.ComponentResource):
             )
 
         self.alb = group("alb", "Public ALB: HTTPS (and HTTP for the redirect) from the internet")
-        self.services = {svc: group(svc, f"{svc} Fargate tasks") for svc in args.config.services.by_name()}
+        self.services = {svc: group(svc, f"{svc} Fargate tasks") for svc in args.services}
         self.database = group("database", "Aurora PostgreSQL: 5432 from the services that use it")
         self.cache = group("cache", "ElastiCache Redis: 6379 from the services that use it")
-        by_key = {"alb": self.alb, **self.services, "database": self.database, "cache": self.cache}
+        by_key = {ALB: self.alb, **self.services, DATABASE: self.database, CACHE: self.cache}
 
         for port, label in ((HTTPS_PORT, "HTTPS"), (HTTP_PORT, "HTTP (redirected to HTTPS)")):
             for family, cidr in (("v4", ANYWHERE_V4), ("v6", ANYWHERE_V6)):
@@ -102,7 +97,10 @@ class SecurityGroups(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        self.flows = service_flows(args.config)
+        self.flows = list(args.flows)
+        unknown = {end for f in self.flows for end in (f.source, f.target)} - by_key.keys()
+        if unknown:
+            raise ValueError(f"flows name groups that do not exist: {sorted(unknown)}")
         for flow in self.flows:
             src, dst = by_key[flow.source], by_key[flow.target]
             aws.vpc.SecurityGroupEgressRule(
@@ -138,4 +136,11 @@ class SecurityGroups(pulumi.ComponentResource):
                 description=f"{svc} to HTTPS APIs (exchanges, Telegram, AWS)",
                 opts=child,
             )
-        self.register_outputs({})
+        self.register_outputs(
+            {
+                "albSecurityGroupId": self.alb.id,
+                "serviceSecurityGroupIds": {svc: sg.id for svc, sg in self.services.items()},
+                "databaseSecurityGroupId": self.database.id,
+                "cacheSecurityGroupId": self.cache.id,
+            }
+        )

@@ -31,6 +31,12 @@ def prod() -> Deployment:
     return run_program("prod")
 
 
+@pytest.fixture(scope="session")
+def account() -> Deployment:
+    """The account stack (ECR repositories, OIDC provider, service-linked roles)."""
+    return run_program("account")
+
+
 @pytest.fixture(params=["staging", "prod"])
 def deployment(request: pytest.FixtureRequest, staging: Deployment, prod: Deployment) -> Deployment:
     return staging if request.param == "staging" else prod

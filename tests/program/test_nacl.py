@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from arbiter_infra.config import ConfigError, StackConfig, parse_stack_config
 from arbiter_tools.runtime import Deployment
-from components.nacl import MAX_RULES_PER_DIRECTION, acl_plan
+from components.nacl import MAX_RULES_PER_DIRECTION
 from tests.conftest import stack_sections
 
 NACL = "aws:ec2/networkAcl:NetworkAcl"
@@ -128,10 +127,6 @@ FLOWS: list[tuple[str, str, str | int, bool]] = [
 ]
 
 
-def _config(sections: dict[str, Any]) -> StackConfig:
-    return parse_stack_config({"region": "us-east-1", "accountId": "123456789012", **sections})
-
-
 def _port(stack: str, key: str | int) -> int:
     if isinstance(key, int):
         return key
@@ -190,41 +185,3 @@ def test_every_subnet_has_its_tiers_acl_and_rules_fit_the_quota(deployment: Depl
         for direction in ("ingress", "egress"):
             numbers = [r["ruleNo"] for r in acl.inputs[direction]]
             assert len(numbers) == len(set(numbers)) <= MAX_RULES_PER_DIRECTION
-
-
-def test_rules_follow_the_configured_ports_and_subnets() -> None:
-    """Moving trading-core to another port moves the ACLs with it: nothing is a literal."""
-    sections = stack_sections("staging")
-    sections["services"]["tradingCore"]["port"] = 7000
-    config = _config(sections)
-    plan = acl_plan(config)
-    private_in = plan["private"].ingress
-    priv_cidrs = {"10.0.11.0/24", "10.0.12.0/23"}
-    assert {r.cidr for r in private_in if r.action == "allow" and r.ports == (7000, 7000)} == priv_cidrs
-    assert any(r.action == "deny" and r.ports == (7000, 7000) and r.cidr == "0.0.0.0/0" for r in private_in)
-    assert not any(r.ports == (50051, 50051) for r in private_in)
-
-
-def test_too_many_rules_is_one_config_error() -> None:
-    sections = stack_sections("staging")
-    azs = [f"us-east-1{c}" for c in "abcdef"]
-    sections["network"]["availabilityZones"] = azs
-    # Non-adjacent /24s: no two merge, so each needs its own rule.
-    for tier, base in (("publicSubnets", 0), ("privateSubnets", 64), ("databaseSubnets", 128)):
-        sections["network"][tier] = [f"10.0.{base + 2 * i}.0/24" for i in range(6)]
-    config = _config(sections)
-    with pytest.raises(ConfigError, match=r"^arbiter:network \w+Subnets: the \w+ network ACL would need \d+"):
-        acl_plan(config)
-
-
-def test_switching_endpoints_on_renumbers_no_other_rule() -> None:
-    """The provider deletes a changed entry before creating its successor: stable numbers mean a
-    config change touches only the rules it is about."""
-    sections = stack_sections("staging")
-    sections["network"]["vpcEndpoints"] = False
-    without = acl_plan(_config(sections))["private"].ingress
-    sections["network"]["vpcEndpoints"] = True
-    with_ = acl_plan(_config(sections))["private"].ingress
-    added = set(with_) - set(without)
-    assert {(r.ports, r.action) for r in added} == {((443, 443), "allow")}
-    assert set(without) <= set(with_)

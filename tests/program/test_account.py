@@ -1,4 +1,7 @@
-"""The account stack: what every environment in an AWS account needs before its first deploy."""
+"""The account stack: what every environment in an AWS account needs before its first deploy.
+
+Uses the shared `account` fixture (tests/conftest.py) like the environment stacks use `staging`/`prod`.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +21,6 @@ from tests.conftest import FAKE_ENV
 REPOSITORY = "aws:ecr/repository:Repository"
 SLR = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
-
-
-@pytest.fixture(scope="module")
-def account() -> Deployment:
-    return run_program("account")
 
 
 def test_account_stack_owns_repositories_oidc_and_service_linked_roles(account: Deployment) -> None:

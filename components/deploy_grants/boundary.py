@@ -1,0 +1,177 @@
+"""The permissions boundary's grants: the most any role the program creates can ever do.
+
+A data table (one `Grant` per statement, in policy order), filled per stack like the deploy role's.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from arbiter_infra import iam
+from components.deploy_grants.model import (
+    _BACKUP_VAULTS,
+    _ECS,
+    _EXEC_ROLES,
+    _LOGS,
+    _RDS,
+    _REPOS,
+    _SM,
+    Grant,
+)
+
+#: The permissions boundary every role the program creates carries (and CI must set): the most
+#: any such role can ever do, whatever its own policies say.
+BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
+    Grant(
+        "boundary",
+        "EcrLogin",
+        "execution roles log in to ECR to pull images; the token has no resource type",
+        ("ecr:GetAuthorizationToken",),
+        "unscopable",
+    ),
+    Grant(
+        "boundary",
+        "PullServiceImages",
+        "execution roles pull the services' images, from these repositories only",
+        ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"),
+        "arns",
+        _REPOS,
+    ),
+    Grant(
+        "boundary",
+        "WriteLogs",
+        "container logs, VPC flow logs, RDS enhanced monitoring (RDSOSMetrics) and ECS Exec "
+        "session logs go to this account's log groups",
+        (
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:GetLogEvents",
+            "logs:PutLogEvents",
+            "logs:PutRetentionPolicy",
+        ),
+        "arns",
+        (f"{_LOGS}:log-group:*",),
+    ),
+    Grant(
+        "boundary",
+        "FindLogGroups",
+        "ECS Exec looks up its session log group; listing has no resource type",
+        ("logs:DescribeLogGroups",),
+        "unscopable",
+    ),
+    Grant(
+        "boundary",
+        "OnlyExecutionRolesReadSecrets",
+        "the trading credentials, the Redis AUTH token and the RDS master secret may be read only "
+        "by an execution role (arbiter-<env>-*-exec), which CI can neither create nor re-trust: "
+        "a role CI makes for itself gets nothing here",
+        ("secretsmanager:GetSecretValue",),
+        "arns",
+        (f"{_SM}:secret:{{p}}/*", f"{_SM}:secret:rds!cluster-*"),
+        condition={"ArnLike": {"aws:PrincipalArn": _EXEC_ROLES}},
+    ),
+    Grant(
+        "boundary",
+        "DecryptWithTheStackKey",
+        "secrets (via Secrets Manager) and ECS Exec sessions are encrypted with the stack CMK; "
+        "no other key (e.g. the state key) can be used",
+        ("kms:Decrypt",),
+        "resource-tag",
+    ),
+    Grant(
+        "boundary",
+        "IamDatabaseAuth",
+        "services connect to Aurora with IAM authentication",
+        ("rds-db:connect",),
+        "arns",
+        ("arn:aws:rds-db:{region}:{account}:dbuser:*/*",),
+    ),
+    Grant(
+        "boundary",
+        "RedeployOwnServices",
+        "the rotation state machine forces new deployments of this stack's services",
+        ("ecs:UpdateService",),
+        "arns",
+        (f"{_ECS}:service/{{p}}/*",),
+    ),
+    Grant(
+        "boundary",
+        "StartOwnStateMachines",
+        "EventBridge starts the rotation redeploy state machine",
+        ("states:StartExecution",),
+        "arns",
+        ("arn:aws:states:{region}:{account}:stateMachine:{p}-*",),
+    ),
+    Grant(
+        "boundary",
+        "DeliverStateMachineLogs",
+        "Step Functions delivers execution logs through CloudWatch Logs log deliveries (no resource type)",
+        iam.LOG_DELIVERY_ACTIONS,
+        "unscopable",
+    ),
+    Grant(
+        "boundary",
+        "BackupSnapshotsOwnCluster",
+        "AWS Backup (role arbiter-<env>-backup) snapshots this stack's Aurora cluster and copies "
+        "the snapshot to the copy region; recovery points are cluster snapshots awsbackup:*",
+        (
+            "rds:AddTagsToResource",
+            "rds:CopyDBClusterSnapshot",
+            "rds:CreateDBClusterSnapshot",
+            "rds:DeleteDBClusterSnapshot",
+            "rds:DescribeDBClusterSnapshots",
+            "rds:DescribeDBClusters",
+            "rds:ListTagsForResource",
+            "rds:ModifyDBClusterSnapshotAttribute",
+        ),
+        "arns",
+        (
+            f"{_RDS}:cluster:{{p}}-*",
+            f"{_RDS}:cluster-snapshot:awsbackup:*",
+            "arn:aws:rds:{copy_region}:{account}:cluster-snapshot:awsbackup:*",
+        ),
+    ),
+    Grant(
+        "boundary",
+        "BackupCopyIntoOwnVaults",
+        "AWS Backup writes recovery points and copies only into this stack's vaults",
+        ("backup:CopyIntoBackupVault", "backup:DescribeBackupVault"),
+        "arns",
+        _BACKUP_VAULTS,
+    ),
+    Grant(
+        "boundary",
+        "BackupUsesStackKeys",
+        "the snapshot is encrypted with the stack CMK and re-encrypted with the copy-region key; "
+        "both carry this stack's tags",
+        (
+            "kms:CreateGrant",
+            "kms:DescribeKey",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+        ),
+        "resource-tag",
+    ),
+    Grant(
+        "boundary",
+        "BackupFindsResources",
+        "AWS Backup resolves its selection through the tagging API (no resource type)",
+        ("tag:GetResources",),
+        "unscopable",
+    ),
+    Grant(
+        "boundary",
+        "EcsExecChannels",
+        "ECS Exec's SSM session channels have no resource type",
+        (
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+        ),
+        "unscopable",
+    ),
+)

@@ -1,0 +1,314 @@
+"""The deploy role's grants for the data tier (areas `data`, `backup`): Aurora, Redis, Secrets
+Manager, the stack CMK, and AWS Backup of the cluster.
+
+A data table (one `Grant` per statement, in policy order); `components.deploy_grants` joins the
+areas into the deploy role's policies.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from components.deploy_grants.model import (
+    _APP_SECRETS,
+    _BACKUP_VAULTS,
+    _ELC,
+    _KMS,
+    _RDS,
+    _SM,
+    Grant,
+)
+
+#: Statements of this area, in the order the policy lists them.
+GRANTS: Final[tuple[Grant, ...]] = (
+    Grant(
+        "data",
+        "RdsReads",
+        "engine-version and instance-class lookups have no resource type",
+        ("rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions"),
+        "unscopable",
+    ),
+    Grant(
+        "data",
+        "AuroraOwnCluster",
+        "the Aurora cluster, its instances, subnet and parameter groups, and the final snapshot on "
+        "delete: all named arbiter-<env>-*",
+        (
+            "rds:AddTagsToResource",
+            "rds:CreateDBCluster",
+            "rds:CreateDBClusterParameterGroup",
+            "rds:CreateDBClusterSnapshot",
+            "rds:CreateDBInstance",
+            "rds:CreateDBParameterGroup",
+            "rds:CreateDBSubnetGroup",
+            "rds:DeleteDBCluster",
+            "rds:DeleteDBClusterParameterGroup",
+            "rds:DeleteDBInstance",
+            "rds:DeleteDBParameterGroup",
+            "rds:DeleteDBSubnetGroup",
+            "rds:DescribeDBClusterParameterGroups",
+            "rds:DescribeDBClusterParameters",
+            "rds:DescribeDBClusters",
+            "rds:DescribeDBInstances",
+            "rds:DescribeDBParameterGroups",
+            "rds:DescribeDBParameters",
+            "rds:DescribeDBSubnetGroups",
+            "rds:ListTagsForResource",
+            "rds:ModifyDBCluster",
+            "rds:ModifyDBClusterParameterGroup",
+            "rds:ModifyDBInstance",
+            "rds:ModifyDBParameterGroup",
+            "rds:ModifyDBSubnetGroup",
+            "rds:RemoveTagsFromResource",
+        ),
+        "arns",
+        (
+            f"{_RDS}:cluster:{{p}}-*",
+            f"{_RDS}:db:{{p}}-*",
+            f"{_RDS}:subgrp:{{p}}-*",
+            f"{_RDS}:cluster-pg:{{p}}-*",
+            f"{_RDS}:pg:{{p}}-*",
+            f"{_RDS}:cluster-snapshot:{{p}}-*",
+        ),
+    ),
+    Grant(
+        "data",
+        "AuroraDefaultOptionGroup",
+        "CreateDBCluster requires an option-group resource (og*) and an Aurora instance is attached "
+        "to the engine's default option group: both are authorized on it",
+        ("rds:CreateDBCluster", "rds:CreateDBInstance", "rds:ModifyDBInstance"),
+        "arns",
+        (f"{_RDS}:og:default:aurora-postgresql-*",),
+    ),
+    Grant(
+        "data",
+        "AuroraManagedMasterSecret",
+        "RDS creates the managed master-password secret (rds!cluster-*) with the caller's permissions",
+        (
+            "secretsmanager:CreateSecret",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:RotateSecret",
+            "secretsmanager:TagResource",
+        ),
+        "arns",
+        (f"{_SM}:secret:rds!cluster-*",),
+    ),
+    Grant(
+        "backup",
+        "BackupVaultStorage",
+        "CreateBackupVault mounts the vault's storage (backup-storage has no resource type)",
+        ("backup-storage:MountCapsule",),
+        "unscopable",
+    ),
+    Grant(
+        "backup",
+        "BackupOwnVaults",
+        "the Aurora backup vault and its copy-region twin (arbiter-<env>-backup*), their tags and "
+        "access policies. No DeleteBackupVault: the vault policy reserves it for an administrator",
+        (
+            "backup:CreateBackupVault",
+            "backup:DeleteBackupVaultAccessPolicy",
+            "backup:DescribeBackupVault",
+            "backup:GetBackupVaultAccessPolicy",
+            "backup:ListTags",
+            "backup:PutBackupVaultAccessPolicy",
+            "backup:TagResource",
+            "backup:UntagResource",
+        ),
+        "arns",
+        _BACKUP_VAULTS,
+    ),
+    Grant(
+        "backup",
+        "BackupCreatePlanTagged",
+        "a backup plan's ARN carries a random id: it is created with this stack's tags",
+        ("backup:CreateBackupPlan", "backup:TagResource"),
+        "request-tag",
+    ),
+    Grant(
+        "backup",
+        "BackupOwnPlans",
+        "this stack's backup plan (by its tags) and the selection of the Aurora cluster in it",
+        (
+            "backup:CreateBackupSelection",
+            "backup:DeleteBackupPlan",
+            "backup:DeleteBackupSelection",
+            "backup:GetBackupPlan",
+            "backup:GetBackupSelection",
+            "backup:ListTags",
+            "backup:TagResource",
+            "backup:UntagResource",
+            "backup:UpdateBackupPlan",
+        ),
+        "resource-tag",
+    ),
+    Grant(
+        "backup",
+        "KmsBackupCopyAlias",
+        "the alias of the copy-region key of the backup copies (alias/arbiter-<env>-backup there); "
+        "the key itself carries the stack's tags (KmsUseAndManageStackKey)",
+        ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
+        "arns",
+        ("arn:aws:kms:{copy_region}:{account}:alias/{p}-backup",),
+    ),
+    Grant(
+        "backup",
+        "RdsOwnEventSubscriptions",
+        "RDS event subscriptions arbiter-<env>-rds-* send the cluster's and instances' failover, "
+        "failure, maintenance and low-storage events to the alert topic",
+        (
+            "rds:AddSourceIdentifierToSubscription",
+            "rds:AddTagsToResource",
+            "rds:CreateEventSubscription",
+            "rds:DeleteEventSubscription",
+            "rds:DescribeEventSubscriptions",
+            "rds:ListTagsForResource",
+            "rds:ModifyEventSubscription",
+            "rds:RemoveSourceIdentifierFromSubscription",
+            "rds:RemoveTagsFromResource",
+        ),
+        "arns",
+        (f"{_RDS}:es:{{p}}-*",),
+    ),
+    Grant(
+        "data",
+        "RedisReads",
+        "engine-version lookup has no resource type",
+        ("elasticache:DescribeCacheEngineVersions",),
+        "unscopable",
+    ),
+    Grant(
+        "data",
+        "RedisOwnReplicationGroup",
+        "the Redis replication group, its member clusters, subnet and parameter groups, final "
+        "snapshot; names use either prefix because ElastiCache ids are limited to 40 characters",
+        (
+            "elasticache:AddTagsToResource",
+            "elasticache:CreateCacheParameterGroup",
+            "elasticache:CreateCacheSubnetGroup",
+            "elasticache:CreateReplicationGroup",
+            "elasticache:CreateSnapshot",
+            "elasticache:DecreaseReplicaCount",
+            "elasticache:DeleteCacheParameterGroup",
+            "elasticache:DeleteCacheSubnetGroup",
+            "elasticache:DeleteReplicationGroup",
+            "elasticache:DescribeCacheClusters",
+            "elasticache:DescribeCacheParameterGroups",
+            "elasticache:DescribeCacheParameters",
+            "elasticache:DescribeCacheSubnetGroups",
+            "elasticache:DescribeReplicationGroups",
+            "elasticache:IncreaseReplicaCount",
+            "elasticache:ListTagsForResource",
+            "elasticache:ModifyCacheParameterGroup",
+            "elasticache:ModifyCacheSubnetGroup",
+            "elasticache:ModifyReplicationGroup",
+            "elasticache:RemoveTagsFromResource",
+        ),
+        "arns",
+        tuple(
+            f"{_ELC}:{kind}:{prefix}-*"
+            for kind in ("replicationgroup", "cluster", "subnetgroup", "parametergroup", "snapshot")
+            for prefix in ("{p}", "{s}")
+        ),
+    ),
+    Grant(
+        "data",
+        "SecretsOwnContainers",
+        "the secret containers (arbiter-<env>-* or arbiter-<env>/*): Pulumi manages their "
+        "settings, never the values of the application secrets",
+        (
+            "secretsmanager:CreateSecret",
+            "secretsmanager:DeleteResourcePolicy",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetResourcePolicy",
+            "secretsmanager:ListSecretVersionIds",
+            "secretsmanager:PutResourcePolicy",
+            "secretsmanager:TagResource",
+            "secretsmanager:UntagResource",
+            "secretsmanager:UpdateSecret",
+        ),
+        "arns",
+        (f"{_SM}:secret:{{p}}-*", f"{_SM}:secret:{{p}}/*"),
+    ),
+    Grant(
+        "data",
+        "SecretsPulumiGeneratedValue",
+        "the Redis AUTH token is generated by Pulumi (pulumi-random) and written as a secret "
+        "version, which refresh reads back",
+        ("secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"),
+        "arns",
+        (f"{_SM}:secret:{{p}}/redis-auth-*",),
+    ),
+    Grant(
+        "data",
+        "DenyApplicationSecretValues",
+        "the trading and bot credentials are set by an operator and read only by the execution "
+        "roles that inject them: CI never reads or writes their values",
+        ("secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"),
+        "arns",
+        _APP_SECRETS,
+        effect="Deny",
+    ),
+    Grant(
+        "data",
+        "SecretsReads",
+        "random passwords (AUTH token) and the secret list have no resource type",
+        ("secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets"),
+        "unscopable",
+    ),
+    Grant(
+        "data",
+        "KmsCreateStackKey",
+        "the stack CMK is created with this stack's tags; CreateKey has no resource ARN, and tags "
+        "on CreateKey need kms:TagResource not restricted to a key",
+        ("kms:CreateKey", "kms:TagResource"),
+        "request-tag",
+    ),
+    Grant(
+        "data",
+        "KmsUseAndManageStackKey",
+        "key ids are random, so the stack CMK is identified by its tags. Grants let Aurora, Redis "
+        "and Secrets Manager encrypt with it. Alias calls are authorized on the key as well as on "
+        "the alias (the alias side is KmsStackAlias). No ScheduleKeyDeletion: destroying a CMK "
+        "destroys the data it protects, so that stays an admin action",
+        (
+            "kms:CreateAlias",
+            "kms:DeleteAlias",
+            "kms:UpdateAlias",
+            "kms:CreateGrant",
+            "kms:Decrypt",
+            "kms:DescribeKey",
+            "kms:EnableKeyRotation",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:GetKeyPolicy",
+            "kms:GetKeyRotationStatus",
+            "kms:ListResourceTags",
+            "kms:PutKeyPolicy",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:UpdateKeyDescription",
+        ),
+        "resource-tag",
+    ),
+    Grant(
+        "data",
+        "KmsStackAlias",
+        "the stack CMK's alias (alias/arbiter-<env>); the key side of alias calls is the statement above",
+        ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
+        "arns",
+        (f"{_KMS}:alias/{{p}}", f"{_KMS}:alias/{{p}}-*"),
+    ),
+    Grant(
+        "data",
+        "KmsReads",
+        "alias and key listing have no resource type",
+        ("kms:ListAliases", "kms:ListKeys"),
+        "unscopable",
+    ),
+)
