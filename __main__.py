@@ -11,7 +11,6 @@ import pulumi
 import pulumi_aws as aws
 
 from arbiter_infra import application, catalog
-from arbiter_infra.application import SERVICES, public_service
 from arbiter_infra.config import SECRET_SETS, AccountConfig, StackConfig, load_config
 from arbiter_infra.naming import Naming, Providers
 from components.account import AccountResources, AccountResourcesArgs, foreign_service_linked_role
@@ -50,37 +49,6 @@ from components.security_groups import (
     SecurityGroupsArgs,
 )
 from components.services import ServiceSpec, ServiceTier, ServiceTierArgs
-
-
-def service_flows(config: StackConfig) -> list[Flow]:
-    """The connections the application needs: the ALB to the public service, each service to those
-    it calls, and the services that use the database or cache to them."""
-    services = config.services.by_name()
-    public = application.public_service()
-    flows = [Flow(ALB, public, services[public].port, f"ALB to {public} (REST and gRPC target groups)")]
-    flows += [
-        Flow(client, server, services[server].port, f"{client} to {server} gRPC")
-        for client, traits in application.SERVICES.items()
-        for server in traits.calls
-    ]
-    for svc, cfg in services.items():
-        if cfg.uses_database:
-            flows.append(Flow(svc, DATABASE, POSTGRES_PORT, f"{svc} to Aurora PostgreSQL"))
-        if cfg.uses_redis:
-            flows.append(Flow(svc, CACHE, REDIS_PORT, f"{svc} to ElastiCache Redis (TLS)"))
-    return flows
-
-
-def grant_scope(config: StackConfig) -> GrantScope:
-    """What the CI roles and the boundary are scoped to: this stack, its repositories and secrets."""
-    return GrantScope(
-        region=config.region,
-        copy_region=config.database.backup.copy_region,
-        state_bucket=config.delivery.state_bucket,
-        secrets_kms_alias=config.delivery.secrets_kms_alias,
-        image_repositories=tuple(t.image_repository for t in application.SERVICES.values()),
-        app_secrets=tuple(application.SECRET_PURPOSES),
-    )
 
 
 def environment_stack(config: StackConfig) -> None:
@@ -169,7 +137,7 @@ def environment_stack(config: StackConfig) -> None:
         ),
         opts=providers.opts("database"),
     )
-    backup_vaults: list[str] = []
+    backup: AuroraBackup | None = None
     if config.database.backup.enabled:
         backup = AuroraBackup(
             naming("backup"),
@@ -186,9 +154,6 @@ def environment_stack(config: StackConfig) -> None:
             ),
             opts=providers.opts("database"),
         )
-        backup_vaults.append(backup.vault_name)
-        pulumi.export("backupVaultName", backup.vault_name)
-        pulumi.export("backupCopyVaultArn", backup.copy_vault.arn)
     cache = Redis(
         naming("cache"),
         RedisArgs(
@@ -203,17 +168,6 @@ def environment_stack(config: StackConfig) -> None:
         ),
         opts=providers.opts("cache"),
     )
-    pulumi.export("databaseEndpoint", database.endpoint)
-    pulumi.export("databaseReaderEndpoint", database.reader_endpoint)
-    pulumi.export("databasePort", database.port)
-    pulumi.export("databaseMasterSecretArn", database.master_secret_arn)
-    pulumi.export("redisPrimaryEndpoint", cache.primary_endpoint)
-    pulumi.export("redisReaderEndpoint", cache.reader_endpoint)
-    pulumi.export("redisPort", cache.port)
-    pulumi.export("redisAuthSecretArn", cache.auth_secret.arn)
-    pulumi.export("exchangeSecretArns", secrets.arns)
-    # Values are set by an operator (`arbiter-infra secrets set`), never by the program.
-    pulumi.export("exchangeSecretFields", secrets.fields)
 
     # service tier: what each service is (SERVICES) meets how big and how many (the stack file)
     services_config = config.services.by_name()
@@ -228,7 +182,7 @@ def environment_stack(config: StackConfig) -> None:
                     security_group_id=security_groups.services[svc].id,
                     provider=providers(svc),
                 )
-                for svc, traits in SERVICES.items()
+                for svc, traits in application.SERVICES.items()
             },
             naming=naming,
             environment=config.environment,
@@ -247,11 +201,6 @@ def environment_stack(config: StackConfig) -> None:
         ),
         opts=providers.opts("services"),
     )
-    pulumi.export("albDnsName", services.alb_dns_name)
-    pulumi.export("albUrl", services.alb_url)
-    pulumi.export("clusterName", services.cluster_name)
-    pulumi.export("serviceNames", services.service_names)
-    pulumi.export("tradingCoreAddress", services.discovery_addresses["trading-core"])
 
     # ECS reads the RDS-managed master password only at task start, and RDS rotates it weekly:
     # every service that injects it (those using the database) is redeployed after each rotation.
@@ -260,7 +209,7 @@ def environment_stack(config: StackConfig) -> None:
         for svc, svc_cfg in services_config.items()
         if svc_cfg.uses_database
     }
-    state_machines: dict[str, pulumi.Input[str]] = {}
+    rotation: RotationRedeploy | None = None
     if master_secret_consumers:
         rotation = RotationRedeploy(
             naming("db-rotation"),
@@ -275,8 +224,6 @@ def environment_stack(config: StackConfig) -> None:
             ),
             opts=providers.opts("services"),
         )
-        state_machines["db-rotation-redeploy"] = rotation.state_machine.arn
-        pulumi.export("rotationRedeployStateMachineArn", rotation.state_machine.arn)
 
     # monitoring tier
     monitoring = Monitoring(
@@ -294,10 +241,10 @@ def environment_stack(config: StackConfig) -> None:
                     running_floor=running_floor(services_config[svc]),
                     steady_capacity=traits.steady_capacity,
                 )
-                for svc, traits in SERVICES.items()
+                for svc, traits in application.SERVICES.items()
             },
             load_balancer_arn_suffix=services.alb.alb.arn_suffix,
-            load_balancer_targets=public_service(),
+            load_balancer_targets=application.public_service(),
             target_group_arn_suffixes={k: tg.arn_suffix for k, tg in services.target_groups.items()},
             aurora_cluster_identifier=database.cluster.cluster_identifier,
             aurora_instances=[
@@ -309,13 +256,11 @@ def environment_stack(config: StackConfig) -> None:
             redis_member_clusters=member_cluster_ids(
                 cache.replication_group.member_clusters, config.cache.num_nodes
             ),
-            state_machines=state_machines,
-            backup_vaults=backup_vaults,
+            state_machines={"db-rotation-redeploy": rotation.state_machine.arn} if rotation else {},
+            backup_vaults=[backup.vault_name] if backup else [],
         ),
         opts=providers.opts("monitoring"),
     )
-    pulumi.export("alertTopicArn", monitoring.topic.arn)
-    pulumi.export("dashboardName", monitoring.dashboard.dashboard_name)
 
     # delivery tier
     delivery = Delivery(
@@ -338,11 +283,8 @@ def environment_stack(config: StackConfig) -> None:
         ),
         opts=providers.opts("delivery"),
     )
-    pulumi.export("deployRoleArn", delivery.deploy_role_arn)
-    pulumi.export("previewRoleArn", delivery.preview_role_arn)
-    pulumi.export("permissionsBoundaryArn", boundary.arn)
-    pulumi.export("oidcProviderArn", delivery.oidc_provider_arn)
 
+    # outputs
     pulumi.export("environment", config.environment)
     pulumi.export("region", config.region)
     pulumi.export("kmsKeyArn", key.arn)
@@ -352,6 +294,33 @@ def environment_stack(config: StackConfig) -> None:
     pulumi.export("databaseSubnetIds", [s.id for s in network.database_subnets])
     pulumi.export("natGatewayIds", [n.id for n in network.nat_gateways])
     pulumi.export("securityGroupIds", {k: v.id for k, v in security_groups.services.items()})
+    pulumi.export("exchangeSecretArns", secrets.arns)
+    # Values are set by an operator (`arbiter-infra secrets set`), never by the program.
+    pulumi.export("exchangeSecretFields", secrets.fields)
+    pulumi.export("databaseEndpoint", database.endpoint)
+    pulumi.export("databaseReaderEndpoint", database.reader_endpoint)
+    pulumi.export("databasePort", database.port)
+    pulumi.export("databaseMasterSecretArn", database.master_secret_arn)
+    if backup is not None:
+        pulumi.export("backupVaultName", backup.vault_name)
+        pulumi.export("backupCopyVaultArn", backup.copy_vault.arn)
+    pulumi.export("redisPrimaryEndpoint", cache.primary_endpoint)
+    pulumi.export("redisReaderEndpoint", cache.reader_endpoint)
+    pulumi.export("redisPort", cache.port)
+    pulumi.export("redisAuthSecretArn", cache.auth_secret.arn)
+    pulumi.export("albDnsName", services.alb_dns_name)
+    pulumi.export("albUrl", services.alb_url)
+    pulumi.export("clusterName", services.cluster_name)
+    pulumi.export("serviceNames", services.service_names)
+    pulumi.export("tradingCoreAddress", services.discovery_addresses["trading-core"])
+    if rotation is not None:
+        pulumi.export("rotationRedeployStateMachineArn", rotation.state_machine.arn)
+    pulumi.export("alertTopicArn", monitoring.topic.arn)
+    pulumi.export("dashboardName", monitoring.dashboard.dashboard_name)
+    pulumi.export("deployRoleArn", delivery.deploy_role_arn)
+    pulumi.export("previewRoleArn", delivery.preview_role_arn)
+    pulumi.export("permissionsBoundaryArn", boundary.arn)
+    pulumi.export("oidcProviderArn", delivery.oidc_provider_arn)
 
 
 def account_stack(config: AccountConfig) -> None:
@@ -388,6 +357,40 @@ def account_stack(config: AccountConfig) -> None:
     pulumi.export("oidcProviderArn", account.oidc_provider.arn if account.oidc_provider else None)
     pulumi.export("serviceLinkedRoles", {k: r.arn for k, r in account.service_linked_roles.items()})
     pulumi.export("existingServiceLinkedRoles", account.existing_service_linked_roles)
+
+
+# What the application needs of the network and of CI, derived from its service table.
+
+
+def service_flows(config: StackConfig) -> list[Flow]:
+    """The connections the application needs: the ALB to the public service, each service to those
+    it calls, and the services that use the database or cache to them."""
+    services = config.services.by_name()
+    public = application.public_service()
+    flows = [Flow(ALB, public, services[public].port, f"ALB to {public} (REST and gRPC target groups)")]
+    flows += [
+        Flow(client, server, services[server].port, f"{client} to {server} gRPC")
+        for client, traits in application.SERVICES.items()
+        for server in traits.calls
+    ]
+    for svc, cfg in services.items():
+        if cfg.uses_database:
+            flows.append(Flow(svc, DATABASE, POSTGRES_PORT, f"{svc} to Aurora PostgreSQL"))
+        if cfg.uses_redis:
+            flows.append(Flow(svc, CACHE, REDIS_PORT, f"{svc} to ElastiCache Redis (TLS)"))
+    return flows
+
+
+def grant_scope(config: StackConfig) -> GrantScope:
+    """What the CI roles and the boundary are scoped to: this stack, its repositories and secrets."""
+    return GrantScope(
+        region=config.region,
+        copy_region=config.database.backup.copy_region,
+        state_bucket=config.delivery.state_bucket,
+        secrets_kms_alias=config.delivery.secrets_kms_alias,
+        image_repositories=tuple(t.image_repository for t in application.SERVICES.values()),
+        app_secrets=tuple(application.SECRET_PURPOSES),
+    )
 
 
 config = load_config()

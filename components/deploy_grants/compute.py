@@ -168,7 +168,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "compute",
         "AutoscalingRegisterTagged",
-        "web-api's scalable target; its ARN is generated, so it is scoped by the request tags",
+        "an autoscaled service's scalable target; its ARN is generated, so it is scoped by the request tags",
         ("application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"),
         "request-tag",
     ),

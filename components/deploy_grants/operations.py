@@ -143,7 +143,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "observability",
         "CloudWatchTargetTrackingAlarms",
-        "web-api's target-tracking policy makes Application Auto Scaling create and delete its "
+        "an autoscaled service's target-tracking policy makes Application Auto Scaling create and delete its "
         "alarms (TargetTracking-service/<cluster>/<service>-*) with the caller's permissions",
         ("cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"),
         "arns",
