@@ -94,7 +94,8 @@ CACHE_PARAMETER_GROUP: Final = "aws:elasticache/parameterGroup:ParameterGroup"
 BACKUP_VAULT: Final = "aws:backup/vault:Vault"
 BACKUP_VAULT_POLICY: Final = "aws:backup/vaultPolicy:VaultPolicy"
 KMS_ALIAS: Final = "aws:kms/alias:Alias"
-IAM_ROLE_POLICY_ATTACHMENT: Final = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+#: The first of IAM_ATTACHMENTS, by name (spelled once, above).
+IAM_ROLE_POLICY_ATTACHMENT: Final = IAM_ATTACHMENTS[0]
 IAM_SERVICE_LINKED_ROLE: Final = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 IAM_OIDC_PROVIDER: Final = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 SECRET_VERSION: Final = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -112,7 +113,10 @@ BUCKET_LIFECYCLE: Final = (
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
 )
-BUCKET_VERSIONING: Final = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+BUCKET_VERSIONING: Final = (
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2",
+)
 WEB_ACL: Final = "aws:wafv2/webAcl:WebAcl"
 WAF_LOGGING: Final = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 SCALING_TARGET: Final = "aws:appautoscaling/target:Target"
