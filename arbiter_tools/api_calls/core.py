@@ -2,7 +2,8 @@
 
 A rule turns one recorded call into the authorizations IAM checks for it; rule modules
 (`rules_*`) register theirs with `@rule(service, *operations)`. A call without a rule raises
-`UnmappedCall`: nothing is assumed harmless."""
+`UnmappedCall`: nothing is assumed harmless.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """A DATA TABLE (long by design): the Terraform AWS provider's calls per type besides the create.
 
 Source: hashicorp/terraform-provider-aws; each entry names the Go file it was read from.
-`provider.provider_authorizations` turns it into authorizations."""
+`provider.provider_authorizations` turns it into authorizations.
+"""
 
 from __future__ import annotations
 

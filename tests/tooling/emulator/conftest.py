@@ -29,7 +29,7 @@ def _fake_credentials(mp: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session", params=["staging", "prod"])
-def deployed(request: pytest.FixtureRequest) -> Emulated:
+def deployed(request: pytest.FixtureRequest) -> Iterator[Emulated]:
     """The stack deployed into moto once; its data stays in moto, its patching is off between tests."""
     stack = str(request.param)
     with pytest.MonkeyPatch.context() as mp:
@@ -42,7 +42,10 @@ def deployed(request: pytest.FixtureRequest) -> Emulated:
             deployment = deploy(stack, mocks)
         finally:
             mock.stop(remove_data=False)
-    return Emulated(stack, deployment, mocks, session, stack_sections(stack), mock)
+    yield Emulated(stack, deployment, mocks, session, stack_sections(stack), mock)
+    # Drop the deployment from moto, so no later test finds it.
+    mock.start(reset=False)
+    mock.stop()
 
 
 @pytest.fixture
