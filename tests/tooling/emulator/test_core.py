@@ -9,7 +9,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from arbiter_tools.emulator import HANDLERS, MOTO_CONFIG, EmulatorError, EmulatorMocks, deploy
+from arbiter_tools.emulator import (
+    HANDLERS,
+    MOTO_CONFIG,
+    SERVICE_MODULES,
+    EmulatorError,
+    EmulatorMocks,
+    deploy,
+)
 from policies import resource_types as rt
 from tests.conftest import FAKE_ENV
 from tests.tooling.emulator.support import EXPECTED_FALLBACK, Emulated, one_line_error, resource_args
@@ -108,3 +115,18 @@ def test_emulate_command_reports_the_aws_error_in_one_line(
         "arbiter-infra: the AWS API rejected the program: aws:ec2/subnet:Subnet arbiter-staging-"
     )
     assert "InvalidSubnet.Range" in err
+
+
+def _shared_tokens() -> set[str]:
+    """Every type token `policies.resource_types` spells (single names and the alias tuples)."""
+    tokens: set[str] = set()
+    for name, value in vars(rt).items():
+        if name.isupper():
+            tokens.update(value if isinstance(value, tuple) else (value,))
+    return tokens
+
+
+def test_handlers_are_keyed_by_the_shared_type_tokens_one_module_per_service() -> None:
+    """No handler registers a spelling of its own, and every handler lives in a service module."""
+    assert set(HANDLERS) - _shared_tokens() == set()
+    assert {fn.__module__ for fn in HANDLERS.values()} == {m.__name__ for m in SERVICE_MODULES}
