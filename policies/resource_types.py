@@ -83,3 +83,47 @@ IAM_ATTACHMENTS: Final = (
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
     "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
 )
+
+# Types only the tooling (the moto-backed emulator and the IAM call rules) keys on: the pack has
+# no rule for them, but one spelling for every consumer still holds.
+INTERNET_GATEWAY: Final = "aws:ec2/internetGateway:InternetGateway"
+INTERNET_GATEWAY_ATTACHMENT: Final = "aws:ec2/internetGatewayAttachment:InternetGatewayAttachment"
+NAT_GATEWAY: Final = "aws:ec2/natGateway:NatGateway"
+VPC_ENDPOINT: Final = "aws:ec2/vpcEndpoint:VpcEndpoint"
+ECS_CAPACITY_PROVIDERS: Final = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
+RDS_CLUSTER_PARAMETER_GROUP: Final = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+RDS_SUBNET_GROUP: Final = "aws:rds/subnetGroup:SubnetGroup"
+CACHE_SUBNET_GROUP: Final = "aws:elasticache/subnetGroup:SubnetGroup"
+CACHE_PARAMETER_GROUP: Final = "aws:elasticache/parameterGroup:ParameterGroup"
+BACKUP_VAULT: Final = "aws:backup/vault:Vault"
+BACKUP_VAULT_POLICY: Final = "aws:backup/vaultPolicy:VaultPolicy"
+KMS_ALIAS: Final = "aws:kms/alias:Alias"
+#: The first of IAM_ATTACHMENTS, by name (spelled once, above).
+IAM_ROLE_POLICY_ATTACHMENT: Final = IAM_ATTACHMENTS[0]
+IAM_SERVICE_LINKED_ROLE: Final = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
+IAM_OIDC_PROVIDER: Final = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+SECRET_VERSION: Final = "aws:secretsmanager/secretVersion:SecretVersion"
+SD_NAMESPACE: Final = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"
+SD_SERVICE: Final = "aws:servicediscovery/service:Service"
+EVENT_RULE: Final = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
+STATE_MACHINE: Final = "aws:sfn/stateMachine:StateMachine"
+TOPIC_SUBSCRIPTION: Final = "aws:sns/topicSubscription:TopicSubscription"
+METRIC_ALARM: Final = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DASHBOARD: Final = "aws:cloudwatch/dashboard:Dashboard"
+BUCKET_POLICY: Final = "aws:s3/bucketPolicy:BucketPolicy"
+BUCKET_OWNERSHIP: Final = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_LIFECYCLE: Final = (
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+)
+BUCKET_VERSIONING: Final = (
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2",
+)
+WEB_ACL: Final = "aws:wafv2/webAcl:WebAcl"
+WAF_LOGGING: Final = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+SCALING_TARGET: Final = "aws:appautoscaling/target:Target"
+SCALING_POLICY: Final = "aws:appautoscaling/policy:Policy"
+RANDOM_PASSWORD: Final = "random:index/randomPassword:RandomPassword"
+TLS_PRIVATE_KEY: Final = "tls:index/privateKey:PrivateKey"
