@@ -49,7 +49,11 @@ def _code_strings(path: Path) -> list[tuple[int, str]]:
 
 
 SERVICE_WORDS = sorted(
-    {*application.SERVICES, *(t.image_repository for t in application.SERVICES.values()), *application.SECRET_PURPOSES}
+    {
+        *application.SERVICES,
+        *(t.image_repository for t in application.SERVICES.values()),
+        *application.SECRET_PURPOSES,
+    }
 )
 
 
