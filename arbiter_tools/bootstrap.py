@@ -31,8 +31,8 @@ from arbiter_infra.config import (
     parse_stack_values,
     state_backend,
 )
+from arbiter_tools.command_support import aws_errors
 from arbiter_tools.errors import UserError
-from arbiter_tools.runbook import aws_errors
 from arbiter_tools.runtime import PROJECT_DIR, read_stack_file
 
 #: Old state versions are kept this long, so a bad `pulumi up` or a hand edit can be undone.

@@ -266,7 +266,7 @@ class Drill:
         return checks
 
     def wait(self, config: StackConfig) -> None:
-        from arbiter_tools import runbook
+        from arbiter_tools.operations import describe_services, wait_stable
 
         outcome = settle(self.session, config.account_id, config.region)
         ecs = self.session.client("ecs")
@@ -275,7 +275,7 @@ class Drill:
         if blocked:
             raise DrillError(f"tasks cannot start: {blocked}")
         buf = io.StringIO()
-        runbook.wait_stable(lambda: runbook.describe_services(ecs, config.prefix, names), timeout=0, out=buf)
+        wait_stable(lambda: describe_services(ecs, config.prefix, names), timeout=0, out=buf)
         self.say(f"    {buf.getvalue().strip().splitlines()[-1]}")
 
 

@@ -34,7 +34,7 @@ from arbiter_tools.bootstrap import (
     load_stack,
     session_for,
 )
-from arbiter_tools.runbook import aws_errors, stack_name
+from arbiter_tools.command_support import aws_errors, stack_name
 from arbiter_tools.runtime import read_stack_file, stack_names
 
 Status = Literal["ok", "FAIL", "skip"]
