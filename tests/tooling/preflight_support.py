@@ -9,13 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import boto3
-import pytest
 from botocore.stub import Stubber
 
 from arbiter_infra.config import SECRET_SETS, StackConfig
 from arbiter_tools import (
     bootstrap,
-    cli,
     preflight_account,
     preflight_checks,
     stacks,
@@ -122,12 +120,6 @@ def make_ready(session: boto3.Session, stack: LoadedStack) -> None:
 
 def with_services(config: StackConfig, **update: Any) -> StackConfig:
     return config.model_copy(update={"services": config.services.model_copy(update=update)})
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def report_lines(out: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from arbiter_tools import (
     preflight,
 )
 from arbiter_tools.stacks import LoadedStack, load_stack
+from tests.tooling.cli_support import run_cli
 from tests.tooling.preflight_support import (
     ACCOUNT,
     IDENTITY,
@@ -33,7 +34,6 @@ from tests.tooling.preflight_support import (
     push,
     quota_client,
     report_lines,
-    run_cli,
     stubbed_iam,
     with_services,
 )
