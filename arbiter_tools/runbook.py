@@ -23,6 +23,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from arbiter_infra.config import PROJECT, SERVICE_NAMES
+from arbiter_tools import bootstrap, preflight, secrets_cli
 from arbiter_tools.command_support import (
     aws_errors,
     client_for,
@@ -221,8 +222,6 @@ def register(sub: Any) -> None:
     p.add_argument("--service", choices=SERVICE_NAMES, help="one service (default: all)")
     timeout(p)
     p.set_defaults(func=cmd_wait)
-
-    from arbiter_tools import bootstrap, preflight, secrets_cli  # they build on this module's helpers
 
     secrets_cli.register(sub)
     bootstrap.register(sub)
