@@ -53,6 +53,7 @@ def advisories(config: StackConfig) -> list[str]:
 
 
 def example_account_problem(account_id: str) -> list[str]:
+    """The example account cannot be deployed to: the one problem an account stack can have."""
     if account_id != EXAMPLE_ACCOUNT_ID:
         return []
     return [

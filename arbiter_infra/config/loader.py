@@ -32,6 +32,7 @@ from arbiter_infra.config.deployable import (
 from arbiter_infra.config.secrets import APPLICATION_SECRET_KEYS, refuse_secret_config
 from arbiter_infra.config.stack import AccountConfig, StackConfig
 
+#: An environment stack's sections, each `arbiter:<section>` in the stack file.
 _SECTIONS = ("network", "secrets", "database", "cache", "services", "monitoring", "delivery")
 
 
@@ -129,6 +130,7 @@ AWS_KEYS: Final = ("aws:region", "aws:allowedAccountIds")
 
 
 def known_keys(*, account_stack: bool) -> list[str]:
+    """Every key a stack file of that kind may set (`pulumi:` keys aside)."""
     if account_stack:
         return [*AWS_KEYS, f"{PROJECT}:account"]
     return [*AWS_KEYS, f"{PROJECT}:environment", *(f"{PROJECT}:{s}" for s in _SECTIONS)]
