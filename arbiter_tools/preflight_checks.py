@@ -24,11 +24,14 @@ Status = Literal["ok", "FAIL", "skip"]
 UNANSWERED: tuple[type[Exception], ...] = (ResponseParserError, NotImplementedError)
 #: (service) -> boto3 client in the stack's region; the ECR check may ask for another region.
 ClientFactory = Callable[..., Any]
+#: Downloads a URL (an ECR layer's pre-signed URL); tests pass a stub.
 Fetch = Callable[[str], bytes]
 
 
 @dataclass(frozen=True)
 class Check:
+    """One line of the report: what was checked, its status, what was found, and the fix."""
+
     check: str
     status: Status
     detail: str
@@ -65,6 +68,7 @@ def denied(check: str, call: str, err: ClientError) -> Check:
 
 
 def check_account(identity: dict[str, str], config: StackConfig) -> Check:
+    """The credentials are the stack's account's: every other check is meaningless otherwise."""
     mismatch = account_mismatch(identity, config.name, config.account_id)
     if mismatch:
         return Check("account", "FAIL", mismatch.split(": use", 1)[0], "use that account's credentials")
