@@ -6,8 +6,6 @@ Neither can be a resource of the stacks whose state they hold, so this command c
 boto3, idempotently: every item is inspected first and reported as `exists`, `created` or
 `updated`. It refuses credentials of any account but the stack's (`aws:allowedAccountIds`) and
 checks everything it can before creating anything.
-
-The stack-file loading, session and account helpers here are shared with `preflight`.
 """
 
 from __future__ import annotations
@@ -16,24 +14,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from arbiter_infra.config import (
-    PROJECT,
-    AccountConfig,
-    ConfigError,
-    StackConfig,
-    parse_account_values,
-    parse_stack_values,
-    state_backend,
-)
+from arbiter_infra.config import PROJECT
+from arbiter_tools.command_support import aws_errors
 from arbiter_tools.errors import UserError
-from arbiter_tools.runbook import aws_errors
-from arbiter_tools.runtime import PROJECT_DIR, read_stack_file
+from arbiter_tools.stacks import Backend, account_mismatch, caller_identity, load_backend, session_for
 
 #: Old state versions are kept this long, so a bad `pulumi up` or a hand edit can be undone.
 NONCURRENT_VERSION_DAYS = 90
@@ -46,78 +34,6 @@ Report = Callable[[str, str, str], None]
 
 def _user_error(message: str) -> Exception:
     return UserError(message)
-
-
-# --- the stack, as its file declares it ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoadedStack:
-    """A stack file validated like `pulumi up` validates it."""
-
-    name: str
-    config: StackConfig
-
-
-@dataclass(frozen=True)
-class Backend:
-    """What `bootstrap` needs of any stack, environment or account: where its state goes."""
-
-    name: str
-    account_id: str
-    region: str
-    bucket: str
-    alias: str
-
-    @classmethod
-    def of(cls, name: str, config: StackConfig | AccountConfig) -> Backend:
-        bucket, alias = state_backend(config)
-        return cls(name, config.account_id, config.region, bucket, alias)
-
-
-def load_backend(stack: str, project_dir: Path = PROJECT_DIR) -> Backend:
-    """The state backend of an environment or account stack file."""
-    values, _secret_keys = read_stack_file(stack, project_dir)
-    if f"{PROJECT}:account" in values:
-        return Backend.of(stack, parse_account_values(values))
-    return Backend.of(stack, load_stack(stack, project_dir).config)
-
-
-def load_stack(stack: str, project_dir: Path = PROJECT_DIR) -> LoadedStack:
-    """Parse `Pulumi.<stack>.yaml` into the typed config; a bad value is one `ConfigError` line."""
-    values, _secret_keys = read_stack_file(stack, project_dir)
-    if f"{PROJECT}:account" in values:
-        raise ConfigError(f"--stack {stack!r}: an account stack; this command needs an environment stack")
-    return LoadedStack(name=stack, config=parse_stack_values(values, stack))
-
-
-# --- credentials ----------------------------------------------------------------------------
-
-
-def session_for(region: str) -> Any:
-    """The standard credential chain (AWS_PROFILE, SSO, env, instance role) in the stack's region."""
-    import boto3
-
-    with aws_errors("AWS configuration"):
-        return boto3.Session(region_name=region)
-
-
-def caller_identity(session: Any) -> dict[str, str]:
-    """Who the credentials are: the first call, so missing credentials surface as one line here."""
-    with aws_errors("sts get-caller-identity"):
-        ident = session.client("sts").get_caller_identity()
-    return {"Account": str(ident["Account"]), "Arn": str(ident["Arn"])}
-
-
-def account_mismatch(identity: dict[str, str], stack: str, account_id: str) -> str | None:
-    """Why the credentials must not touch this stack, or None when they are its account's."""
-    if identity["Account"] == account_id:
-        return None
-    return (
-        f"the credentials ({identity['Arn']}) are for account {identity['Account']}, but stack "
-        f"'{stack}' deploys to {account_id} (aws:allowedAccountIds): use that "
-        "account's credentials (AWS_PROFILE=...)"
-    )
 
 
 # --- the state key --------------------------------------------------------------------------

@@ -8,12 +8,13 @@ program's ECS services and `preflight` read the percentages from here so they ca
 
 from __future__ import annotations
 
+from arbiter_infra.application import SERVICES
 from arbiter_infra.config import ServiceConfig, ServicesConfig
 
 #: Every service may double during a deploy: new tasks start before old ones stop.
 MAXIMUM_PERCENT = 200
-#: trading-core never drops below its count during a deploy: a gap means missed trades.
-TRADING_CORE_MIN_HEALTHY_PERCENT = 100
+#: A service with steady capacity (trading-core) never drops below its count during a deploy.
+STEADY_MIN_HEALTHY_PERCENT = 100
 #: Stateless services may lose half their tasks during a deploy (faster, smaller surge).
 DEFAULT_MIN_HEALTHY_PERCENT = 50
 #: Fargate counts vCPU in units of 1024 task cpu.
@@ -22,9 +23,8 @@ CPU_UNITS_PER_VCPU = 1024
 
 def deployment_percents(service: str) -> tuple[int, int]:
     """(minimumHealthyPercent, maximumPercent) of one service's rolling deploy."""
-    min_healthy = (
-        TRADING_CORE_MIN_HEALTHY_PERCENT if service == "trading-core" else DEFAULT_MIN_HEALTHY_PERCENT
-    )
+    steady = SERVICES[service].steady_capacity
+    min_healthy = STEADY_MIN_HEALTHY_PERCENT if steady else DEFAULT_MIN_HEALTHY_PERCENT
     return min_healthy, MAXIMUM_PERCENT
 
 

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TextIO
 
 from arbiter_infra.config import SERVICE_NAMES, ConfigError, StackConfig, parse_stack_values
+from arbiter_tools.command_support import aws_errors, client_for, seconds
 from arbiter_tools.errors import UserError
-from arbiter_tools.runbook import seconds
+from arbiter_tools.operations import describe_services, wait_stable
+from arbiter_tools.runbook import cluster_name
 from arbiter_tools.runtime import PROJECT_DIR, read_stack_file
 
 #: Stack-file key of each service's section under `arbiter:services`.
@@ -103,21 +105,17 @@ def _services_json(services_json: str, key: str, count: int) -> str:
 
 
 def scale(ecs: object, cluster: str, service: str, count: int) -> None:
-    from arbiter_tools.runbook import aws_errors
-
     with aws_errors(f"scale {service} in cluster {cluster}"):
         ecs.update_service(cluster=cluster, service=service, desiredCount=count)  # type: ignore[attr-defined]
 
 
 def cmd_scale(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    from arbiter_tools import runbook
-
     text, old, _config = plan_scale(args.stack, args.service, args.count, args.project_dir)
-    cluster = runbook.cluster_name(args.stack)
+    cluster = cluster_name(args.stack)
     if not args.file_only:
-        ecs = runbook._client(args.stack, "ecs")
+        ecs = client_for(args.stack, "ecs")
         # The live service first: if AWS refuses, the stack file is left as it was.
-        runbook.describe_services(ecs, cluster, [args.service])
+        describe_services(ecs, cluster, [args.service])
         scale(ecs, cluster, args.service, args.count)
         print(f"{args.service}: desired count {old} -> {args.count} in cluster {cluster}", file=out)
     path = args.project_dir / f"Pulumi.{args.stack}.yaml"
@@ -127,9 +125,7 @@ def cmd_scale(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         file=out,
     )
     if not args.file_only and not args.no_wait:
-        runbook.wait_stable(
-            lambda: runbook.describe_services(ecs, cluster, [args.service]), timeout=args.timeout, out=out
-        )
+        wait_stable(lambda: describe_services(ecs, cluster, [args.service]), timeout=args.timeout, out=out)
     return 0
 
 

@@ -17,16 +17,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from arbiter_infra.application import consumers
 from arbiter_infra.config import PROJECT, SECRET_FIELDS
+from arbiter_tools.command_support import aws_errors, stack_name, stack_region
 from arbiter_tools.errors import UserError
-from arbiter_tools.runbook import aws_errors, stack_name, stack_region
 
-#: Which service must start new tasks to pick a new value up (ECS reads secrets at task start).
-SECRET_CONSUMERS: Final = {
-    "polymarket": ("trading-core",),
-    "kalshi": ("trading-core",),
-    "telegram": ("telegram-bot",),
-}
 #: Fields that are multi-line PEM documents: the prompt asks for a file path instead of the value.
 PEM_FIELDS: Final = frozenset({("kalshi", "private_key")})
 _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -132,7 +127,8 @@ def cmd_secrets_set(args: argparse.Namespace) -> int:
         session = boto3.Session(region_name=os.environ.get("AWS_REGION") or stack_region(args.stack))
         client = session.client("secretsmanager")
     version = put_secret(client, args.stack, secret, values)
-    services = ", ".join(SECRET_CONSUMERS[secret])
+    # ECS reads secrets at task start: the services it is injected into must start new tasks.
+    services = ", ".join(consumers(secret))
     print(
         f"{secret_id(args.stack, secret)}: new version {version} is AWSCURRENT "
         f"(keys: {', '.join(SECRET_FIELDS[secret])}; values not shown). Running tasks keep the old "

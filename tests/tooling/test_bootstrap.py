@@ -18,7 +18,7 @@ import yaml
 from moto import mock_aws
 
 from arbiter_infra.config import ConfigError
-from arbiter_tools import bootstrap, cli
+from arbiter_tools import bootstrap, cli, stacks
 from tests.conftest import FAKE_ENV, stack_sections, write_project
 
 pytestmark = pytest.mark.moto
@@ -239,18 +239,18 @@ def test_bad_stack_config_is_one_line_before_any_call(tmp_path: Path) -> None:
     sections["services"]["webApi"]["image"] = "web-api:latest"
     write_project(tmp_path, "staging", sections)
     with pytest.raises(ConfigError) as info:
-        bootstrap.load_stack("staging", tmp_path)
+        stacks.load_stack("staging", tmp_path)
     assert str(info.value).startswith('arbiter:services.webApi.image = "web-api:latest": must be a full ECR')
 
     doc = yaml.safe_load((tmp_path / "Pulumi.staging.yaml").read_text())
     doc["config"]["aws:allowedAccountIds"] = ["1234"]
     (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(doc))
     with pytest.raises(ConfigError, match=r"aws:allowedAccountIds\[0\] = \"1234\": must be a 12-digit"):
-        bootstrap.load_stack("staging", tmp_path)
+        stacks.load_stack("staging", tmp_path)
 
 
 def test_load_stack_reads_the_real_files() -> None:
-    stack = bootstrap.load_stack("prod")
+    stack = stacks.load_stack("prod")
     assert stack.config.account_id == ACCOUNT
     assert stack.config.delivery.state_bucket == BUCKET
     assert stack.config.delivery.secrets_kms_alias == "alias/arbiter-pulumi-state-prod"
@@ -311,7 +311,7 @@ def test_preflight_unknown_stack_is_an_argparse_one_liner(capsys: pytest.Capture
 def test_account_stack_bootstraps_its_own_key(aws: boto3.Session) -> None:
     """The account stack has state too: same bucket, its own key (arbiter-pulumi-state-shared)."""
     out = io.StringIO()
-    bootstrap.bootstrap(aws, bootstrap.load_backend("account"), out)
+    bootstrap.bootstrap(aws, stacks.load_backend("account"), out)
     text = out.getvalue()
     assert "KMS key alias/arbiter-pulumi-state-shared" in text
     assert (
@@ -323,6 +323,6 @@ def test_account_stack_bootstraps_its_own_key(aws: boto3.Session) -> None:
 def test_bootstrap_function_reports_through_its_stream(aws: boto3.Session) -> None:
     """The library entry point used by the CLI writes only to the stream it is given."""
     out = io.StringIO()
-    bootstrap.bootstrap(aws, bootstrap.load_backend("staging"), out)
+    bootstrap.bootstrap(aws, stacks.load_backend("staging"), out)
     assert "created  KMS key alias/arbiter-pulumi-state-staging" in out.getvalue()
     assert list(_statuses(out.getvalue()).values()).count("created") == 8

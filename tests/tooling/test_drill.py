@@ -12,10 +12,10 @@ import pytest
 from moto import mock_aws
 
 from arbiter_tools import drill
-from arbiter_tools.bootstrap import load_stack
 from arbiter_tools.emulator import MOTO_CONFIG, EmulatorMocks, deploy
 from arbiter_tools.runtime import PROJECT_DIR, Deployment, run_program
 from arbiter_tools.secrets_cli import put_secret
+from arbiter_tools.stacks import load_stack
 from tests.conftest import FAKE_ENV, stack_sections
 
 pytestmark = pytest.mark.moto
@@ -75,11 +75,11 @@ def _inputs(d: Deployment) -> dict[str, dict[str, object]]:
     return {r.urn: r.inputs for r in d.resources}
 
 
-def test_unpausing_changes_only_the_counts() -> None:
+def test_unpausing_changes_only_the_counts(prod: Deployment) -> None:
     """What the drill applies for step 6 is what `pulumi up` would change, but the alarms' floors."""
     services = stack_sections("prod")["services"]
     paused = _inputs(run_program("prod", config_overrides={"services": {**services, "paused": True}}))
-    running = _inputs(run_program("prod"))
+    running = _inputs(prod)
     assert paused.keys() == running.keys()
     changed = {
         (urn.rsplit("::", 2)[-2].rsplit("$", 1)[-1], key)

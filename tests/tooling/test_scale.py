@@ -14,9 +14,9 @@ import pytest
 from moto import mock_aws
 
 from arbiter_tools import cli
-from arbiter_tools.emulator import MOTO_CONFIG, EmulatorMocks, deploy
 from arbiter_tools.runtime import PROJECT_DIR
 from arbiter_tools.scale import cmd_scale, rewrite_desired_count
+from arbiter_tools.stacks import load_stack
 from tests.conftest import FAKE_ENV
 
 
@@ -107,12 +107,35 @@ def test_bad_scale_arguments_are_one_line(
 
 @pytest.fixture
 def deployed_staging(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
+    """Staging's trading-core service as the program names and sizes it, in moto.
+
+    `scale` touches only that ECS service, so it is created directly (a second or less) rather
+    than by deploying the whole stack; the drill runs `scale` against the deployed program.
+    """
     for key, value in FAKE_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
+    with mock_aws():
         session = boto3.Session(region_name="us-east-1")
-        deploy("staging", EmulatorMocks("staging", session=session))
+        ecs = session.client("ecs")
+        ecs.create_cluster(clusterName="arbiter-staging")
+        family = "arbiter-staging-trading-core"
+        ecs.register_task_definition(
+            family=family,
+            containerDefinitions=[{"name": "trading-core", "image": "engine:v1", "essential": True}],
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu="1024",
+            memory="2048",
+        )
+        desired = load_stack("staging").config.services.trading_core.desired_count
+        ecs.create_service(
+            cluster="arbiter-staging",
+            serviceName="trading-core",
+            taskDefinition=family,
+            desiredCount=desired,
+            launchType="FARGATE",
+        )
         yield session
 
 

@@ -144,3 +144,21 @@ def test_no_credentials_is_one_line(
     )
     assert code == cli.EXIT_USAGE
     assert err.count("\n") == 1 and "no AWS credentials found" in err
+
+
+@pytest.mark.parametrize(
+    "case",
+    [("polymarket", POLY, "trading-core"), ("telegram", {"bot_token": "123:abc"}, "telegram-bot")],
+)
+def test_the_restart_hint_names_the_services_the_secret_is_injected_into(
+    sm: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: tuple[str, Any, str]
+) -> None:
+    """Which services must restart comes from the service table (`application.consumers`)."""
+    secret, values, services = case
+    path = tmp_path / "values.json"
+    path.write_text(json.dumps(values))
+    code, out, _err = _run(
+        ["secrets", "set", "--stack", "staging", "--secret", secret, "--from-file", str(path)], capsys
+    )
+    assert code == 0
+    assert f"--cluster arbiter-staging --service <{services}> --force-new-deployment" in out

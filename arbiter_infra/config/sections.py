@@ -1,0 +1,209 @@
+"""The infrastructure sections of a stack file: network, secrets, database (and its backup), cache,
+monitoring, delivery. Each validates its own keys; rules across sections live in `stack.py`."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from arbiter_infra import catalog
+from arbiter_infra.config.base import (
+    Cidr,
+    KeyedError,
+    MaintenanceWindow,
+    Model,
+    RetentionDays,
+    Window,
+    as_text,
+    engine_major,
+    member_of,
+)
+
+
+class NetworkConfig(Model):
+    """The VPC: one block over three AZs, three subnet tiers."""
+
+    vpc_cidr: Cidr
+    availability_zones: list[str] = Field(min_length=2)
+    public_subnets: list[Cidr]
+    private_subnets: list[Cidr]
+    database_subnets: list[Cidr]
+    nat_gateways: Literal["single", "per-az"]
+    vpc_endpoints: bool
+    flow_log_retention_days: RetentionDays
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _azs(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("must not repeat an availability zone")
+        for az in v:
+            if not re.fullmatch(r"[a-z]{2}-[a-z]+-\d[a-z]", az):
+                raise ValueError(f"{az!r} is not an availability zone name such as us-east-1a")
+        return v
+
+    @model_validator(mode="after")
+    def _subnets(self) -> NetworkConfig:
+        if not 16 <= self.vpc_cidr.prefixlen <= 28:
+            raise KeyedError("vpcCidr", str(self.vpc_cidr), "a block from /16 to /28 (AWS's VPC size limits)")
+        seen: list[tuple[str, ipaddress.IPv4Network]] = []
+        for tier in ("public_subnets", "private_subnets", "database_subnets"):
+            nets: list[ipaddress.IPv4Network] = getattr(self, tier)
+            key = to_camel(tier)
+            if len(nets) != len(self.availability_zones):
+                raise KeyedError(
+                    key,
+                    [str(n) for n in nets],
+                    f"one subnet per availability zone ({len(self.availability_zones)})",
+                )
+            for i, net in enumerate(nets):
+                if not 16 <= net.prefixlen <= 28:
+                    raise KeyedError(
+                        f"{key}[{i}]", str(net), "a block from /16 to /28 (AWS's subnet size limits)"
+                    )
+                if not net.subnet_of(self.vpc_cidr):
+                    raise KeyedError(f"{key}[{i}]", str(net), f"a subnet inside vpcCidr {self.vpc_cidr}")
+                for other_key, other in seen:
+                    if net.overlaps(other):
+                        raise KeyedError(
+                            f"{key}[{i}]", str(net), f"a range that does not overlap {other_key} ({other})"
+                        )
+                seen.append((f"{key}[{i}]", net))
+        return self
+
+
+class SecretsConfig(Model):
+    """Secrets Manager settings; AWS accepts a recovery window of 7-30 days."""
+
+    recovery_window_days: int = Field(ge=7, le=30)
+
+
+#: Regions a backup copy may go to (not the stack's own: a copy in the same region is no DR).
+BACKUP_COPY_REGIONS = ("us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1")
+
+
+class BackupConfig(Model):
+    """AWS Backup of the Aurora cluster: a daily recovery point, copied to a second region.
+
+    Independent of the cluster's own automated backups (point-in-time restore): a vault with an
+    access policy survives a deleted cluster, and the copy survives a lost region.
+    """
+
+    enabled: bool = True
+    copy_region: Annotated[str, member_of(BACKUP_COPY_REGIONS)] = "us-west-2"
+    #: Days a daily recovery point is kept in the primary vault (at least Aurora's own 7).
+    retention_days: int = Field(default=14, ge=7, le=35)
+    #: Days the copy is kept in the copy region's vault.
+    copy_retention_days: int = Field(default=14, ge=7, le=35)
+    #: Who may still delete recovery points or the vaults: IAM role ARN pattern, `{account}` filled in.
+    admin_role_pattern: str = Field(
+        default="arn:aws:iam::{account}:role/Admin*", pattern=r"^arn:aws:iam::\{account\}:role/[\w+=,.@/*-]+$"
+    )
+    #: UTC hour of the daily backup: after Aurora's backup window, before its maintenance window.
+    start_hour_utc: int = Field(default=4, ge=0, le=23)
+
+
+class DatabaseConfig(Model):
+    """Aurora PostgreSQL; an Aurora cluster has one writer and at most 15 readers."""
+
+    engine_version: Annotated[str, BeforeValidator(as_text), engine_major(catalog.AURORA_POSTGRES_MAJORS)]
+    instance_class: Annotated[str, member_of(catalog.AURORA_INSTANCE_MEMORY_GIB)]
+    instance_count: int = Field(ge=1, le=16)
+    database_name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    master_username: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
+    backup_retention_days: int = Field(ge=7, le=35)
+    backup_window: Window
+    maintenance_window: MaintenanceWindow
+    performance_insights_retention_days: int
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60]
+    log_retention_days: RetentionDays
+    #: Statements slower than this are logged (log_min_duration_statement).
+    slow_query_threshold_ms: int = Field(default=500, ge=50, le=60_000)
+    backup: BackupConfig = BackupConfig()
+
+    @field_validator("monitoring_interval_seconds", mode="before")
+    @classmethod
+    def _not_bool(cls, v: Any) -> Any:
+        # `true == 1` in Python, so a Literal of numbers would take a YAML boolean as 1 second.
+        if isinstance(v, bool):
+            raise ValueError("must be one of 1, 5, 10, 15, 30, 60 (seconds), not true/false")
+        return v
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _pi(cls, v: int) -> int:
+        if v not in (7, 731) and not (v % 31 == 0 and 31 <= v <= 713):
+            raise ValueError("must be 7, 731 or a multiple of 31 up to 713")
+        return v
+
+    @property
+    def major_version(self) -> str:
+        return self.engine_version
+
+
+class CacheConfig(Model):
+    """ElastiCache Redis replication group: one primary and at most five replicas."""
+
+    engine_version: Annotated[str, BeforeValidator(as_text), engine_major(catalog.REDIS_CREATE_VERSION)]
+    node_type: Annotated[str, member_of(catalog.CACHE_NODE_MEMORY_GIB)]
+    num_nodes: int = Field(ge=1, le=6)
+    automatic_failover: bool
+    multi_az: bool
+    snapshot_retention_days: int = Field(ge=1, le=35)
+    snapshot_window: Window
+    maintenance_window: MaintenanceWindow
+    log_retention_days: RetentionDays
+
+    @model_validator(mode="after")
+    def _failover(self) -> CacheConfig:
+        if self.automatic_failover and self.num_nodes < 2:
+            raise KeyedError("automaticFailover", True, "false when numNodes is 1 (failover needs a replica)")
+        if self.multi_az and not self.automatic_failover:
+            raise KeyedError("multiAz", True, "false unless automaticFailover is true")
+        return self
+
+
+class MonitoringConfig(Model):
+    """Who is paged. Thresholds and evaluation periods live in `components.monitoring.ALARMS`."""
+
+    alert_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = []
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        # One subscription per address: a repeat would be a second resource with the same name.
+        seen: set[str] = set()
+        for email in v:
+            if email.lower() in seen:
+                raise ValueError(f"must not repeat an address ({email})")
+            seen.add(email.lower())
+        return v
+
+
+class DeliveryConfig(Model):
+    """Account-level resources for GitHub Actions and ECR (see components/delivery.py)."""
+
+    github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", max_length=140)
+    github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
+    #: The GitHub environment pull-request previews run in: only it may assume the preview role.
+    preview_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
+    deploy_branch: str = Field(pattern=r"^[A-Za-z0-9_./-]+$", max_length=255)
+    ecr_keep_images: int = Field(ge=1, le=1000)
+    #: Not settings: derived from the account and environment (`state_bucket_name`, `state_kms_alias`).
+    state_bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    secrets_kms_alias: str = Field(pattern=r"^alias/[A-Za-z0-9/_-]+$")
+
+    @model_validator(mode="after")
+    def _separate_environments(self) -> DeliveryConfig:
+        # A preview job in the deploy environment would get the deploy role: the point of two.
+        if self.preview_environment == self.github_environment:
+            raise KeyedError(
+                "previewEnvironment",
+                self.preview_environment,
+                f"a GitHub environment other than githubEnvironment ({self.github_environment})",
+            )
+        return self

@@ -1,0 +1,139 @@
+"""The services section: the ALB's settings, WAF, and one Fargate service per application service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from arbiter_infra import catalog
+from arbiter_infra.config.base import ECR_IMAGE, KeyedError, Model, RetentionDays, listed
+
+#: ECS's quota of tasks per service: AWS refuses a larger desired count.
+MAX_TASKS: Final = 5000
+
+
+class ServiceConfig(Model):
+    """One Fargate service; its sizes and counts are the stack file's values."""
+
+    image: str
+    cpu: int
+    memory: int
+    #: 0 is allowed: the service exists with no tasks (first deploy before images, "stop trading").
+    desired_count: int = Field(ge=0, le=MAX_TASKS)
+    port: int = Field(ge=1, le=65535)
+    log_retention_days: RetentionDays
+    health_check_command: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(min_length=2)
+    uses_database: bool
+    uses_redis: bool
+    user: str = Field(pattern=r"^[1-9]\d*(:\d+)?$")
+    stop_timeout_seconds: int = Field(ge=2, le=120)
+    min_count: int | None = Field(default=None, ge=0, le=MAX_TASKS)
+    max_count: int | None = Field(default=None, ge=1, le=MAX_TASKS)
+    cpu_target_percent: int | None = Field(default=None, ge=10, le=90)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        if not ECR_IMAGE.match(v):
+            raise ValueError(
+                "must be a full ECR image URI with a tag, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG"
+            )
+        return v
+
+    @field_validator("health_check_command")
+    @classmethod
+    def _hc(cls, v: list[str]) -> list[str]:
+        if v[0] not in ("CMD", "CMD-SHELL"):
+            raise ValueError("must start with CMD or CMD-SHELL")
+        return v
+
+    @model_validator(mode="after")
+    def _sizes(self) -> ServiceConfig:
+        if self.cpu not in catalog.FARGATE_MEMORY_MIB:
+            raise KeyedError("cpu", self.cpu, f"a Fargate cpu size ({listed(catalog.FARGATE_MEMORY_MIB)})")
+        allowed = catalog.FARGATE_MEMORY_MIB[self.cpu]
+        if self.memory not in allowed:
+            raise KeyedError("memory", self.memory, f"for cpu {self.cpu}: {allowed[0]}-{allowed[-1]} MiB")
+        scaling = (self.min_count, self.max_count, self.cpu_target_percent)
+        if any(v is not None for v in scaling) and None in scaling:
+            raise KeyedError(
+                "minCount", self.min_count, "minCount, maxCount and cpuTargetPercent set together"
+            )
+        if self.min_count is not None and self.max_count is not None:
+            if self.min_count > self.max_count:
+                raise KeyedError("minCount", self.min_count, f"at most maxCount ({self.max_count})")
+            if not self.min_count <= self.desired_count <= self.max_count:
+                raise KeyedError("desiredCount", self.desired_count, "between minCount and maxCount")
+        return self
+
+    @property
+    def image_parts(self) -> tuple[str, str, str]:
+        """(registry, repository, tag) of the image URI."""
+        m = ECR_IMAGE.match(self.image)
+        assert m is not None  # validated above
+        return m["registry"], m["repo"], m["tag"]
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.min_count is not None
+
+
+def _paused(svc: ServiceConfig) -> ServiceConfig:
+    scaled = {"min_count": 0, "max_count": 0} if svc.autoscaled else {}
+    return svc.model_copy(update={"desired_count": 0, **scaled})
+
+
+class WafConfig(Model):
+    """AWS WAF in front of the ALB (components/waf.py); on unless a non-prod stack turns it off."""
+
+    enabled: bool = True
+    #: Requests per client IP per 5 minutes before WAF answers 429. The ALB's clients are operators'
+    #: REST dashboards and gRPC clients (the services reach each other inside the VPC, not through
+    #: it): 2000 is about 6.7 requests a second sustained, several times a dashboard polling every
+    #: second (300), and a gRPC stream counts once however many messages it carries.
+    rate_limit_per5_min: int = Field(default=2000, ge=10, le=2_000_000_000)
+    log_retention_days: RetentionDays = 90
+
+
+class ServicesConfig(Model):
+    #: Every service at 0 tasks, the counts kept: the first deploy of an environment (before its
+    #: secrets have values) and maintenance. `arbiter-infra scale` stops a single service.
+    paused: bool = False
+    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    enable_exec: bool = False
+    certificate_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+$"
+    )
+    alb_deletion_protection: bool
+    access_log_retention_days: int = Field(ge=1, le=3650)
+    #: RUST_LOG directives (`info`, `arbiter=debug,tower=warn`): a container variable, not free text.
+    rust_log: str = Field(default="info", pattern=r"^[A-Za-z0-9_:=,.\-]{1,256}$")
+    paper_trade: bool
+    waf: WafConfig = WafConfig()
+    trading_core: ServiceConfig
+    telegram_bot: ServiceConfig
+    web_api: ServiceConfig
+
+    def by_name(self) -> dict[str, ServiceConfig]:
+        """The services as they run: while `paused`, every count is 0 (the configured counts stay in the file)."""
+        services = {
+            "trading-core": self.trading_core,
+            "telegram-bot": self.telegram_bot,
+            "web-api": self.web_api,
+        }
+        if not self.paused:
+            return services
+        return {name: _paused(svc) for name, svc in services.items()}
+
+    def by_key(self) -> dict[str, ServiceConfig]:
+        """The services by their stack-file key (`tradingCore` ...), for error messages."""
+        return {"tradingCore": self.trading_core, "telegramBot": self.telegram_bot, "webApi": self.web_api}
+
+    @model_validator(mode="after")
+    def _roles(self) -> ServicesConfig:
+        if self.trading_core.autoscaled:
+            raise KeyedError(
+                "tradingCore.minCount", self.trading_core.min_count, "unset: more replicas mean more traders"
+            )
+        return self
