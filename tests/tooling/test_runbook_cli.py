@@ -182,7 +182,7 @@ def test_emulate_then_status_against_moto_server(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
     code, out, err = run_cli(capsys, "emulate", "--stack", "staging")
-    assert (code, err) == (0, "")
+    assert code == 0 and err == "", err
     assert f"into the AWS API at {moto_server} (no credentials configured: dummy ones" in out
     assert "aws:ecs/service:Service" in out and "Fallback types" in out
     assert 'clusterName: "arbiter-staging"' in out
