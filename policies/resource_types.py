@@ -79,3 +79,20 @@ IAM_ATTACHMENTS: Final = (
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
     "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
 )
+
+# Types whose computed outputs the offline mocks fill in (arbiter_tools/runtime/mocks.py).
+INTERNET_GATEWAY: Final = "aws:ec2/internetGateway:InternetGateway"
+NAT_GATEWAY: Final = "aws:ec2/natGateway:NatGateway"
+VPC_ENDPOINT: Final = "aws:ec2/vpcEndpoint:VpcEndpoint"
+KMS_ALIAS: Final = "aws:kms/alias:Alias"
+BACKUP_VAULT: Final = "aws:backup/vault:Vault"
+SERVICE_LINKED_ROLE: Final = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
+OIDC_PROVIDER: Final = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+PRIVATE_DNS_NAMESPACE: Final = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"
+DISCOVERY_SERVICE: Final = "aws:servicediscovery/service:Service"
+METRIC_ALARM: Final = "aws:cloudwatch/metricAlarm:MetricAlarm"
+EVENT_RULE: Final = "aws:cloudwatch/eventRule:EventRule"
+STATE_MACHINE: Final = "aws:sfn/stateMachine:StateMachine"
+TLS_PRIVATE_KEY: Final = "tls:index/privateKey:PrivateKey"
+RANDOM_PASSWORD: Final = "random:index/randomPassword:RandomPassword"
+AWS_PROVIDER: Final = "pulumi:providers:aws"
