@@ -125,17 +125,17 @@ def _tree_lines(deployment: Any) -> list[str]:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from arbiter_tools import pricing, state_diff
+    from arbiter_tools import pricing, state_diff, state_export, state_render
     from arbiter_tools.runtime import ArbiterMocks, run_program
 
     if args.allow_replace and args.state is None:
         raise UserError("--allow-replace needs --state FILE: it allows a replacement the state diff finds")
-    export = state_diff.load_export(args.state, stack=args.stack) if args.state is not None else None
+    export = state_export.load_export(args.state, stack=args.stack) if args.state is not None else None
     mocks = ArbiterMocks(args.stack)
     deployment = run_program(args.stack, project_dir=args.project_dir, mocks=mocks)
     diff = state_diff.diff_state(deployment, export) if export is not None else None
     if diff is not None:
-        state_diff.check_allowed(diff, args.allow_replace)
+        state_render.check_allowed(diff, args.allow_replace)
     cost = pricing.estimate(deployment)
     violations = [] if args.no_policies else _policy_violations(deployment, args.policy_config)
     mandatory = [v for v in violations if v.get("enforcement") == "mandatory"]
@@ -177,10 +177,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
             "policies": {"ran": not args.no_policies, "violations": violations},
         }
         if diff is not None:
-            doc.update(state_diff.to_json(diff))
+            doc.update(state_render.to_json(diff))
         print(json.dumps(doc, indent=2, default=str))
     else:
-        listing = state_diff.render(diff, args.allow_replace) if diff is not None else None
+        listing = state_render.render(diff, args.allow_replace) if diff is not None else None
         _print_plan(
             args.stack,
             deployment,
@@ -198,7 +198,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
         code = EXIT_POLICY
     stopped = (
-        state_diff.blocked(diff, args.allow_replace, is_prod=state_diff.is_prod_config(deployment.config))
+        state_render.blocked(diff, args.allow_replace, is_prod=state_render.is_prod_config(deployment.config))
         if diff
         else []
     )
