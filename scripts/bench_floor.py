@@ -26,6 +26,7 @@ from pulumi.runtime import set_mocks
 
 from arbiter_tools.runtime import engine
 from arbiter_tools.runtime.mocks import ArbiterMocks
+from arbiter_tools.runtime.model import GC_THRESHOLD
 
 
 def resource_class(type_: str) -> type:
@@ -71,7 +72,9 @@ def replay(records: list[dict[str, Any]]) -> None:
         type_: str = r["type"]
         resource: pulumi.Resource
         if type_.startswith("pulumi:providers:"):
-            resource = providers[r["urn"]] = pulumi.ProviderResource(type_.split(":")[2], r["name"], props, opts)
+            resource = providers[r["urn"]] = pulumi.ProviderResource(
+                type_.split(":")[2], r["name"], props, opts
+            )
         elif r["custom"]:
             resource = pulumi.CustomResource(type_, r["name"], props, opts)
         else:
@@ -81,13 +84,13 @@ def replay(records: list[dict[str, Any]]) -> None:
 
 def main(argv: list[str]) -> int:
     tuned = "--tuned" in argv
+    if tuned:
+        gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     path = next(a for a in argv if not a.startswith("--"))
     with open(path, encoding="utf-8") as f:
         recording = json.load(f)
     for type_ in sorted({r["type"] for r in recording["resources"] if r["custom"]}):
         resource_class(type_)
-    if tuned:
-        gc.set_threshold(engine.GC_THRESHOLD, *gc.get_threshold()[1:])
     stack = recording["stack"]
     set_mocks(ArbiterMocks(stack), project=recording["project"], stack=stack, preview=True)
     engine.run(lambda: replay(recording["resources"]))

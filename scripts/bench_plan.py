@@ -110,7 +110,9 @@ def measure(timings: list[Timing], runs: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5, help="samples per measurement (median reported)")
     parser.add_argument("--stacks", nargs="+", default=["staging", "prod"], help="stacks to plan")
     args = parser.parse_args()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from arbiter_tools.runtime.mocks import COMPUTED, INVOKES, ArbiterMocks, UnansweredInvokeError
     from arbiter_tools.runtime.model import (
         ACCOUNT_ID,
+        GC_THRESHOLD,
         PROJECT_DIR,
         REGION,
         SECRET_PLACEHOLDER,
@@ -36,6 +37,7 @@ _HOME = {
     **dict.fromkeys(
         (
             "ACCOUNT_ID",
+            "GC_THRESHOLD",
             "PROJECT_DIR",
             "REGION",
             "SECRET_PLACEHOLDER",
@@ -52,6 +54,7 @@ _HOME = {
 __all__ = [
     "ACCOUNT_ID",
     "COMPUTED",
+    "GC_THRESHOLD",
     "INVOKES",
     "PROJECT_DIR",
     "REGION",

@@ -25,13 +25,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from arbiter_tools.runtime.model import STACK_TYPE, DeclaredResource
-
-#: Allocations between two young-generation collections while a program runs. The SDK and
-#: pulumi_aws hold hundreds of thousands of long-lived objects (type hints, input classes); at
-#: CPython's default (700) the collector walks them about a thousand times per plan, a third of
-#: its CPU time. Cycles are still collected, just in fewer, larger batches.
-GC_THRESHOLD = 50_000
+from arbiter_tools.runtime.model import GC_THRESHOLD, STACK_TYPE, DeclaredResource
 
 
 def unwrap(value: Any) -> Any:
