@@ -103,45 +103,8 @@ def _is_plan(argv: Sequence[str]) -> bool:
     return False
 
 
-def _mask(deployment_outputs: dict[str, Any], secret: frozenset[str]) -> dict[str, Any]:
-    return {k: ("[secret]" if k in secret else v) for k, v in deployment_outputs.items()}
-
-
-UNKNOWN = "output<known after deploy>"
-
-
-def unknown_outputs(outputs: dict[str, Any], invented: set[str]) -> dict[str, Any]:
-    """Outputs as `pulumi preview` shows them: anything built from an AWS-computed value is unknown."""
-
-    def mentions(value: Any) -> bool:
-        text = json.dumps(value, default=str)
-        return any(token in text for token in invented)
-
-    return {k: (UNKNOWN if mentions(v) else v) for k, v in outputs.items()}
-
-
-def _tree_lines(deployment: Any) -> list[str]:
-    """A preview-like tree: every resource under its parent, `+` (create), type then name."""
-    children: dict[str | None, list[Any]] = {}
-    urns = {r.urn for r in deployment.resources}
-    for r in deployment.resources:
-        parent = r.parent if r.parent in urns else None
-        children.setdefault(parent, []).append(r)
-    lines = [f"+ pulumi:pulumi:Stack  arbiter-{deployment.stack}"]
-
-    def walk(parent: str | None, indent: str) -> None:
-        kids = children.get(parent, [])
-        for i, r in enumerate(kids):
-            last = i == len(kids) - 1
-            lines.append(f"+ {indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}")
-            walk(r.urn, indent + ("   " if last else "│  "))
-
-    walk(None, "")
-    return lines
-
-
 def cmd_plan(args: argparse.Namespace) -> int:
-    from arbiter_tools import pricing, state_diff, state_export, state_render
+    from arbiter_tools import plan_output, pricing, state_diff, state_export, state_render
     from arbiter_tools.runtime import ArbiterMocks, run_program
 
     if args.allow_replace and args.state is None:
@@ -155,49 +118,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
     cost = pricing.estimate(deployment)
     violations = [] if args.no_policies else _policy_violations(deployment, args.policy_config)
     mandatory = [v for v in violations if v.get("enforcement") == "mandatory"]
-    outputs = unknown_outputs(_mask(deployment.outputs, deployment.secret_outputs), mocks.invented)
+    outputs = plan_output.preview_outputs(deployment, mocks.invented)
     if args.json:
-        doc = {
-            "stack": args.stack,
-            "resources": [
-                {
-                    "type": r.type,
-                    "name": r.name,
-                    "parent": r.parent_name,
-                    "urn": r.urn,
-                    "protect": r.protect,
-                    "provider": r.provider,
-                    "dependencies": sorted(r.dependencies),
-                    "inputs": _mask(r.inputs, r.secret_inputs),
-                    "options": {
-                        "deleteBeforeReplace": r.delete_before_replace,
-                        "retainOnDelete": r.retain_on_delete,
-                        "ignoreChanges": list(r.ignore_changes),
-                        "replaceOnChanges": list(r.replace_on_changes),
-                    },
-                }
-                for r in deployment.resources
-            ],
-            "counts": {"pulumi:pulumi:Stack": 1, **deployment.counts()},
-            "resourceCount": len(deployment.resources) + 1,
-            "outputs": outputs,
-            "warnings": deployment.warnings,
-            "cost": {
-                "currency": "USD",
-                "region": cost.region,
-                "asOf": cost.as_of,
-                "monthlyTotal": cost.total,
-                "items": [vars(i) for i in cost.items],
-                "excluded": cost.excluded,
-            },
-            "policies": {"ran": not args.no_policies, "violations": violations},
-        }
+        doc = plan_output.json_document(
+            deployment, outputs, cost, violations, ran_policies=not args.no_policies
+        )
         if diff is not None:
             doc.update(state_render.to_json(diff))
         print(json.dumps(doc, indent=2, default=str))
     else:
         listing = state_render.render(diff, args.allow_replace) if diff is not None else None
-        _print_plan(
+        plan_output.print_plan(
             args.stack,
             deployment,
             outputs,
@@ -287,60 +218,6 @@ def _policy_violations(deployment: Any, config_path: Path | None) -> list[dict[s
         }
         for v in evaluate(deployment, config=config)
     ]
-
-
-def _print_plan(
-    stack: str,
-    deployment: Any,
-    outputs: dict[str, Any],
-    cost: Any,
-    violations: list[dict[str, Any]],
-    *,
-    ran_policies: bool,
-    listing: list[str] | None = None,
-) -> None:
-    out: list[str] = [
-        f"Offline plan of stack '{stack}': the real program under Pulumi's mock runtime "
-        "(no credentials, no cloud calls; ids and endpoints are placeholders).",
-        "",
-    ]
-    if listing is not None:
-        out += listing
-    else:
-        out += [
-            *_tree_lines(deployment),
-            "",
-            f"Resources: + {len(deployment.resources) + 1} to create (the stack itself included)",
-        ]
-        counts = {"pulumi:pulumi:Stack": 1, **deployment.counts()}
-        width = max(len(t) for t in counts)
-        out += [f"  + {t.ljust(width)}  {n}" for t, n in counts.items()]
-    out += ["", "Outputs:"]
-    out += [f"  {k}: {v if v == UNKNOWN else json.dumps(v, default=str)}" for k, v in outputs.items()]
-    if deployment.warnings:
-        out += ["", "Notes:"]
-        out += [f"  ! {w}" for w in deployment.warnings]
-    out += ["", f"Estimated monthly cost ({cost.region}, on-demand prices as of {cost.as_of}, USD):"]
-    iw = max((len(i.item) for i in cost.items), default=10)
-    out += [
-        f"  {i.item.ljust(iw)}  {i.quantity:>4g} {i.unit:<11} ${i.monthly_usd:>9,.2f}" for i in cost.items
-    ]
-    out += [f"  {'Total'.ljust(iw)}  {'':>16} ${cost.total:>9,.2f}"]
-    out += ["  Excluded (usage-based): " + "; ".join(cost.excluded)]
-    if ran_policies:
-        from policies.catalog import pulumi_policies
-
-        mandatory = sum(v["enforcement"] == "mandatory" for v in violations)
-        out += [
-            "",
-            f"Policies: {len(pulumi_policies())} evaluated; {mandatory} mandatory and "
-            f"{len(violations) - mandatory} advisory violation(s)",
-        ]
-        out += [
-            f"  [{v['enforcement']}] {v['policy']} ({v['severity']}): {v['resource']}: {v['message']}"
-            for v in violations
-        ]
-    print("\n".join(out))
 
 
 def one_line(message: object) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from arbiter_tools import cli
+from arbiter_tools import cli, plan_output
 from arbiter_tools.pricing import estimate, price_table
 from arbiter_tools.runtime import (
     PROJECT_DIR,
@@ -189,7 +189,7 @@ def test_plan_reads_like_a_preview(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert doc["resourceCount"] == len(doc["resources"]) + 1
     assert doc["counts"]["pulumi:pulumi:Stack"] == 1
-    assert doc["outputs"]["vpcId"] == cli.UNKNOWN
+    assert doc["outputs"]["vpcId"] == plan_output.UNKNOWN
     assert doc["outputs"]["databasePort"] == 5432
 
 
