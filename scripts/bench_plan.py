@@ -12,9 +12,10 @@ a user pays them), alternating, median of N:
 
 The target is plan <= 1.2x floor. Both are given in CPU seconds (user + system of the process)
 and wall seconds; the ratio is judged on CPU, because wall time on a shared machine swings by 2x
-with the neighbours' load while CPU time does not. The plan's process skips the interpreter's
-teardown and collects garbage in fewer passes; the floor is also timed with those same settings
-(`--tuned`), so the ratio that compares like with like is printed too. For continuity with the
+with the neighbours' load while CPU time much less. The plan's process skips the interpreter's
+teardown and collects garbage in fewer passes, which a plain SDK program does not; so the floor is
+also timed with those same settings (`--tuned`) and that like-for-like ratio is printed beside the
+verdict: it is what the project's own work (config, components, policy pack) costs on top. For continuity with the
 earlier benchmark, the one-resource program under the same runtime is reported as well.
 """
 
@@ -116,7 +117,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="samples per measurement (median reported)")
     parser.add_argument("--stacks", nargs="+", default=["staging", "prod"], help="stacks to plan")
     args = parser.parse_args()
-    worst = 0.0
+    worst = worst_like = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "__main__.py").write_text(ONE_RESOURCE_PROGRAM)
         (Path(tmp) / "Pulumi.staging.yaml").write_text(ONE_RESOURCE_STACK)
@@ -133,7 +134,7 @@ def main() -> int:
             measure([plan, floor, tuned], args.runs)
             ratio = plan.cpu_median / floor.cpu_median
             like = plan.cpu_median / tuned.cpu_median
-            worst = max(worst, ratio)
+            worst, worst_like = max(worst, ratio), max(worst_like, like)
             print(f"{stack} ({count} resources):")
             print(f"  arbiter-infra plan --json:             {plan}")
             print(f"  SDK floor (same registrations):        {floor}")
@@ -143,7 +144,8 @@ def main() -> int:
                 f"(target <= {TARGET_RATIO}x); like for like: {like:.2f}x CPU; "
                 f"plan / one-resource: {plan.cpu_median / one.cpu_median:.2f}x CPU"
             )
-    print("within target" if worst <= TARGET_RATIO else "OVER TARGET")
+    verdict = "within target" if worst <= TARGET_RATIO else "OVER TARGET"
+    print(f"{verdict}: worst plan / floor {worst:.2f}x CPU (like for like: {worst_like:.2f}x)")
     return 0 if worst <= TARGET_RATIO else 1
 
 
