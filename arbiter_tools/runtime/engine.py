@@ -10,7 +10,6 @@ only the functions below.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import threading
@@ -25,7 +24,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from arbiter_tools.runtime.model import GC_THRESHOLD, STACK_TYPE, DeclaredResource
+from arbiter_tools.runtime.model import STACK_TYPE, DeclaredResource
 
 
 def unwrap(value: Any) -> Any:
@@ -123,17 +122,6 @@ class RecordingMonitor(pmocks.MockMonitor):
             )
         )
         return response
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Collect garbage in larger batches while a program runs (see GC_THRESHOLD), then as before."""
-    saved = gc.get_threshold()
-    gc.set_threshold(max(saved[0], GC_THRESHOLD), *saved[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*saved)
 
 
 @contextmanager

@@ -19,10 +19,11 @@ REGION = "us-east-1"
 SECRET_PLACEHOLDER = "[secret: encrypted in stack file, not decrypted offline]"
 #: The root resource every program has; the engine registers it, the records leave it out.
 STACK_TYPE = "pulumi:pulumi:Stack"
-#: Allocations between two young-generation collections while a program runs. The SDK and
-#: pulumi_aws hold hundreds of thousands of long-lived objects (type hints, input classes); at
-#: CPython's default (700) the collector walks them about a thousand times per plan, a third of
-#: its CPU time. Cycles are still collected, just in fewer, larger batches.
+#: Allocations between two young-generation collections in an `arbiter-infra` process. The SDK
+#: and pulumi_aws hold hundreds of thousands of long-lived objects (type hints, input classes);
+#: at CPython's default (700) the collector walks them about a thousand times per plan, a third
+#: of its CPU time. Cycles are still collected, in fewer, larger batches. Set per process (the
+#: command line), not per program run: in-process test runs keep the interpreter's default.
 GC_THRESHOLD = 50_000
 
 

@@ -90,12 +90,9 @@ def run_function(
     logger.propagate = False
     collector = _WarningCollector()
     logger.handlers = [collector]
-    with (
-        engine.fewer_collections(),
-        engine.isolated_runtime(
-            mocks, stack, config, set(secret_keys or ()), logger, project=PROJECT, preview=preview
-        ) as monitor,
-    ):
+    with engine.isolated_runtime(
+        mocks, stack, config, set(secret_keys or ()), logger, project=PROJECT, preview=preview
+    ) as monitor:
         engine.run(program)
         outputs, secret_outputs = engine.stack_outputs()
         return Deployment(
