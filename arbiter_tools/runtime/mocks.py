@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 from arbiter_tools.runtime.model import ACCOUNT_ID, REGION
 from policies import resource_types as t
@@ -69,7 +69,7 @@ class UnansweredInvokeError(LookupError):
     """The program called a data source the offline runtime cannot answer: fail, never guess."""
 
 
-class ArbiterMocks(pmocks.Mocks):
+class ArbiterMocks(Mocks):
     """Plain mocks: inputs echoed back plus the computed outputs the program reads.
 
     Every computed attribute that the program feeds into another resource or an `apply` is
@@ -85,11 +85,11 @@ class ArbiterMocks(pmocks.Mocks):
         #: copy vault and its key) get ARNs of that region.
         self.provider_regions: dict[str, str] = {}
 
-    def _id(self, args: pmocks.MockResourceArgs) -> str:
+    def _id(self, args: MockResourceArgs) -> str:
         digest = hashlib.sha1(f"{args.typ}/{args.name}".encode()).hexdigest()[:17]
         return _ID_PREFIXES.get(args.typ, "") + digest
 
-    def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
         rid = self._id(args)
         if not args.custom:
@@ -124,7 +124,7 @@ class ArbiterMocks(pmocks.Mocks):
         )
         return rid, state
 
-    def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         answer = INVOKES.get(args.token)
         if answer is None:
             raise UnansweredInvokeError(
