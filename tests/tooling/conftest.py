@@ -1,15 +1,18 @@
-"""Fixtures shared by the tooling tests."""
+"""Fixtures shared by the tooling tests: an empty moto account, a project directory, and the
+exports `pulumi up` of each stack would leave."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from arbiter_tools.runtime import PROJECT_DIR
+from arbiter_tools.runtime import PROJECT_DIR, Deployment
+from arbiter_tools.state_export import export_deployment
 from tests.conftest import FAKE_ENV
 
 
@@ -30,3 +33,13 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "__main__.py").write_text((PROJECT_DIR / "__main__.py").read_text())
     (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def staging_state(staging: Deployment) -> dict[str, Any]:
+    return export_deployment(staging)
+
+
+@pytest.fixture(scope="module")
+def prod_state(prod: Deployment) -> dict[str, Any]:
+    return export_deployment(prod)

@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from arbiter_tools import cli
+from arbiter_tools import cli, plan_output
 from arbiter_tools.pricing import estimate, price_table
-from arbiter_tools.runtime import SECRET_PLACEHOLDER, DeclaredResource, Deployment, read_stack_file
+from arbiter_tools.runtime import (
+    PROJECT_DIR,
+    SECRET_PLACEHOLDER,
+    DeclaredResource,
+    Deployment,
+    read_stack_file,
+)
 from tests.conftest import stack_sections, write_project
 
 BIN = Path(sys.executable).parent
@@ -183,7 +189,7 @@ def test_plan_reads_like_a_preview(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert doc["resourceCount"] == len(doc["resources"]) + 1
     assert doc["counts"]["pulumi:pulumi:Stack"] == 1
-    assert doc["outputs"]["vpcId"] == cli.UNKNOWN
+    assert doc["outputs"]["vpcId"] == plan_output.UNKNOWN
     assert doc["outputs"]["databasePort"] == 5432
 
 
@@ -195,7 +201,7 @@ def _stack_text(project: Path, text: str | bytes) -> None:
         path.write_text(text)
 
 
-_STAGING = (Path(__file__).parent.parent / "Pulumi.staging.yaml").read_text()
+_STAGING = (PROJECT_DIR / "Pulumi.staging.yaml").read_text()
 
 MALFORMED = [
     ("binary", b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "Pulumi.staging.yaml: not UTF-8 text (byte 0)"),

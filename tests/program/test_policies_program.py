@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from arbiter_tools import cli
-from arbiter_tools.runtime import Deployment
+from arbiter_tools.runtime import PROJECT_DIR, Deployment
 from policies.offline import evaluate
 
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+POLICY_DIR = PROJECT_DIR / "policies"
 
 
 def _stack_config(stack: str) -> dict[str, object] | None:
