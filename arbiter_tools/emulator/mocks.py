@@ -67,7 +67,11 @@ class EmulatorMocks(ArbiterMocks):
         key = service if region == self.region else f"{service}@{region}"
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self.session.client(service, region_name=region)
+                # The endpoint is the one this run started with: a client made later by a thread
+                # of an aborted run must not follow AWS_ENDPOINT_URL to whatever it names by then.
+                self._clients[key] = self.session.client(
+                    service, region_name=region, endpoint_url=self.endpoint_url
+                )
                 if self.recorder is not None:
                     self.recorder.attach(self._clients[key])
             return self._clients[key]
@@ -106,6 +110,9 @@ class EmulatorMocks(ArbiterMocks):
             self._provider_tags[args.name] = dict(tags.get("tags") or {})
             self._provider_regions[args.name] = str(args.inputs.get("region") or self.region)
             return super().new_resource(args)
+        if self.failure is not None:
+            # The run has failed: registrations still in flight create nothing more.
+            raise self.failure
         handler = HANDLERS.get(args.typ)
         if handler is None or not args.custom:
             rid, state = super().new_resource(args)

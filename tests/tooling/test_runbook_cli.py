@@ -122,7 +122,9 @@ def test_emulate_refuses_a_real_aws_endpoint(
 def test_emulate_without_a_running_emulator_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
+    # Port 1: nothing listens there, and bind(0) never hands it out, so the aborted run's
+    # in-flight calls can never reach a moto_server a later test starts on a recycled free port.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     code, _, err = run_cli(capsys, "emulate", "--stack", "staging")
     assert "is the emulator (moto_server) running?" in one_line_failure(code, err)

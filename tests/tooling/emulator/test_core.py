@@ -130,3 +130,25 @@ def test_handlers_are_keyed_by_the_shared_type_tokens_one_module_per_service() -
     """No handler registers a spelling of its own, and every handler lives in a service module."""
     assert set(HANDLERS) - _shared_tokens() == set()
     assert {fn.__module__ for fn in HANDLERS.values()} == {m.__name__ for m in SERVICE_MODULES}
+
+
+def test_after_the_first_failure_nothing_more_is_created(aws: boto3.Session) -> None:
+    """Registrations still in flight when a run fails must not keep building the half-made stack."""
+    mocks = EmulatorMocks(session=aws)
+    first = one_line_error(mocks, resource_args(rt.SUBNET, "s", vpcId="vpc-missing", cidrBlock="10.0.0.0/24"))
+    with pytest.raises(EmulatorError) as again:
+        mocks.new_resource(resource_args(rt.VPC, "late", cidrBlock="10.1.0.0/16"))
+    assert str(again.value) == first
+    assert (
+        aws.client("ec2").describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.1.0.0/16"]}])["Vpcs"] == []
+    )
+
+
+def test_clients_keep_the_endpoint_the_run_started_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client made late (by a thread of an aborted run) must not follow a changed AWS_ENDPOINT_URL."""
+    for key, value in FAKE_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    mocks = EmulatorMocks(session=boto3.Session(region_name="us-east-1"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2")
+    assert mocks.client("wafv2").meta.endpoint_url == "http://127.0.0.1:1"
