@@ -1,16 +1,16 @@
-"""Each stack deployed into moto once per session, and a fresh moto account for one-resource tests.
+"""Both stacks deployed side by side into one moto account once, and a fresh account for one-resource tests.
 
-Deploying a stack takes most of these tests' time, and most only read what it left in AWS, so
-`emulated` shares one deployment per stack: it is made with moto's patching on, which is then
-switched off keeping the data (`stop(remove_data=False)`), and switched back on around each test
-that reads it. pytest runs the tests of one stack together (a session-scoped parameter), so no
-other mock resets moto between them; if one did, `emulated` fails loudly instead of reading an
-empty account. A test that changes the shared deployment must put it back.
+Deploying takes most of these tests' time, and most only read what it left in AWS, so `emulated`
+reads one shared account (`SharedAccount`). A test that changes the shared deployment must put it
+back.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import boto3
 import pytest
@@ -28,44 +28,81 @@ def _fake_credentials(mp: pytest.MonkeyPatch) -> None:
     mp.delenv("AWS_PROFILE", raising=False)
 
 
-@pytest.fixture(scope="session", params=["staging", "prod"])
-def deployed(request: pytest.FixtureRequest) -> Iterator[Emulated]:
-    """The stack deployed into moto once; its data stays in moto, its patching is off between tests."""
-    stack = str(request.param)
-    with pytest.MonkeyPatch.context() as mp:
-        _fake_credentials(mp)
-        mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
-        mock.start()
+class SharedAccount:
+    """Staging and prod side by side in one moto account, deployed once and read by many tests.
+
+    A real account holds both stacks (every name carries the stack), so one moto account does too,
+    which also proves that they deploy side by side. moto's patching is off between tests, the data
+    kept (`stop(remove_data=False)`), and on around each test that reads it. A test that needs an
+    empty account (`aws`) resets moto; the next reader then deploys both stacks again rather than
+    read an empty account; the one-resource tests here use accounts of their own (`aws`).
+    """
+
+    def __init__(self) -> None:
+        self.mock: Any = None
+        self.stacks: dict[str, Emulated] = {}
+
+    def _deploy(self) -> None:
+        with pytest.MonkeyPatch.context() as mp:
+            _fake_credentials(mp)
+            mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
+            mock.start()
+            try:
+                session = boto3.Session(region_name="us-east-1")
+                stacks = {}
+                for stack in STACKS:
+                    mocks = EmulatorMocks(stack, session=session)
+                    deployment = deploy(stack, mocks)
+                    stacks[stack] = Emulated(stack, deployment, mocks, session, stack_sections(stack), mock)
+            finally:
+                mock.stop(remove_data=False)
+        self.mock, self.stacks = mock, stacks
+
+    def _present(self) -> bool:
+        for e in self.stacks.values():
+            vpc = e.deployment.outputs["vpcId"]
+            if not e.client("ec2").describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"]:
+                return False
+        return True
+
+    @contextmanager
+    def open(self, stack: str) -> Iterator[Emulated]:
+        """The shared account with moto's patching on, deployed (again) if anything reset it."""
+        if self.mock is None:
+            self._deploy()
+        self.mock.start(reset=False)
+        if not self._present():
+            self.mock.stop(remove_data=False)
+            self._deploy()
+            self.mock.start(reset=False)
         try:
-            session = boto3.Session(region_name="us-east-1")
-            mocks = EmulatorMocks(stack, session=session)
-            deployment = deploy(stack, mocks)
+            yield self.stacks[stack]
         finally:
-            mock.stop(remove_data=False)
-    yield Emulated(stack, deployment, mocks, session, stack_sections(stack), mock)
-    # Drop the deployment from moto, so no later test finds it.
-    mock.start(reset=False)
-    mock.stop()
+            self.mock.stop(remove_data=False)
 
 
-@pytest.fixture
-def emulated(deployed: Emulated, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulated]:
-    """The shared deployment of one stack, with moto's patching on for this test."""
+STACKS = ("staging", "prod")
+#: Account ids for one-resource tests, one each, never the shared account's (moto's default).
+_FRESH_ACCOUNTS = itertools.count(210000000000)
+_SHARED = SharedAccount()
+
+
+@pytest.fixture(params=STACKS)
+def emulated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulated]:
+    """One stack of the shared account, with moto's patching on for this test."""
     _fake_credentials(monkeypatch)
-    deployed.mock.start(reset=False)
-    try:
-        vpc = deployed.deployment.outputs["vpcId"]
-        found = deployed.client("ec2").describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"]
-        if not found:
-            pytest.fail(f"the shared {deployed.stack} deployment is gone from moto: another mock reset it")
-        yield deployed
-    finally:
-        deployed.mock.stop(remove_data=False)
+    with _SHARED.open(str(request.param)) as found:
+        yield found
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    """A fresh, empty moto account for one test."""
+    """A fresh, empty moto account for one test: a new account id, so the shared one stays."""
     _fake_credentials(monkeypatch)
-    with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", str(next(_FRESH_ACCOUNTS)))
+    mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
+    mock.start(reset=False)
+    try:
         yield boto3.Session(region_name="us-east-1")
+    finally:
+        mock.stop(remove_data=False)

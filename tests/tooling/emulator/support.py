@@ -30,14 +30,14 @@ EXPECTED_FALLBACK = {
 
 @dataclass
 class Emulated:
-    """One stack deployed into moto, read by every test of that stack (see conftest.py)."""
+    """One stack of the shared moto account, read by every test of that stack (see conftest.py)."""
 
     stack: str
     deployment: Deployment
     mocks: EmulatorMocks
     session: boto3.Session
     sections: dict[str, Any]
-    #: The moto mock holding the deployment: started around each test, its data kept between them.
+    #: The moto mock holding the shared account: started around each test, its data kept between them.
     mock: MockAWS
 
     def client(self, service: str) -> Any:

@@ -59,14 +59,22 @@ class TestDeployedData:
             if v["BackupVaultName"] == f"arbiter-{env}-backup"
         ]
         assert vault["EncryptionKeyArn"] == out["kmsKeyArn"]
-        [copy] = west.list_backup_vaults()["BackupVaultList"]
+        [copy] = [
+            v
+            for v in west.list_backup_vaults()["BackupVaultList"]
+            if v["BackupVaultName"] == f"arbiter-{env}-backup-us-west-2"
+        ]
         assert copy["BackupVaultArn"] == out["backupCopyVaultArn"]
         assert copy["BackupVaultArn"].split(":")[3] == "us-west-2"
         # The copy is encrypted with a key of its own region (a KMS key never leaves its region).
         assert copy["EncryptionKeyArn"].split(":")[3] == "us-west-2"
         west_kms = emulated.session.client("kms", region_name="us-west-2")
         assert west_kms.describe_key(KeyId=copy["EncryptionKeyArn"])["KeyMetadata"]["KeyState"] == "Enabled"
-        [plan] = east.list_backup_plans()["BackupPlansList"]
+        [plan] = [
+            p
+            for p in east.list_backup_plans()["BackupPlansList"]
+            if p["BackupPlanName"].startswith(f"arbiter-{env}-")
+        ]
         [rule] = east.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]["Rules"]
         assert rule["TargetBackupVaultName"] == f"arbiter-{env}-backup"
         assert rule["ScheduleExpression"].startswith("cron(0 ")

@@ -21,9 +21,7 @@ class TestDeployedEdge:
 
     def test_alb_target_groups_and_listeners(self, emulated: Emulated) -> None:
         elb = emulated.client("elbv2")
-        lbs = elb.describe_load_balancers()["LoadBalancers"]
-        assert len(lbs) == 1
-        lb = lbs[0]
+        lb = _load_balancer(emulated)
         assert lb["Scheme"] == "internet-facing"
         assert lb["DNSName"] == emulated.deployment.outputs["albDnsName"]
         assert {z["SubnetId"] for z in lb["AvailabilityZones"]} == set(
@@ -56,7 +54,7 @@ class TestDeployedEdge:
         assert rules[0]["Actions"][0]["TargetGroupArn"] == grpc["TargetGroupArn"]
 
     def test_waf_on_the_alb_with_redacted_encrypted_logs(self, emulated: Emulated) -> None:
-        lb = emulated.client("elbv2").describe_load_balancers()["LoadBalancers"][0]
+        lb = _load_balancer(emulated)
         wafv2 = emulated.client("wafv2")
         acl = wafv2.get_web_acl_for_resource(ResourceArn=lb["LoadBalancerArn"])["WebACL"]
         waf = emulated.sections["services"]["waf"]
@@ -77,7 +75,7 @@ class TestDeployedEdge:
         assert group["kmsKeyId"] == emulated.deployment.outputs["kmsKeyArn"]
 
     def test_alb_log_bucket_is_versioned(self, emulated: Emulated) -> None:
-        lb = emulated.client("elbv2").describe_load_balancers()["LoadBalancers"][0]
+        lb = _load_balancer(emulated)
         attrs = emulated.client("elbv2").describe_load_balancer_attributes(
             LoadBalancerArn=lb["LoadBalancerArn"]
         )
@@ -203,3 +201,11 @@ def test_an_http_listener_forwarding_to_grpc_is_refused(aws: boto3.Session) -> N
         defaultActions=[{"type": "forward", "targetGroupArn": tg}],
     )
     assert "only HTTPS listeners can forward to it, not HTTP" in one_line_error(mocks, args)
+
+
+def _load_balancer(emulated: Emulated) -> dict[str, Any]:
+    """The stack's one ALB (the account holds the other stack's too): its DNS name is an output."""
+    lbs = emulated.client("elbv2").describe_load_balancers()["LoadBalancers"]
+    [lb] = [lb for lb in lbs if lb["DNSName"] == emulated.deployment.outputs["albDnsName"]]
+    assert len(lbs) == 2, "both stacks' ALBs side by side in one account"
+    return dict(lb)
