@@ -15,30 +15,8 @@ import below, keyed by the type tokens of `policies.resource_types`.
 
 from __future__ import annotations
 
-# Each service module registers its handlers in HANDLERS when imported.
-from arbiter_tools.emulator import (
-    acm,
-    appautoscaling,
-    backup,
-    cloudwatch,
-    ec2,
-    ecr,
-    ecs,
-    elasticache,
-    elbv2,
-    events,
-    iam,
-    kms,
-    logs,
-    rds,
-    s3,
-    secretsmanager,
-    security_groups,
-    servicediscovery,
-    sfn,
-    sns,
-    wafv2,
-)
+import importlib
+
 from arbiter_tools.emulator.acm import self_signed
 from arbiter_tools.emulator.core import (
     DUMMY_CREDENTIALS,
@@ -59,30 +37,32 @@ from arbiter_tools.emulator.wafv2 import WAF_LOG_GROUP_PREFIX
 #: The name tests and tooling used before the split (a self-signed certificate and key, PEM bytes).
 _self_signed = self_signed
 
-#: The service modules, in registration order (each adds its handlers to `HANDLERS`).
-SERVICE_MODULES = (
-    acm,
-    appautoscaling,
-    backup,
-    cloudwatch,
-    ec2,
-    ecr,
-    ecs,
-    elasticache,
-    elbv2,
-    events,
-    iam,
-    kms,
-    logs,
-    rds,
-    s3,
-    secretsmanager,
-    security_groups,
-    servicediscovery,
-    sfn,
-    sns,
-    wafv2,
+#: The AWS services emulated, one module each; importing a module registers its handlers in HANDLERS.
+AWS_SERVICES = (
+    "acm",
+    "appautoscaling",
+    "backup",
+    "cloudwatch",
+    "ec2",
+    "ecr",
+    "ecs",
+    "elasticache",
+    "elbv2",
+    "events",
+    "iam",
+    "kms",
+    "logs",
+    "rds",
+    "s3",
+    "secretsmanager",
+    "security_groups",
+    "servicediscovery",
+    "sfn",
+    "sns",
+    "wafv2",
 )
+#: The service modules, in registration order.
+SERVICE_MODULES = tuple(importlib.import_module(f"{__name__}.{name}") for name in AWS_SERVICES)
 
 __all__ = [
     "DUMMY_CREDENTIALS",
