@@ -14,7 +14,7 @@ The rules follow the Service Authorization Reference and the services' "required
 pages; one small function per API operation in `RULES`, in one `rules_*` module per group of services
 (registered on import below). A call without a rule is reported, never assumed harmless. `PROVIDER_CALLS` lists what the Terraform AWS provider calls besides the create
 the emulator makes: its Read (refresh, and describe-after-create) and its tag/policy writes on
-update (a data table, `provider_calls`; `provider` turns it into authorizations).
+update (data tables per area, `provider_calls_*`, joined in `provider_calls`; `provider` turns them into authorizations).
 """
 
 from __future__ import annotations
