@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from arbiter_tools.runtime import PROJECT_DIR, Deployment, run_program
+from tests import servers
 
 #: Dummy credentials for moto (in-process or moto_server): never valid against AWS.
 FAKE_ENV = {
@@ -19,6 +20,29 @@ FAKE_ENV = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the real servers once per run: in the controller, before xdist starts its workers."""
+    if not hasattr(config, "workerinput"):
+        servers.start_all()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        servers.stop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A superuser URL of a real PostgreSQL (the stack's major) on loopback, shared by the run."""
+    return servers.url(servers.POSTGRES_URL)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The default user's URL of a real Redis 7 on loopback, shared by the run."""
+    return servers.url(servers.REDIS_URL)
 
 
 @pytest.fixture(scope="session")
