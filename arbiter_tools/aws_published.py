@@ -18,6 +18,7 @@ Tooling only: the program never imports this.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -244,11 +245,17 @@ class SarAction:
     resources: tuple[tuple[str, bool, str], ...]
 
 
+SAR_PACKAGE: Final = "parliament"
+
+
 @cache
 def _sar() -> dict[str, Any]:
-    import parliament  # the SAR as AWS publishes it, shipped with parliament (tooling dependency)
-
-    path = Path(parliament.__file__).parent / "iam_definition.json"
+    """The SAR as AWS publishes it, as the `parliament` package ships it (read, not imported:
+    importing parliament parses the file a second time)."""
+    spec = importlib.util.find_spec(SAR_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the parliament package (AWS's Service Authorization Reference) is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "iam_definition.json"
     return {s["prefix"]: s for s in json.loads(path.read_text())}
 
 

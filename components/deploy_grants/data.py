@@ -24,8 +24,14 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "data",
         "RdsReads",
-        "engine-version and instance-class lookups have no resource type",
-        ("rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions"),
+        "engine-version, instance-class, engine-default-parameter and event lookups have no resource "
+        "type (the last two are in AWS's CloudFormation handler lists for the cluster and its groups)",
+        (
+            "rds:DescribeDBEngineVersions",
+            "rds:DescribeEngineDefaultClusterParameters",
+            "rds:DescribeEvents",
+            "rds:DescribeOrderableDBInstanceOptions",
+        ),
         "unscopable",
     ),
     Grant(
@@ -60,6 +66,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "rds:ModifyDBParameterGroup",
             "rds:ModifyDBSubnetGroup",
             "rds:RemoveTagsFromResource",
+            "rds:ResetDBClusterParameterGroup",
         ),
         "arns",
         (
@@ -97,8 +104,9 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "backup",
         "BackupVaultStorage",
-        "CreateBackupVault mounts the vault's storage (backup-storage has no resource type)",
-        ("backup-storage:MountCapsule",),
+        "CreateBackupVault mounts the vault's storage (backup-storage has no resource type; AWS's "
+        "CloudFormation handler lists Mount and MountCapsule)",
+        ("backup-storage:Mount", "backup-storage:MountCapsule"),
         "unscopable",
     ),
     Grant(
@@ -113,6 +121,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "backup:GetBackupVaultAccessPolicy",
             "backup:ListTags",
             "backup:PutBackupVaultAccessPolicy",
+            "backup:PutBackupVaultLockConfiguration",
             "backup:TagResource",
             "backup:UntagResource",
         ),
@@ -174,8 +183,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "data",
         "RedisReads",
-        "engine-version lookup has no resource type",
-        ("elasticache:DescribeCacheEngineVersions",),
+        "engine-version and engine-default-parameter lookups have no resource type",
+        ("elasticache:DescribeCacheEngineVersions", "elasticache:DescribeEngineDefaultParameters"),
         "unscopable",
     ),
     Grant(
@@ -269,8 +278,9 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "data",
         "KmsUseAndManageStackKey",
-        "key ids are random, so the stack CMK is identified by its tags. Grants let Aurora, Redis "
-        "and Secrets Manager encrypt with it. Alias calls are authorized on the key as well as on "
+        "key ids are random, so the stack CMK is identified by its tags. Grants let Aurora, Redis, "
+        "Secrets Manager and AWS Backup encrypt with it (CreateBackupVault creates and retires one, "
+        "per AWS's CloudFormation handler). Alias calls are authorized on the key as well as on "
         "the alias (the alias side is KmsStackAlias). No ScheduleKeyDeletion: destroying a CMK "
         "destroys the data it protects, so that stays an admin action",
         (
@@ -290,6 +300,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "kms:PutKeyPolicy",
             "kms:ReEncryptFrom",
             "kms:ReEncryptTo",
+            "kms:RetireGrant",
             "kms:TagResource",
             "kms:UntagResource",
             "kms:UpdateKeyDescription",

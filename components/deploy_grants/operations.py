@@ -115,8 +115,9 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "observability",
         "CloudWatchReads",
-        "alarm and dashboard listing cannot be scoped",
-        ("cloudwatch:DescribeAlarms", "cloudwatch:ListDashboards"),
+        "alarm and dashboard listing, and the metric reads of a scaling policy's create (AWS's "
+        "CloudFormation handler), cannot be scoped",
+        ("cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "cloudwatch:ListDashboards"),
         "unscopable",
     ),
     Grant(
