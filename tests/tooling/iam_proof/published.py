@@ -20,9 +20,16 @@ from fnmatch import fnmatchcase
 from functools import cached_property, wraps
 from typing import Any, Final, TypeVar
 
+from arbiter_infra.catalog import IMAGE_REPOSITORIES
 from arbiter_tools.api_calls import Authorization, provider_authorizations
 from arbiter_tools.api_calls.core import EC2_KINDS
-from arbiter_tools.aws_published import CFN_EQUIVALENTS, cfn_actions, sar_action
+from arbiter_tools.aws_published import (
+    CFN_EQUIVALENTS,
+    SERVICE_ROLE_POLICIES,
+    cfn_actions,
+    managed_policies,
+    sar_action,
+)
 from arbiter_tools.iam_eval import Decision, Request, context_for, evaluate
 from arbiter_tools.runtime import ACCOUNT_ID, REGION, DeclaredResource
 from tests.tooling.iam_proof.proof import ADMIN_ONLY, Proof
@@ -386,363 +393,300 @@ _NOT_IAM = "not an IAM action:"
 #: What AWS's CloudFormation handlers list that the deploy role is deliberately not granted: a
 #: feature the stack does not use (the handler's lists cover every property of the type), an
 #: admin-only change (docs/delivery.md), or a name that is no IAM action. One line each.
+# fmt: off
 DEPLOY_UNNEEDED: tuple[Unneeded, ...] = (
     # Certificates (staging imports its self-signed one; prod names an issued ARN).
-    Unneeded(
-        "acm:RequestCertificate",
-        "AWS::CertificateManager::Certificate",
-        f"{_UNUSED} the stack imports its certificate, never requests one",
-    ),
-    Unneeded(
-        "acm:UpdateCertificateOptions",
-        "AWS::CertificateManager::Certificate",
-        f"{_UNUSED} transparency-logging options apply to requested certificates",
-    ),
+    Unneeded("acm:RequestCertificate", "AWS::CertificateManager::Certificate", f"{_UNUSED} the stack imports its certificate, never requests one"),
+    Unneeded("acm:UpdateCertificateOptions", "AWS::CertificateManager::Certificate", f"{_UNUSED} transparency-logging options apply to requested certificates"),
     Unneeded("acm-pca:*", "AWS::CertificateManager::Certificate", f"{_UNUSED} no private CA"),
-    Unneeded(
-        "route53:ChangeResourceRecordSets",
-        "AWS::CertificateManager::Certificate",
-        f"{_UNUSED} no DNS validation (imported certificate)",
-    ),
+    Unneeded("route53:ChangeResourceRecordSets", "AWS::CertificateManager::Certificate", f"{_UNUSED} no DNS validation (imported certificate)"),
     # Web ACL association: the handler lists every resource kind WAF can protect; ours is an ALB.
     Unneeded("amplify:*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} the web ACL protects the ALB only"),
     Unneeded("apigateway:*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} the web ACL protects the ALB only"),
     Unneeded("apprunner:*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} the web ACL protects the ALB only"),
     Unneeded("appsync:*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} the web ACL protects the ALB only"),
-    Unneeded(
-        "bedrock-agentcore:*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} the web ACL protects the ALB only"
-    ),
-    Unneeded(
-        "cognito-idp:*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} the web ACL protects the ALB only"
-    ),
-    Unneeded(
-        "ec2:*VerifiedAccess*",
-        "AWS::WAFv2::WebACLAssociation",
-        f"{_UNUSED} the web ACL protects the ALB only",
-    ),
-    Unneeded(
-        "elasticloadbalancing:*WebACL*",
-        "AWS::WAFv2::WebACLAssociation",
-        f"{_UNUSED} newer ELB-side association calls, not in the SAR parliament ships; AWS documents elasticloadbalancing:SetWebAcl (granted) for an ALB",
-    ),
-    Unneeded(
-        "wafv2:*PermissionPolicy",
-        "AWS::WAFv2::WebACLAssociation",
-        f"{_UNUSED} no rule group shared across accounts",
-    ),
-    Unneeded(
-        "cognito-idp:DescribeUserPoolClient",
-        "AWS::ElasticLoadBalancingV2::Listener*",
-        f"{_UNUSED} no authenticate-cognito listener action",
-    ),
+    Unneeded("bedrock-agentcore:*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} the web ACL protects the ALB only"),
+    Unneeded("cognito-idp:*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} the web ACL protects the ALB only"),
+    Unneeded("ec2:*VerifiedAccess*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} the web ACL protects the ALB only"),
+    Unneeded("elasticloadbalancing:*WebACL*", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} newer ELB-side association calls, not in the SAR parliament ships; AWS documents elasticloadbalancing:SetWebAcl (granted) for an ALB"),
+    Unneeded("wafv2:*PermissionPolicy", "AWS::WAFv2::WebACLAssociation", f"{_UNUSED} no rule group shared across accounts"),
+    Unneeded("cognito-idp:DescribeUserPoolClient", "AWS::ElasticLoadBalancingV2::Listener*", f"{_UNUSED} no authenticate-cognito listener action"),
     # WAF logging goes to a CloudWatch Logs group.
-    Unneeded(
-        "firehose:*",
-        "AWS::WAFv2::LoggingConfiguration",
-        f"{_UNUSED} WAF logs go to CloudWatch Logs, not Firehose",
-    ),
-    Unneeded(
-        "iam:CreateServiceLinkedRole",
-        "AWS::WAFv2::LoggingConfiguration",
-        f"{_UNUSED} the WAF logging service-linked role is for Firehose destinations",
-    ),
-    Unneeded(
-        "iam:DescribeOrganization",
-        "AWS::WAFv2::LoggingConfiguration",
-        f"{_UNUSED} no organization-wide logging",
-    ),
+    Unneeded("firehose:*", "AWS::WAFv2::LoggingConfiguration", f"{_UNUSED} WAF logs go to CloudWatch Logs, not Firehose"),
+    Unneeded("iam:CreateServiceLinkedRole", "AWS::WAFv2::LoggingConfiguration", f"{_UNUSED} the WAF logging service-linked role is for Firehose destinations"),
+    Unneeded("iam:DescribeOrganization", "AWS::WAFv2::LoggingConfiguration", f"{_UNUSED} no organization-wide logging"),
     # Application Auto Scaling.
-    Unneeded(
-        "application-autoscaling:*ScheduledAction*",
-        "AWS::ApplicationAutoScaling::ScalableTarget",
-        f"{_UNUSED} target tracking only, no scheduled actions",
-    ),
-    Unneeded(
-        "lambda:*ProvisionedConcurrencyConfig",
-        "AWS::ApplicationAutoScaling::ScalableTarget",
-        f"{_UNUSED} the scalable targets are ECS services",
-    ),
-    Unneeded(
-        "iam:PassRole",
-        "AWS::ApplicationAutoScaling::ScalableTarget",
-        f"{_UNUSED} no RoleARN: the ECS autoscaling service-linked role is used",
-    ),
+    Unneeded("application-autoscaling:*ScheduledAction*", "AWS::ApplicationAutoScaling::ScalableTarget", f"{_UNUSED} target tracking only, no scheduled actions"),
+    Unneeded("lambda:*ProvisionedConcurrencyConfig", "AWS::ApplicationAutoScaling::ScalableTarget", f"{_UNUSED} the scalable targets are ECS services"),
+    Unneeded("iam:PassRole", "AWS::ApplicationAutoScaling::ScalableTarget", f"{_UNUSED} no RoleARN: the ECS autoscaling service-linked role is used"),
     # Backup.
-    Unneeded(
-        "backup:DeleteBackupVault",
-        "AWS::Backup::BackupVault",
-        f"{_ADMIN} the vault policy reserves deleting a vault to an administrator",
-    ),
-    Unneeded(
-        "backup:DeleteBackupVaultLockConfiguration",
-        "AWS::Backup::BackupVault",
-        f"{_ADMIN} removing Vault Lock is what the lock guards against",
-    ),
-    Unneeded(
-        "backup:*BackupVaultNotifications",
-        "AWS::Backup::BackupVault",
-        f"{_UNUSED} no vault SNS notifications (job failures alarm through CloudWatch)",
-    ),
-    Unneeded(
-        "iam:PassRole",
-        "AWS::Backup::BackupPlan",
-        f"{_UNUSED} the role is passed by the selection (granted there), not the plan",
-    ),
-    Unneeded(
-        "iam:CreateServiceLinkedRole",
-        "AWS::Backup::BackupSelection",
-        f"{_UNUSED} the selection names the stack's own role (arbiter-<env>-backup)",
-    ),
+    Unneeded("backup:DeleteBackupVault", "AWS::Backup::BackupVault", f"{_ADMIN} the vault policy reserves deleting a vault to an administrator"),
+    Unneeded("backup:DeleteBackupVaultLockConfiguration", "AWS::Backup::BackupVault", f"{_ADMIN} removing Vault Lock is what the lock guards against"),
+    Unneeded("backup:*BackupVaultNotifications", "AWS::Backup::BackupVault", f"{_UNUSED} no vault SNS notifications (job failures alarm through CloudWatch)"),
+    Unneeded("iam:PassRole", "AWS::Backup::BackupPlan", f"{_UNUSED} the role is passed by the selection (granted there), not the plan"),
+    Unneeded("iam:CreateServiceLinkedRole", "AWS::Backup::BackupSelection", f"{_UNUSED} the selection names the stack's own role (arbiter-<env>-backup)"),
     # EC2 / VPC.
-    Unneeded(
-        "ec2:AcceptAddressTransfer", "AWS::EC2::EIP", f"{_UNUSED} no elastic-IP transfer between accounts"
-    ),
-    Unneeded(
-        "ec2:AssociateAddress", "AWS::EC2::EIP", f"{_UNUSED} the EIPs belong to NAT gateways, not instances"
-    ),
+    Unneeded("ec2:AcceptAddressTransfer", "AWS::EC2::EIP", f"{_UNUSED} no elastic-IP transfer between accounts"),
+    Unneeded("ec2:AssociateAddress", "AWS::EC2::EIP", f"{_UNUSED} the EIPs belong to NAT gateways, not instances"),
     Unneeded("ec2:*NatGatewayAddress", "AWS::EC2::NatGateway", f"{_UNUSED} no secondary NAT addresses"),
     Unneeded("ec2:*SubnetCidrBlock", "AWS::EC2::Subnet", f"{_UNUSED} IPv4 only, no additional CIDR blocks"),
-    Unneeded(
-        "ec2:*VpnGateway*",
-        "AWS::EC2::VPCGatewayAttachment",
-        f"{_UNUSED} no VPN gateway (the attachment is the internet gateway's)",
-    ),
+    Unneeded("ec2:*VpnGateway*", "AWS::EC2::VPCGatewayAttachment", f"{_UNUSED} no VPN gateway (the attachment is the internet gateway's)"),
     Unneeded("ec2:CreateVpcEncryptionControl", "AWS::EC2::VPC", f"{_UNUSED} no VPC encryption control"),
     Unneeded("ec2:ModifyVpcTenancy", "AWS::EC2::VPC", f"{_UNUSED} default tenancy"),
-    Unneeded(
-        "ec2:DescribeIpamPools", "AWS::ElasticLoadBalancingV2::LoadBalancer", f"{_UNUSED} no IPAM pools"
-    ),
-    Unneeded(
-        "elasticloadbalancing:ModifyIpPools",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        f"{_UNUSED} no IPAM pools",
-    ),
-    Unneeded(
-        "elasticloadbalancing:ModifyCapacityReservation",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        f"{_UNUSED} no LCU reservation",
-    ),
-    Unneeded(
-        "elasticloadbalancing:SetIpAddressType",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        f"{_UNUSED} IPv4 only",
-    ),
-    Unneeded(
-        "elasticloadbalancing:*egisterTargets",
-        "AWS::ElasticLoadBalancingV2::TargetGroup",
-        f"{_UNUSED} no Targets property: ECS registers its tasks (target type ip) itself",
-    ),
+    Unneeded("ec2:DescribeIpamPools", "AWS::ElasticLoadBalancingV2::LoadBalancer", f"{_UNUSED} no IPAM pools"),
+    Unneeded("elasticloadbalancing:ModifyIpPools", "AWS::ElasticLoadBalancingV2::LoadBalancer", f"{_UNUSED} no IPAM pools"),
+    Unneeded("elasticloadbalancing:ModifyCapacityReservation", "AWS::ElasticLoadBalancingV2::LoadBalancer", f"{_UNUSED} no LCU reservation"),
+    Unneeded("elasticloadbalancing:SetIpAddressType", "AWS::ElasticLoadBalancingV2::LoadBalancer", f"{_UNUSED} IPv4 only"),
+    Unneeded("elasticloadbalancing:*egisterTargets", "AWS::ElasticLoadBalancingV2::TargetGroup", f"{_UNUSED} no Targets property: ECS registers its tasks (target type ip) itself"),
     Unneeded("vpc-lattice:*", "AWS::EC2::VPCEndpoint", f"{_UNUSED} no service-network endpoints"),
     Unneeded("vpce:AllowMultiRegion", "AWS::EC2::VPCEndpoint", f"{_UNUSED} endpoints serve their own region"),
     Unneeded("autoscaling:DescribeTags", "AWS::EC2::FlowLog", f"{_UNUSED} no EC2 Auto Scaling groups"),
-    Unneeded(
-        "iam:CreateServiceLinkedRole",
-        "AWS::EC2::FlowLog",
-        f"{_UNUSED} flow logs deliver with the stack's own role",
-    ),
+    Unneeded("iam:CreateServiceLinkedRole", "AWS::EC2::FlowLog", f"{_UNUSED} flow logs deliver with the stack's own role"),
     # ECS.
-    Unneeded(
-        "ecs:DescribeCapacityProviders",
-        "AWS::ECS::ClusterCapacityProviderAssociations",
-        f"{_UNUSED} no custom capacity provider (AWS's FARGATE and FARGATE_SPOT only)",
-    ),
-    Unneeded(
-        "ecs:*ServiceDeployment*",
-        "AWS::ECS::Service",
-        f"{_UNUSED} the service-deployments API: the rollout is followed with DescribeServices and rolled back with UpdateService (granted)",
-    ),
-    Unneeded(
-        "ecs:PutAccountSetting*",
-        "AWS::ECS::Cluster",
-        f"{_ADMIN} account-wide ECS settings are not one stack's",
-    ),
-    Unneeded(
-        "iam:PassRole",
-        "AWS::ECS::Service",
-        f"{_UNUSED} no service Role (awsvpc services use the ECS service-linked role)",
-    ),
+    Unneeded("ecs:DescribeCapacityProviders", "AWS::ECS::ClusterCapacityProviderAssociations", f"{_UNUSED} no custom capacity provider (AWS's FARGATE and FARGATE_SPOT only)"),
+    Unneeded("ecs:*ServiceDeployment*", "AWS::ECS::Service", f"{_UNUSED} the service-deployments API: the rollout is followed with DescribeServices and rolled back with UpdateService (granted)"),
+    Unneeded("ecs:PutAccountSetting*", "AWS::ECS::Cluster", f"{_ADMIN} account-wide ECS settings are not one stack's"),
+    Unneeded("iam:PassRole", "AWS::ECS::Service", f"{_UNUSED} no service Role (awsvpc services use the ECS service-linked role)"),
     # ElastiCache (one shard, cluster mode disabled).
-    Unneeded(
-        "elasticache:*CacheCluster",
-        "AWS::ElastiCache::ReplicationGroup",
-        f"{_UNUSED} replicas change with Increase/DecreaseReplicaCount (granted)",
-    ),
-    Unneeded(
-        "elasticache:ModifyReplicationGroupShardConfiguration",
-        "AWS::ElastiCache::ReplicationGroup",
-        f"{_UNUSED} cluster mode disabled: one shard",
-    ),
-    Unneeded(
-        "firehose:*",
-        "AWS::ElastiCache::ReplicationGroup",
-        f"{_UNUSED} slow logs go to CloudWatch Logs, not Firehose",
-    ),
-    Unneeded(
-        "logs:CreateLogStream",
-        "AWS::ElastiCache::ReplicationGroup",
-        f"{_UNUSED} ElastiCache delivers its logs as vended logs (CreateLogDelivery, granted)",
-    ),
-    Unneeded(
-        "logs:PutLogEvents",
-        "AWS::ElastiCache::ReplicationGroup",
-        f"{_UNUSED} ElastiCache delivers its logs as vended logs (CreateLogDelivery, granted)",
-    ),
-    Unneeded(
-        "s3:GetObject", "AWS::ElastiCache::ReplicationGroup", f"{_UNUSED} not seeded from an RDB file in S3"
-    ),
-    Unneeded(
-        "iam:PutRolePolicy", "AWS::ElastiCache::ParameterGroup", f"{_UNUSED} a parameter group has no role"
-    ),
+    Unneeded("elasticache:*CacheCluster", "AWS::ElastiCache::ReplicationGroup", f"{_UNUSED} replicas change with Increase/DecreaseReplicaCount (granted)"),
+    Unneeded("elasticache:ModifyReplicationGroupShardConfiguration", "AWS::ElastiCache::ReplicationGroup", f"{_UNUSED} cluster mode disabled: one shard"),
+    Unneeded("firehose:*", "AWS::ElastiCache::ReplicationGroup", f"{_UNUSED} slow logs go to CloudWatch Logs, not Firehose"),
+    Unneeded("logs:CreateLogStream", "AWS::ElastiCache::ReplicationGroup", f"{_UNUSED} ElastiCache delivers its logs as vended logs (CreateLogDelivery, granted)"),
+    Unneeded("logs:PutLogEvents", "AWS::ElastiCache::ReplicationGroup", f"{_UNUSED} ElastiCache delivers its logs as vended logs (CreateLogDelivery, granted)"),
+    Unneeded("s3:GetObject", "AWS::ElastiCache::ReplicationGroup", f"{_UNUSED} not seeded from an RDB file in S3"),
+    Unneeded("iam:PutRolePolicy", "AWS::ElastiCache::ParameterGroup", f"{_UNUSED} a parameter group has no role"),
     # IAM.
-    Unneeded(
-        "iam:Attach*Policy",
-        "AWS::IAM::ManagedPolicy",
-        f"{_UNUSED} the Roles/Users/Groups properties: attachments are RolePolicyAttachments, judged with AWS::IAM::Role",
-    ),
-    Unneeded(
-        "iam:Detach*Policy",
-        "AWS::IAM::ManagedPolicy",
-        f"{_UNUSED} the Roles/Users/Groups properties: attachments are RolePolicyAttachments, judged with AWS::IAM::Role",
-    ),
-    Unneeded(
-        "iam:DeleteRolePermissionsBoundary",
-        "AWS::IAM::Role",
-        f"{_ADMIN} a boundary, once set, stays (DenyRemovingAnyBoundary)",
-    ),
-    Unneeded(
-        "iam:DeleteRole",
-        "AWS::IAM::Role",
-        f"{_ADMIN} execution roles are created and replaced by an administrator",
-        "*:role/arbiter-{env}-*-exec",
-    ),
-    Unneeded(
-        "iam:UpdateAssumeRolePolicy",
-        "AWS::IAM::Role",
-        f"{_ADMIN} who may assume an execution role is fixed by an administrator",
-        "*:role/arbiter-{env}-*-exec",
-    ),
+    Unneeded("iam:Attach*Policy", "AWS::IAM::ManagedPolicy", f"{_UNUSED} the Roles/Users/Groups properties: attachments are RolePolicyAttachments, judged with AWS::IAM::Role"),
+    Unneeded("iam:Detach*Policy", "AWS::IAM::ManagedPolicy", f"{_UNUSED} the Roles/Users/Groups properties: attachments are RolePolicyAttachments, judged with AWS::IAM::Role"),
+    Unneeded("iam:DeleteRolePermissionsBoundary", "AWS::IAM::Role", f"{_ADMIN} a boundary, once set, stays (DenyRemovingAnyBoundary)"),
+    Unneeded("iam:DeleteRole", "AWS::IAM::Role", f"{_ADMIN} execution roles are created and replaced by an administrator", "*:role/arbiter-{env}-*-exec"),
+    Unneeded("iam:UpdateAssumeRolePolicy", "AWS::IAM::Role", f"{_ADMIN} who may assume an execution role is fixed by an administrator", "*:role/arbiter-{env}-*-exec"),
     # KMS.
     Unneeded("kms:DisableKey", "AWS::KMS::Key", f"{_UNUSED} the keys stay enabled (Enabled is never false)"),
     Unneeded("kms:EnableKey", "AWS::KMS::Key", f"{_UNUSED} the keys stay enabled (Enabled is never false)"),
     Unneeded("kms:DisableKeyRotation", "AWS::KMS::Key", f"{_UNUSED} rotation stays on"),
-    Unneeded(
-        "kms:ScheduleKeyDeletion", "AWS::KMS::Key", f"{_ADMIN} destroying a CMK destroys the data it protects"
-    ),
+    Unneeded("kms:ScheduleKeyDeletion", "AWS::KMS::Key", f"{_ADMIN} destroying a CMK destroys the data it protects"),
     # CloudWatch Logs.
     Unneeded("logs:*DataProtectionPolicy", "AWS::Logs::LogGroup", f"{_UNUSED} no log data-protection policy"),
     Unneeded("logs:*IndexPolic*", "AWS::Logs::LogGroup", f"{_UNUSED} no field-index policy"),
     Unneeded("logs:DeleteResourcePolicy", "AWS::Logs::LogGroup", f"{_UNUSED} no per-group resource policy"),
-    Unneeded(
-        "logs:PutBearerTokenAuthentication", "AWS::Logs::LogGroup", f"{_UNUSED} no bearer-token ingestion"
-    ),
-    Unneeded(
-        "logs:PutLogGroupDeletionProtection",
-        "AWS::Logs::LogGroup",
-        f"{_UNUSED} no deletion protection setting",
-    ),
+    Unneeded("logs:PutBearerTokenAuthentication", "AWS::Logs::LogGroup", f"{_UNUSED} no bearer-token ingestion"),
+    Unneeded("logs:PutLogGroupDeletionProtection", "AWS::Logs::LogGroup", f"{_UNUSED} no deletion protection setting"),
     Unneeded("firehose:*", "AWS::Logs::LogGroup", f"{_UNUSED} no Firehose delivery"),
-    Unneeded(
-        "s3:REST.PUT.OBJECT", "AWS::Logs::LogGroup", f"{_NOT_IAM} an S3 REST operation name in AWS's list"
-    ),
+    Unneeded("s3:REST.PUT.OBJECT", "AWS::Logs::LogGroup", f"{_NOT_IAM} an S3 REST operation name in AWS's list"),
     # RDS (Aurora PostgreSQL, one region).
     Unneeded("rds:*RoleFromDB*", "AWS::RDS::DB*", f"{_UNUSED} no AssociatedRoles (S3 import/export, Lambda)"),
     Unneeded("rds:AddRoleToDB*", "AWS::RDS::DB*", f"{_UNUSED} no AssociatedRoles (S3 import/export, Lambda)"),
-    Unneeded(
-        "iam:PassRole",
-        "AWS::RDS::DBCluster",
-        f"{_UNUSED} no AssociatedRoles; the monitoring role is passed by the instances",
-    ),
-    Unneeded(
-        "iam:ListRoles",
-        "AWS::RDS::DBInstance",
-        f"{_UNUSED} the monitoring role is named by its ARN (iam:PassRole, granted)",
-    ),
-    Unneeded(
-        "rds:Restore*",
-        "AWS::RDS::DB*",
-        f"{_ADMIN} restores are an operator's, into a new cluster (docs/restore.md)",
-    ),
-    Unneeded(
-        "rds:Describe*Snapshots", "AWS::RDS::DB*", f"{_UNUSED} the handler's restore-from-snapshot path"
-    ),
-    Unneeded(
-        "rds:Describe*AutomatedBackups",
-        "AWS::RDS::DB*",
-        f"{_UNUSED} the handler's point-in-time-restore path",
-    ),
-    Unneeded(
-        "rds:*DBInstanceAutomatedBackupsReplication",
-        "AWS::RDS::DBInstance",
-        f"{_UNUSED} cross-region copies are AWS Backup's",
-    ),
-    Unneeded(
-        "rds:CreateDBInstanceReadReplica",
-        "AWS::RDS::DBInstance",
-        f"{_UNUSED} Aurora replicas are cluster instances",
-    ),
-    Unneeded(
-        "rds:PromoteReadReplica", "AWS::RDS::DBInstance", f"{_UNUSED} Aurora replicas are cluster instances"
-    ),
-    Unneeded(
-        "rds:CreateDBSnapshot",
-        "AWS::RDS::DBInstance",
-        f"{_UNUSED} an Aurora instance has no own snapshot (the cluster's final snapshot is granted)",
-    ),
-    Unneeded(
-        "rds:RebootDBInstance",
-        "AWS::RDS::DBInstance",
-        f"{_UNUSED} CI does not reboot: a static parameter change waits for the maintenance window",
-    ),
+    Unneeded("iam:PassRole", "AWS::RDS::DBCluster", f"{_UNUSED} no AssociatedRoles; the monitoring role is passed by the instances"),
+    Unneeded("iam:ListRoles", "AWS::RDS::DBInstance", f"{_UNUSED} the monitoring role is named by its ARN (iam:PassRole, granted)"),
+    Unneeded("rds:Restore*", "AWS::RDS::DB*", f"{_ADMIN} restores are an operator's, into a new cluster (docs/restore.md)"),
+    Unneeded("rds:Describe*Snapshots", "AWS::RDS::DB*", f"{_UNUSED} the handler's restore-from-snapshot path"),
+    Unneeded("rds:Describe*AutomatedBackups", "AWS::RDS::DB*", f"{_UNUSED} the handler's point-in-time-restore path"),
+    Unneeded("rds:*DBInstanceAutomatedBackupsReplication", "AWS::RDS::DBInstance", f"{_UNUSED} cross-region copies are AWS Backup's"),
+    Unneeded("rds:CreateDBInstanceReadReplica", "AWS::RDS::DBInstance", f"{_UNUSED} Aurora replicas are cluster instances"),
+    Unneeded("rds:PromoteReadReplica", "AWS::RDS::DBInstance", f"{_UNUSED} Aurora replicas are cluster instances"),
+    Unneeded("rds:CreateDBSnapshot", "AWS::RDS::DBInstance", f"{_UNUSED} an Aurora instance has no own snapshot (the cluster's final snapshot is granted)"),
+    Unneeded("rds:RebootDBInstance", "AWS::RDS::DBInstance", f"{_UNUSED} CI does not reboot: a static parameter change waits for the maintenance window"),
     Unneeded("rds:*GlobalCluster*", "AWS::RDS::DBCluster", f"{_UNUSED} no global database"),
     Unneeded("rds:*HttpEndpoint", "AWS::RDS::DBCluster", f"{_UNUSED} no Data API"),
     # S3 (the ALB access-log bucket).
     Unneeded("s3:*BucketMetadata*", "AWS::S3::Bucket", f"{_UNUSED} no S3 Metadata tables"),
     Unneeded("s3tables:*", "AWS::S3::Bucket", f"{_UNUSED} no S3 Metadata tables"),
-    Unneeded(
-        "s3:Delete*",
-        "AWS::S3::Bucket",
-        f"{_NOT_IAM} S3 API names (DeleteBucketCors, ...) whose IAM actions are the Put* ones, or object writes of features unused",
-    ),
+    Unneeded("s3:Delete*", "AWS::S3::Bucket", f"{_NOT_IAM} S3 API names (DeleteBucketCors, ...) whose IAM actions are the Put* ones, or object writes of features unused"),
     Unneeded("s3:PutAccelerateConfiguration", "AWS::S3::Bucket", f"{_UNUSED} no transfer acceleration"),
     Unneeded("s3:PutAnalyticsConfiguration", "AWS::S3::Bucket", f"{_UNUSED} no storage-class analytics"),
     Unneeded("s3:PutBucketAbac", "AWS::S3::Bucket", f"{_UNUSED} no attribute-based access control"),
     Unneeded("s3:PutBucketAcl", "AWS::S3::Bucket", f"{_UNUSED} ACLs are disabled (BucketOwnerEnforced)"),
     Unneeded("s3:PutObjectAcl", "AWS::S3::Bucket", f"{_UNUSED} ACLs are disabled (BucketOwnerEnforced)"),
     Unneeded("s3:PutBucketCORS", "AWS::S3::Bucket", f"{_UNUSED} no CORS"),
-    Unneeded(
-        "s3:PutBucketLogging", "AWS::S3::Bucket", f"{_UNUSED} no server access logging of the log bucket"
-    ),
+    Unneeded("s3:PutBucketLogging", "AWS::S3::Bucket", f"{_UNUSED} no server access logging of the log bucket"),
     Unneeded("s3:PutBucketNotification", "AWS::S3::Bucket", f"{_UNUSED} no event notifications"),
     Unneeded("s3:Put*ObjectLockConfiguration", "AWS::S3::Bucket", f"{_UNUSED} no Object Lock on access logs"),
     Unneeded("s3:Put*Replication*", "AWS::S3::Bucket", f"{_UNUSED} no replication"),
     Unneeded("iam:PassRole", "AWS::S3::Bucket", f"{_UNUSED} no replication role"),
     Unneeded("s3:PutBucketWebsite", "AWS::S3::Bucket", f"{_UNUSED} no website hosting"),
-    Unneeded(
-        "s3:PutIntelligentTieringConfiguration",
-        "AWS::S3::Bucket",
-        f"{_UNUSED} no Intelligent-Tiering archive",
-    ),
+    Unneeded("s3:PutIntelligentTieringConfiguration", "AWS::S3::Bucket", f"{_UNUSED} no Intelligent-Tiering archive"),
     Unneeded("s3:PutInventoryConfiguration", "AWS::S3::Bucket", f"{_UNUSED} no inventory"),
     Unneeded("s3:PutMetricsConfiguration", "AWS::S3::Bucket", f"{_UNUSED} no request metrics"),
     Unneeded("s3:*TagResource", "AWS::S3::Bucket", f"{_UNUSED} tags are set with PutBucketTagging (granted)"),
     # Secrets Manager.
-    Unneeded(
-        "secretsmanager:GetSecretValue",
-        "AWS::SecretsManager::Secret",
-        f"{_ADMIN} CI never reads the application secrets' values (DenyApplicationSecretValues)",
-    ),
+    Unneeded("secretsmanager:GetSecretValue", "AWS::SecretsManager::Secret", f"{_ADMIN} CI never reads the application secrets' values (DenyApplicationSecretValues)"),
     Unneeded("secretsmanager:*Replicat*", "AWS::SecretsManager::Secret", f"{_UNUSED} no replica secrets"),
     # Cloud Map, SNS, Step Functions.
-    Unneeded(
-        "servicediscovery:*ServiceAttributes",
-        "AWS::ServiceDiscovery::Service",
-        f"{_UNUSED} no custom service attributes",
-    ),
+    Unneeded("servicediscovery:*ServiceAttributes", "AWS::ServiceDiscovery::Service", f"{_UNUSED} no custom service attributes"),
     Unneeded("sns:*DataProtectionPolicy", "AWS::SNS::Topic", f"{_UNUSED} no message data protection"),
-    Unneeded(
-        "iam:PassRole", "AWS::SNS::*", f"{_UNUSED} no delivery-status logging or Firehose subscription role"
-    ),
-    Unneeded(
-        "s3:GetObject*", "AWS::StepFunctions::StateMachine", f"{_UNUSED} the definition is inline, not in S3"
-    ),
+    Unneeded("iam:PassRole", "AWS::SNS::*", f"{_UNUSED} no delivery-status logging or Firehose subscription role"),
+    Unneeded("s3:GetObject*", "AWS::StepFunctions::StateMachine", f"{_UNUSED} the definition is inline, not in S3"),
 )
+# fmt: on
+
+
+# ---- service roles: the boundary against what AWS publishes for each service's role ------------------
+
+#: The services whose actions a role of this principal needs here (the AWS policy covers every
+#: resource kind the service can work on: DynamoDB, EFS, EKS, ... for AWS Backup).
+SERVICE_ROLE_USES: Final = {
+    "backup.amazonaws.com": ("backup", "kms", "rds", "tag"),
+    "monitoring.rds.amazonaws.com": ("logs",),
+    "ecs-tasks.amazonaws.com": ("ecr", "logs"),
+    "vpc-flow-logs.amazonaws.com": ("logs",),
+    "states.amazonaws.com": ("logs",),
+    "events.amazonaws.com": ("states",),
+}
+
+
+@dataclass(frozen=True)
+class RoleCheck:
+    """One action AWS's policy for a service role grants, on one resource of the stack."""
+
+    principal: str
+    role: str
+    #: `<policy name> <Sid>` (or the user guide's URL) that grants it.
+    granted_by: str
+    request: Request
+
+    @property
+    def cfn_type(self) -> str:
+        """What `Unneeded.cfn_type` globs over for service roles: `<principal> <granted by>`."""
+        return f"{self.principal} {self.granted_by}"
+
+    def __str__(self) -> str:
+        return f"{self.request.action} ({self.granted_by}, role {self.role} of {self.principal}) on {self.request.resource}"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def aws_role_statements(principal: str) -> list[tuple[str, list[str], list[str]]]:
+    """(granted by, actions, resource globs) of what AWS publishes for `principal`'s role."""
+    spec = SERVICE_ROLE_POLICIES[principal]
+    out: list[tuple[str, list[str], list[str]]] = []
+    for name in spec.managed:
+        for stmt in managed_policies()["policies"][name]["document"]["Statement"]:
+            if stmt["Effect"] == "Allow" and "Action" in stmt:
+                out.append(
+                    (
+                        f"{name} {stmt.get('Sid', '')}".strip(),
+                        _as_list(stmt["Action"]),
+                        _as_list(stmt["Resource"]),
+                    )
+                )
+    if spec.documented_actions:
+        out.append((spec.documented_url, list(spec.documented_actions), ["*"]))
+    return out
+
+
+class ServiceRoles:
+    """The roles the program creates for AWS services, and what each acts on in this stack."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.s = stack
+        d = stack.d
+        region, copy_region = REGION, stack.proof.config.database.backup.copy_region
+        self.roles: list[tuple[str, DeclaredResource]] = []
+        executions = {
+            str(t.inputs["executionRoleArn"]) for t in d.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        }
+        for role in d.of_type("aws:iam/role:Role"):
+            for principal in stack.trust_services(role):
+                if principal == "ecs-tasks.amazonaws.com" and role.outputs["arn"] not in executions:
+                    continue  # task roles: the application's own permissions, no AWS policy
+                if principal in SERVICE_ROLE_POLICIES:
+                    self.roles.append((principal, role))
+        keys = [str(k.outputs["arn"]) for k in d.of_type("aws:kms/key:Key")]
+        vaults = [str(v.outputs["arn"]) for v in d.of_type("aws:backup/vault:Vault")]
+        clusters = [str(c.outputs["arn"]) for c in d.of_type("aws:rds/cluster:Cluster")]
+        account = ACCOUNT_ID
+        snapshots = [
+            f"arn:aws:rds:{r}:{account}:cluster-snapshot:awsbackup:job-x" for r in (region, copy_region)
+        ]
+        groups = [
+            str(g.outputs["arn"]).removesuffix(":*") for g in d.of_type("aws:cloudwatch/logGroup:LogGroup")
+        ]
+        rds_os = f"arn:aws:logs:{region}:{account}:log-group:RDSOSMetrics"
+        machines = [str(m.outputs["arn"]) for m in d.of_type("aws:sfn/stateMachine:StateMachine")]
+        repos = [f"arn:aws:ecr:{region}:{account}:repository/{r}" for r in IMAGE_REPOSITORIES.values()]
+        #: What each principal's role acts on here: AWS names the recovery points (awsbackup:job-*)
+        #: and the enhanced-monitoring log group (RDSOSMetrics).
+        instances = [str(i.outputs["arn"]) for i in d.of_type("aws:rds/clusterInstance:ClusterInstance")]
+        self.pool: dict[str, list[str]] = {
+            "backup.amazonaws.com": [*clusters, *instances, *snapshots, *vaults, *keys],
+            "monitoring.rds.amazonaws.com": [rds_os, f"{rds_os}:log-stream:db-x"],
+            "ecs-tasks.amazonaws.com": [*repos, *(f"{g}:log-stream:x" for g in groups if "/ecs/" in g)],
+            "vpc-flow-logs.amazonaws.com": [
+                *(g for g in groups if "flow-logs" in g),
+                *(f"{g}:log-stream:eni-x" for g in groups if "flow-logs" in g),
+            ],
+            "states.amazonaws.com": [g for g in groups if "/states/" in g],
+            "events.amazonaws.com": machines,
+        }
+
+    def checks(self) -> list[RoleCheck]:
+        out: list[RoleCheck] = []
+        for principal, role in self.roles:
+            uses = SERVICE_ROLE_USES[principal]
+            arn = str(role.outputs["arn"])
+            for granted_by, actions, resources in aws_role_statements(principal):
+                for action in actions:
+                    if action.split(":", maxsplit=1)[0] not in uses:
+                        continue
+                    for target in self.targets(principal, action, resources):
+                        context = context_for(
+                            resource_tags=self.s.tags_of(target) or None, extra={"aws:PrincipalArn": arn}
+                        )
+                        out.append(
+                            RoleCheck(principal, role.name, granted_by, Request(action, target, context))
+                        )
+        return out
+
+    def targets(self, principal: str, action: str, resources: list[str]) -> list[str]:
+        """The stack's resources the action is granted on: in the policy's Resource and of a type
+        the SAR authorizes it on; `*` for an action without resource types."""
+        sar = sar_action(action)
+        formats = [fmt for _name, _req, fmt in (sar.resources if sar else ()) if fmt]
+        if not formats:
+            return ["*"]
+        hits = [
+            a
+            for a in self.pool[principal]
+            if any(fnmatchcase(a, r) for r in resources)
+            and any(fnmatchcase(a, sar_glob(f)) for f in formats if "${Vendor}" not in f)
+        ]
+        if not hits and any("${Vendor}" in f for f in formats):
+            # A recovery point's ARN is the backed-up service's: here, Aurora's cluster snapshots.
+            hits = [a for a in self.pool[principal] if ":cluster-snapshot:" in a]
+        return hits or ["*"]
+
+
+def judge_roles(
+    checks: Iterable[RoleCheck], boundary: Mapping[str, Any], exceptions: tuple[Unneeded, ...], stack: str
+) -> tuple[list[str], dict[Unneeded, int]]:
+    """Failures (granted by AWS's policy, used here, refused by the boundary, not excepted)."""
+    failures: list[str] = []
+    used = dict.fromkeys(exceptions, 0)
+    for check in checks:
+        decision = evaluate([boundary], check.request)
+        if decision.verdict == "allowed":
+            continue
+        rule = next((e for e in exceptions if e.matches(check.request, check.cfn_type, stack)), None)
+        if rule is not None:
+            used[rule] += 1
+            continue
+        failures.append(f"{check}: {decision.verdict} by the boundary ({decision.reason})")
+    return failures, used
+
+
+#: What AWS's policies grant a service role that the boundary deliberately refuses here.
+_BACKUP = "backup.amazonaws.com AWSBackupServiceRolePolicyFor"
+# fmt: off
+ROLE_UNNEEDED: tuple[Unneeded, ...] = (
+    Unneeded("rds:*DBSnapshot*", f"{_BACKUP}Backup *", f"{_UNUSED} RDS instance snapshots: the stack backs up an Aurora cluster (cluster snapshots)"),
+    Unneeded("rds:*DBInstanceAutomatedBackup", f"{_BACKUP}Backup *", f"{_UNUSED} RDS instance automated backups (Aurora cluster only)"),
+    Unneeded("rds:*Tags*", f"{_BACKUP}Backup *", f"{_UNUSED} tags of RDS instances (instance backups); the cluster's and its snapshots' are granted", "*:db:*"),
+    Unneeded("rds:ModifyDBInstance", f"{_BACKUP}Backup *", f"{_UNUSED} RDS instance continuous backup (Aurora cluster only)"),
+    Unneeded("rds:ModifyDBCluster", f"{_BACKUP}Backup *", f"{_UNUSED} continuous backup (PITR rules): the plan takes snapshots"),
+    Unneeded("rds:*DBClusterAutomatedBackup*", f"{_BACKUP}Backup *", f"{_UNUSED} continuous backup (PITR rules): the plan takes snapshots"),
+    Unneeded("*", f"{_BACKUP}Restores *", "restores: an operator calls RDS directly into a new cluster (docs/restore.md); the boundary keeps this role to backups and copies"),
+)
+# fmt: on
