@@ -20,24 +20,24 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "compute",
         "EcsTaskDefinitionsAndCluster",
-        "task definitions (register/describe/list, also for rollbacks to an older revision) and "
-        "CreateCluster cannot be scoped",
+        "task definitions (describe/list, also for rollbacks to an older revision, and deregister) "
+        "and cluster listing cannot be scoped (no resource type in the SAR)",
         (
-            "ecs:CreateCluster",
             "ecs:DeregisterTaskDefinition",
             "ecs:DescribeTaskDefinition",
             "ecs:ListClusters",
             "ecs:ListTaskDefinitions",
-            "ecs:RegisterTaskDefinition",
         ),
         "unscopable",
     ),
     Grant(
         "compute",
         "EcsOwnClusterServicesTasks",
-        "the stack's cluster and its services and tasks: pulumi up, the rollout wait "
-        "(DescribeServices, DescribeTasks) and rollbacks (UpdateService)",
+        "the stack's cluster, task definitions, services and tasks: pulumi up, the rollout wait "
+        "(DescribeServices, DescribeTasks) and rollbacks (UpdateService). The SAR scopes "
+        "CreateCluster and RegisterTaskDefinition to the new cluster's and revision's ARN",
         (
+            "ecs:CreateCluster",
             "ecs:CreateService",
             "ecs:DeleteCluster",
             "ecs:DeleteService",
@@ -46,6 +46,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "ecs:DescribeTasks",
             "ecs:ListTagsForResource",
             "ecs:PutClusterCapacityProviders",
+            "ecs:RegisterTaskDefinition",
             "ecs:TagResource",
             "ecs:UntagResource",
             "ecs:UpdateCluster",
@@ -194,7 +195,6 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "known in advance",
         (
             "route53:CreateHostedZone",
-            "route53:GetChange",
             "route53:ListHostedZonesByName",
             "servicediscovery:GetOperation",
             "servicediscovery:ListNamespaces",
@@ -235,10 +235,10 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "CloudMapHostedZone",
         "Cloud Map creates and deletes the namespace's hosted zone with the caller's permissions; "
         "Route 53 zones support neither tag conditions nor predictable ids, and a zone with records "
-        "cannot be deleted",
-        ("route53:DeleteHostedZone", "route53:GetHostedZone"),
+        "cannot be deleted; it waits on the zone's change (GetChange, resource type change)",
+        ("route53:DeleteHostedZone", "route53:GetChange", "route53:GetHostedZone"),
         "arns",
-        ("arn:aws:route53:::hostedzone/*",),
+        ("arn:aws:route53:::hostedzone/*", "arn:aws:route53:::change/*"),
     ),
     Grant(
         "ingress",

@@ -60,7 +60,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "network",
         "Ec2ChangeOwnNetwork",
-        "update and delete only resources already tagged as this stack's (network ACL entries and "
+        "read (DescribeVpcAttribute: the SAR scopes it to the VPC), update and delete only resources "
+        "already tagged as this stack's (network ACL entries and "
         "subnet moves are authorized on the tagged ACL). The VPC's default security group is "
         "untagged until the first (admin) run adopts and tags it; after that it matches too",
         (
@@ -83,6 +84,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "ec2:DeleteTags",
             "ec2:DeleteVpc",
             "ec2:DeleteVpcEndpoints",
+            "ec2:DescribeVpcAttribute",
             "ec2:DetachInternetGateway",
             "ec2:DisassociateAddress",
             "ec2:DisassociateRouteTable",

@@ -115,10 +115,19 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "observability",
         "CloudWatchReads",
-        "alarm and dashboard listing, and the metric reads of a scaling policy's create (AWS's "
+        "dashboard listing, and the metric reads of a scaling policy's create (AWS's "
         "CloudFormation handler), cannot be scoped",
-        ("cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "cloudwatch:ListDashboards"),
+        ("cloudwatch:GetMetricData", "cloudwatch:ListDashboards"),
         "unscopable",
+    ),
+    Grant(
+        "observability",
+        "CloudWatchDescribeAlarms",
+        "refresh of the alarms, and target tracking's check of its own: the SAR authorizes "
+        "DescribeAlarms on alarms, and a listing is on all of this region's",
+        ("cloudwatch:DescribeAlarms",),
+        "arns",
+        ("arn:aws:cloudwatch:{region}:{account}:alarm:*",),
     ),
     Grant(
         "observability",
