@@ -48,6 +48,7 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
         "ecs:DescribeTaskDefinition",
         "ecs:ListTaskDefinitions",
         "ecs:ListClusters",
+        "elasticloadbalancing:DescribeCapacityReservation",
         "elasticloadbalancing:DescribeLoadBalancers",
         "elasticloadbalancing:DescribeLoadBalancerAttributes",
         "elasticloadbalancing:DescribeListeners",

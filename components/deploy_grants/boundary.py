@@ -12,6 +12,7 @@ from components.deploy_grants.model import (
     _BACKUP_VAULTS,
     _ECS,
     _EXEC_ROLES,
+    _KMS_KEYS,
     _LOGS,
     _RDS,
     _REPOS,
@@ -78,6 +79,7 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
         "no other key (e.g. the state key) can be used",
         ("kms:Decrypt",),
         "resource-tag",
+        _KMS_KEYS,
     ),
     Grant(
         "boundary",
@@ -175,6 +177,7 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
             "kms:ReEncryptTo",
         ),
         "resource-tag",
+        _KMS_KEYS,
     ),
     Grant(
         "boundary",

@@ -15,6 +15,9 @@ from components.deploy_grants.model import (
     Grant,
 )
 
+#: This region's scalable targets (their ids are generated: tags decide).
+_SCALABLE_TARGETS = "arn:aws:application-autoscaling:{region}:{account}:scalable-target/*"
+
 #: Statements of this area, in the order the policy lists them.
 GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
@@ -67,9 +70,11 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "ingress",
         "ElbReads",
-        "load balancer, listener, rule and target-group descriptions cannot be scoped",
+        "load balancer, listener, rule, target-group and capacity-reservation descriptions cannot "
+        "be scoped (no resource type in the SAR)",
         (
             "elasticloadbalancing:DescribeListenerAttributes",
+            "elasticloadbalancing:DescribeCapacityReservation",
             "elasticloadbalancing:DescribeListeners",
             "elasticloadbalancing:DescribeLoadBalancerAttributes",
             "elasticloadbalancing:DescribeLoadBalancers",
@@ -132,7 +137,6 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "elasticloadbalancing:DeleteLoadBalancer",
             "elasticloadbalancing:DeleteRule",
             "elasticloadbalancing:DeleteTargetGroup",
-            "elasticloadbalancing:DescribeCapacityReservation",
             "elasticloadbalancing:ModifyListener",
             "elasticloadbalancing:ModifyListenerAttributes",
             "elasticloadbalancing:ModifyLoadBalancerAttributes",
@@ -172,6 +176,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "an autoscaled service's scalable target; its ARN is generated, so it is scoped by the request tags",
         ("application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"),
         "request-tag",
+        (_SCALABLE_TARGETS,),
     ),
     Grant(
         "compute",
@@ -187,6 +192,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "application-autoscaling:UntagResource",
         ),
         "resource-tag",
+        (_SCALABLE_TARGETS,),
     ),
     Grant(
         "compute",
@@ -222,11 +228,21 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "servicediscovery:DeleteService",
             "servicediscovery:GetNamespace",
             "servicediscovery:GetService",
+            "servicediscovery:UpdatePrivateDnsNamespace",
+            "servicediscovery:UpdateService",
+        ),
+        "resource-tag",
+        ("arn:aws:servicediscovery:{region}:{account}:*",),
+    ),
+    Grant(
+        "compute",
+        "CloudMapTagOwn",
+        "tags of namespaces and services tagged as this stack's: the SAR lists no resource type "
+        "for Cloud Map's tag actions, so Resource is * and the tags confine it",
+        (
             "servicediscovery:ListTagsForResource",
             "servicediscovery:TagResource",
             "servicediscovery:UntagResource",
-            "servicediscovery:UpdatePrivateDnsNamespace",
-            "servicediscovery:UpdateService",
         ),
         "resource-tag",
     ),

@@ -14,26 +14,17 @@ from components.deploy_grants.model import (
     _BACKUP_VAULTS,
     _ELC,
     _KMS,
+    _KMS_KEYS,
     _RDS,
     _SM,
     Grant,
 )
 
+#: This stack's region's backup plans (plan ids are random: tags decide).
+_BACKUP_PLANS = "arn:aws:backup:{region}:{account}:backup-plan:*"
+
 #: Statements of this area, in the order the policy lists them.
 GRANTS: Final[tuple[Grant, ...]] = (
-    Grant(
-        "data",
-        "RdsReads",
-        "engine-version, instance-class, engine-default-parameter and event lookups have no resource "
-        "type (the last two are in AWS's CloudFormation handler lists for the cluster and its groups)",
-        (
-            "rds:DescribeDBEngineVersions",
-            "rds:DescribeEngineDefaultClusterParameters",
-            "rds:DescribeEvents",
-            "rds:DescribeOrderableDBInstanceOptions",
-        ),
-        "unscopable",
-    ),
     Grant(
         "data",
         "AuroraOwnCluster",
@@ -134,6 +125,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "a backup plan's ARN carries a random id: it is created with this stack's tags",
         ("backup:CreateBackupPlan", "backup:TagResource"),
         "request-tag",
+        (_BACKUP_PLANS,),
     ),
     Grant(
         "backup",
@@ -151,6 +143,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "backup:UpdateBackupPlan",
         ),
         "resource-tag",
+        (_BACKUP_PLANS,),
     ),
     Grant(
         "backup",
@@ -160,6 +153,19 @@ GRANTS: Final[tuple[Grant, ...]] = (
         ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
         "arns",
         ("arn:aws:kms:{copy_region}:{account}:alias/{p}-backup",),
+    ),
+    Grant(
+        "backup",  # in the backup area's policy: the data area's is at IAM's size quota
+        "RdsReads",
+        "engine-version, instance-class, engine-default-parameter and event lookups have no resource "
+        "type (the last two are in AWS's CloudFormation handler lists for the cluster and its groups)",
+        (
+            "rds:DescribeDBEngineVersions",
+            "rds:DescribeEngineDefaultClusterParameters",
+            "rds:DescribeEvents",
+            "rds:DescribeOrderableDBInstanceOptions",
+        ),
+        "unscopable",
     ),
     Grant(
         "backup",
@@ -306,6 +312,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "kms:UpdateKeyDescription",
         ),
         "resource-tag",
+        _KMS_KEYS,
     ),
     Grant(
         "data",

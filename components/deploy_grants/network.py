@@ -11,6 +11,7 @@ from typing import Final
 
 from arbiter_infra import iam
 from components.deploy_grants.model import (
+    _EC2_ANY,
     _EC2_TAGGED_CREATES,
     Grant,
 )
@@ -31,6 +32,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "so the request tags confine creation to resources labelled as this stack's",
         _EC2_TAGGED_CREATES,
         "request-tag",
+        _EC2_ANY,
     ),
     Grant(
         "network",
@@ -38,6 +40,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "tag-on-create is authorized as ec2:CreateTags; allowed only as part of the creates above",
         ("ec2:CreateTags",),
         "request-tag",
+        _EC2_ANY,
         condition={"StringEquals": {"ec2:CreateAction": [a.split(":")[1] for a in _EC2_TAGGED_CREATES]}},
     ),
     Grant(
@@ -56,6 +59,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "ec2:CreateVpcEndpoint",
         ),
         "resource-tag",
+        _EC2_ANY,
     ),
     Grant(
         "network",
@@ -103,5 +107,6 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
         ),
         "resource-tag",
+        _EC2_ANY,
     ),
 )

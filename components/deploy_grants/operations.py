@@ -19,6 +19,9 @@ from components.deploy_grants.model import (
     Grant,
 )
 
+#: This region's certificates (their ids are generated: tags decide).
+_CERTIFICATES = "arn:aws:acm:{region}:{account}:certificate/*"
+
 #: Statements of this area, in the order the policy lists them.
 GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
@@ -28,6 +31,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "on import, so the request tags confine it to this stack's",
         ("acm:AddTagsToCertificate", "acm:ImportCertificate"),
         "request-tag",
+        (_CERTIFICATES,),
     ),
     Grant(
         "automation",
@@ -43,6 +47,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "acm:RemoveTagsFromCertificate",
         ),
         "resource-tag",
+        (_CERTIFICATES,),
     ),
     Grant(
         "automation",
