@@ -254,11 +254,11 @@ class Stack:
         if action == "iam:PassRole" and role is not None:
             extra["iam:PassedToService"] = self.trust_services(role)
         if action in ("iam:AttachRolePolicy", "iam:DetachRolePolicy"):
-            role = str(r.inputs.get("role") or r.inputs.get("name"))
+            role_name = str(r.inputs.get("role") or r.inputs.get("name"))
             extra["iam:PolicyARN"] = [
                 str(a.inputs["policyArn"])
                 for a in self.d.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-                if a.inputs["role"] == role
+                if a.inputs["role"] == role_name
             ] or [f"arn:aws:iam::{ACCOUNT_ID}:policy/{self.prefix}-none"]
         if action == "iam:CreateServiceLinkedRole":
             extra["iam:AWSServiceName"] = str(r.inputs.get("awsServiceName", ""))
@@ -291,9 +291,9 @@ class Stack:
             ]
             refs = [a for a in mine if any(fnmatchcase(a, sar_glob(f)) for f in formats)]
             arns = own[:1] or refs[:1] or ["*"]
-            hit = [a for a in recorded if a.resource in arns or not formats]
-            if hit:
-                return [Request(a.action, a.resource, a.context) for a in hit[:1]]
+            hits = [a for a in recorded if a.resource in arns or not formats]
+            if hits:
+                return [Request(a.action, a.resource, a.context) for a in hits[:1]]
             return [Request(action, arn, self._context(r, arn, action, creating=creating)) for arn in arns]
         out: list[Request] = []
         resolved = {
