@@ -138,10 +138,14 @@ def _unscoped(action: str) -> Rule:
     return lambda c: c.need(action, "*")
 
 
+# The SAR authorizes DescribeAlarms on alarms (resource type alarm): a listing is on all of them.
+RULES[("cloudwatch", "DescribeAlarms")] = lambda c: c.need(
+    "cloudwatch:DescribeAlarms", c.arn("cloudwatch", "alarm:*")
+)
+
 for _service, _prefix, _ops in (
     ("ec2", "ec2", ("DescribeSecurityGroups", "DescribeRouteTables", "DescribeNetworkAcls")),
     ("sts", "sts", ("GetCallerIdentity",)),
-    ("cloudwatch", "cloudwatch", ("DescribeAlarms",)),
     ("servicediscovery", "servicediscovery", ("GetOperation",)),
     ("application-autoscaling", "application-autoscaling", ("DescribeScalableTargets",)),
 ):

@@ -16,7 +16,7 @@ NETWORK_CALLS: Final[dict[str, ProviderCalls]] = {
         "table, default security group and network ACL)",
         (
             ("ec2:DescribeVpcs", "*"),
-            ("ec2:DescribeVpcAttribute", "*"),
+            ("ec2:DescribeVpcAttribute", "{ec2}"),
             ("ec2:DescribeRouteTables", "*"),
             ("ec2:DescribeSecurityGroups", "*"),
             ("ec2:DescribeNetworkAcls", "*"),

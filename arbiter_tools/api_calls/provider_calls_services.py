@@ -28,7 +28,7 @@ SERVICE_CALLS: Final[dict[str, ProviderCalls]] = {
     rt.TASK_DEFINITION: ProviderCalls(
         f"{P}/ecs/task_definition.go (DescribeTaskDefinition with tags; a change registers a revision)",
         (("ecs:DescribeTaskDefinition", "*"),),
-        (("ecs:RegisterTaskDefinition", "*"), ("ecs:TagResource", "{o[arn]}")),
+        (("ecs:RegisterTaskDefinition", "{o[arn]}"), ("ecs:TagResource", "{o[arn]}")),
     ),
     rt.ECS_SERVICE: ProviderCalls(
         f"{P}/ecs/service.go (DescribeServices; waits for stability on update)",
@@ -208,7 +208,7 @@ SERVICE_CALLS: Final[dict[str, ProviderCalls]] = {
     ),
     rt.METRIC_ALARM: ProviderCalls(
         f"{P}/cloudwatch/metric_alarm.go (DescribeAlarms, ListTagsForResource)",
-        (("cloudwatch:DescribeAlarms", "*"), ("cloudwatch:ListTagsForResource", "{o[arn]}")),
+        (("cloudwatch:DescribeAlarms", "{o[arn]}"), ("cloudwatch:ListTagsForResource", "{o[arn]}")),
         (
             ("cloudwatch:PutMetricAlarm", "{o[arn]}"),
             ("cloudwatch:TagResource", "{o[arn]}"),

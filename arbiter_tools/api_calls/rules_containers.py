@@ -18,7 +18,8 @@ def _ecs_cluster_arn(c: CallContext, cluster: str) -> str:
 
 @rule("ecs", "CreateCluster")
 def _ecs_cluster(c: CallContext) -> None:
-    c.need("ecs:CreateCluster", "*", tags=c.tags)
+    # The SAR authorizes CreateCluster on the new cluster's ARN (resource type cluster).
+    c.need("ecs:CreateCluster", str(c.r["cluster"]["clusterArn"]), tags=c.tags)
     _ecs_tag(c, str(c.r["cluster"]["clusterArn"]))
 
 
@@ -29,7 +30,8 @@ def _ecs_capacity(c: CallContext) -> None:
 
 @rule("ecs", "RegisterTaskDefinition")
 def _ecs_task_definition(c: CallContext) -> None:
-    c.need("ecs:RegisterTaskDefinition", "*", tags=c.tags)
+    # The SAR authorizes RegisterTaskDefinition on the revision's ARN (resource type task-definition).
+    c.need("ecs:RegisterTaskDefinition", str(c.r["taskDefinition"]["taskDefinitionArn"]), tags=c.tags)
     _ecs_tag(c, str(c.r["taskDefinition"]["taskDefinitionArn"]))
     for key in ("executionRoleArn", "taskRoleArn"):
         c.pass_role(c.p.get(key), "ecs-tasks.amazonaws.com")
@@ -151,7 +153,7 @@ def _aas_policy(c: CallContext) -> None:
     c.need("application-autoscaling:PutScalingPolicy", _scalable_target(c))
     if c.p.get("PolicyType") == "TargetTrackingScaling":
         why = "target tracking creates its CloudWatch alarms with the caller's permissions"
-        c.need("cloudwatch:DescribeAlarms", "*", why=why)
+        c.need("cloudwatch:DescribeAlarms", c.arn("cloudwatch", "alarm:*"), why=why)
         for side in ("High", "Low"):
             name = f"TargetTracking-{c.p['ResourceId']}-Alarm{side}-{GENERATED}"
             c.need("cloudwatch:PutMetricAlarm", c.arn("cloudwatch", f"alarm:{name}"), why=why)

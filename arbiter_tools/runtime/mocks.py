@@ -198,6 +198,8 @@ COMPUTED: dict[str, Filler] = {
         "port": 5432,
         "writer": False,
     },
+    # ElastiCache ARNs name the kind with a colon (the generic `<module>/<name>` is not one).
+    t.CACHE_PARAMETER_GROUP: lambda s, rid, n: {"arn": _arn("elasticache", f"parametergroup:{n}")},
     t.REPLICATION_GROUP: lambda s, rid, n: {
         "arn": _arn("elasticache", f"replicationgroup:{s.get('replicationGroupId', n)}"),
         "primaryEndpointAddress": f"master.{s.get('replicationGroupId', n)}.abcdef.use1.cache.amazonaws.com",

@@ -75,8 +75,8 @@ def _check_grants(grants: tuple[Grant, ...]) -> None:
             unknown = set(g.actions) - iam.UNSCOPABLE_ACTIONS
             if unknown:
                 raise ValueError(f"{g.sid}: {sorted(unknown)} are not unscopable actions")
-        if (g.scope == "arns") != bool(g.resources):
-            raise ValueError(f"{g.sid}: resources go with scope 'arns' and only with it")
+        if (g.scope == "arns" and not g.resources) or (g.scope == "unscopable" and g.resources):
+            raise ValueError(f"{g.sid}: scope 'arns' needs resources, scope 'unscopable' has none")
         for action in g.actions:
             service, _, name = action.partition(":")
             if not service or not name or "*" in action:
@@ -171,7 +171,8 @@ def documents(
             tag_kind = "RequestTag" if g.scope == "request-tag" else "ResourceTag"
             tag = _tag_condition(tag_kind, naming.environment)
             condition["StringEquals"] = {**condition.get("StringEquals", {}), **tag["StringEquals"]}
-            resources = ["*"]
+            # ARN patterns (this account and region) where every action takes a resource type.
+            resources = _resources(g.resources, values, lists) if g.resources else ["*"]
         else:
             resources = _resources(g.resources, values, lists)
         stmt = iam.statement(g.sid, g.actions, resources, effect=g.effect, condition=condition or None)

@@ -12,6 +12,7 @@ from components.deploy_grants.model import (
     _BACKUP_VAULTS,
     _ECS,
     _EXEC_ROLES,
+    _KMS_KEYS,
     _LOGS,
     _RDS,
     _REPOS,
@@ -78,6 +79,7 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
         "no other key (e.g. the state key) can be used",
         ("kms:Decrypt",),
         "resource-tag",
+        _KMS_KEYS,
     ),
     Grant(
         "boundary",
@@ -134,6 +136,27 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
     ),
     Grant(
         "boundary",
+        "BackupCopiesAndTagsOwnRecoveryPoints",
+        "a cross-region copy is authorized on the source recovery point (an Aurora recovery point "
+        "is its cluster snapshot awsbackup:*) and the copy is tagged there: "
+        "AWSBackupServiceRolePolicyForBackup grants both on any recovery point",
+        ("backup:CopyFromBackupVault", "backup:TagResource"),
+        "arns",
+        (
+            f"{_RDS}:cluster-snapshot:awsbackup:*",
+            "arn:aws:rds:{copy_region}:{account}:cluster-snapshot:awsbackup:*",
+        ),
+    ),
+    Grant(
+        "boundary",
+        "BackupDescribesOwnInstances",
+        "AWS Backup describes the cluster's instances (AWSBackupServiceRolePolicyForBackup)",
+        ("rds:DescribeDBInstances",),
+        "arns",
+        (f"{_RDS}:db:{{p}}-*",),
+    ),
+    Grant(
+        "boundary",
         "BackupCopyIntoOwnVaults",
         "AWS Backup writes recovery points and copies only into this stack's vaults",
         ("backup:CopyIntoBackupVault", "backup:DescribeBackupVault"),
@@ -154,6 +177,7 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
             "kms:ReEncryptTo",
         ),
         "resource-tag",
+        _KMS_KEYS,
     ),
     Grant(
         "boundary",

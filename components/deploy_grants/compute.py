@@ -15,29 +15,32 @@ from components.deploy_grants.model import (
     Grant,
 )
 
+#: This region's scalable targets (their ids are generated: tags decide).
+_SCALABLE_TARGETS = "arn:aws:application-autoscaling:{region}:{account}:scalable-target/*"
+
 #: Statements of this area, in the order the policy lists them.
 GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "compute",
         "EcsTaskDefinitionsAndCluster",
-        "task definitions (register/describe/list, also for rollbacks to an older revision) and "
-        "CreateCluster cannot be scoped",
+        "task definitions (describe/list, also for rollbacks to an older revision, and deregister) "
+        "and cluster listing cannot be scoped (no resource type in the SAR)",
         (
-            "ecs:CreateCluster",
             "ecs:DeregisterTaskDefinition",
             "ecs:DescribeTaskDefinition",
             "ecs:ListClusters",
             "ecs:ListTaskDefinitions",
-            "ecs:RegisterTaskDefinition",
         ),
         "unscopable",
     ),
     Grant(
         "compute",
         "EcsOwnClusterServicesTasks",
-        "the stack's cluster and its services and tasks: pulumi up, the rollout wait "
-        "(DescribeServices, DescribeTasks) and rollbacks (UpdateService)",
+        "the stack's cluster, task definitions, services and tasks: pulumi up, the rollout wait "
+        "(DescribeServices, DescribeTasks) and rollbacks (UpdateService). The SAR scopes "
+        "CreateCluster and RegisterTaskDefinition to the new cluster's and revision's ARN",
         (
+            "ecs:CreateCluster",
             "ecs:CreateService",
             "ecs:DeleteCluster",
             "ecs:DeleteService",
@@ -46,6 +49,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "ecs:DescribeTasks",
             "ecs:ListTagsForResource",
             "ecs:PutClusterCapacityProviders",
+            "ecs:RegisterTaskDefinition",
             "ecs:TagResource",
             "ecs:UntagResource",
             "ecs:UpdateCluster",
@@ -66,9 +70,11 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "ingress",
         "ElbReads",
-        "load balancer, listener, rule and target-group descriptions cannot be scoped",
+        "load balancer, listener, rule, target-group and capacity-reservation descriptions cannot "
+        "be scoped (no resource type in the SAR)",
         (
             "elasticloadbalancing:DescribeListenerAttributes",
+            "elasticloadbalancing:DescribeCapacityReservation",
             "elasticloadbalancing:DescribeListeners",
             "elasticloadbalancing:DescribeLoadBalancerAttributes",
             "elasticloadbalancing:DescribeLoadBalancers",
@@ -131,7 +137,6 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "elasticloadbalancing:DeleteLoadBalancer",
             "elasticloadbalancing:DeleteRule",
             "elasticloadbalancing:DeleteTargetGroup",
-            "elasticloadbalancing:DescribeCapacityReservation",
             "elasticloadbalancing:ModifyListener",
             "elasticloadbalancing:ModifyListenerAttributes",
             "elasticloadbalancing:ModifyLoadBalancerAttributes",
@@ -171,6 +176,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "an autoscaled service's scalable target; its ARN is generated, so it is scoped by the request tags",
         ("application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"),
         "request-tag",
+        (_SCALABLE_TARGETS,),
     ),
     Grant(
         "compute",
@@ -186,6 +192,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "application-autoscaling:UntagResource",
         ),
         "resource-tag",
+        (_SCALABLE_TARGETS,),
     ),
     Grant(
         "compute",
@@ -194,7 +201,6 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "known in advance",
         (
             "route53:CreateHostedZone",
-            "route53:GetChange",
             "route53:ListHostedZonesByName",
             "servicediscovery:GetOperation",
             "servicediscovery:ListNamespaces",
@@ -222,11 +228,21 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "servicediscovery:DeleteService",
             "servicediscovery:GetNamespace",
             "servicediscovery:GetService",
+            "servicediscovery:UpdatePrivateDnsNamespace",
+            "servicediscovery:UpdateService",
+        ),
+        "resource-tag",
+        ("arn:aws:servicediscovery:{region}:{account}:*",),
+    ),
+    Grant(
+        "compute",
+        "CloudMapTagOwn",
+        "tags of namespaces and services tagged as this stack's: the SAR lists no resource type "
+        "for Cloud Map's tag actions, so Resource is * and the tags confine it",
+        (
             "servicediscovery:ListTagsForResource",
             "servicediscovery:TagResource",
             "servicediscovery:UntagResource",
-            "servicediscovery:UpdatePrivateDnsNamespace",
-            "servicediscovery:UpdateService",
         ),
         "resource-tag",
     ),
@@ -235,10 +251,10 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "CloudMapHostedZone",
         "Cloud Map creates and deletes the namespace's hosted zone with the caller's permissions; "
         "Route 53 zones support neither tag conditions nor predictable ids, and a zone with records "
-        "cannot be deleted",
-        ("route53:DeleteHostedZone", "route53:GetHostedZone"),
+        "cannot be deleted; it waits on the zone's change (GetChange, resource type change)",
+        ("route53:DeleteHostedZone", "route53:GetChange", "route53:GetHostedZone"),
         "arns",
-        ("arn:aws:route53:::hostedzone/*",),
+        ("arn:aws:route53:::hostedzone/*", "arn:aws:route53:::change/*"),
     ),
     Grant(
         "ingress",

@@ -14,20 +14,17 @@ from components.deploy_grants.model import (
     _BACKUP_VAULTS,
     _ELC,
     _KMS,
+    _KMS_KEYS,
     _RDS,
     _SM,
     Grant,
 )
 
+#: This stack's region's backup plans (plan ids are random: tags decide).
+_BACKUP_PLANS = "arn:aws:backup:{region}:{account}:backup-plan:*"
+
 #: Statements of this area, in the order the policy lists them.
 GRANTS: Final[tuple[Grant, ...]] = (
-    Grant(
-        "data",
-        "RdsReads",
-        "engine-version and instance-class lookups have no resource type",
-        ("rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions"),
-        "unscopable",
-    ),
     Grant(
         "data",
         "AuroraOwnCluster",
@@ -60,6 +57,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "rds:ModifyDBParameterGroup",
             "rds:ModifyDBSubnetGroup",
             "rds:RemoveTagsFromResource",
+            "rds:ResetDBClusterParameterGroup",
         ),
         "arns",
         (
@@ -97,8 +95,9 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "backup",
         "BackupVaultStorage",
-        "CreateBackupVault mounts the vault's storage (backup-storage has no resource type)",
-        ("backup-storage:MountCapsule",),
+        "CreateBackupVault mounts the vault's storage (backup-storage has no resource type; AWS's "
+        "CloudFormation handler lists Mount and MountCapsule)",
+        ("backup-storage:Mount", "backup-storage:MountCapsule"),
         "unscopable",
     ),
     Grant(
@@ -113,6 +112,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "backup:GetBackupVaultAccessPolicy",
             "backup:ListTags",
             "backup:PutBackupVaultAccessPolicy",
+            "backup:PutBackupVaultLockConfiguration",
             "backup:TagResource",
             "backup:UntagResource",
         ),
@@ -125,6 +125,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "a backup plan's ARN carries a random id: it is created with this stack's tags",
         ("backup:CreateBackupPlan", "backup:TagResource"),
         "request-tag",
+        (_BACKUP_PLANS,),
     ),
     Grant(
         "backup",
@@ -142,6 +143,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "backup:UpdateBackupPlan",
         ),
         "resource-tag",
+        (_BACKUP_PLANS,),
     ),
     Grant(
         "backup",
@@ -151,6 +153,19 @@ GRANTS: Final[tuple[Grant, ...]] = (
         ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
         "arns",
         ("arn:aws:kms:{copy_region}:{account}:alias/{p}-backup",),
+    ),
+    Grant(
+        "backup",  # in the backup area's policy: the data area's is at IAM's size quota
+        "RdsReads",
+        "engine-version, instance-class, engine-default-parameter and event lookups have no resource "
+        "type (the last two are in AWS's CloudFormation handler lists for the cluster and its groups)",
+        (
+            "rds:DescribeDBEngineVersions",
+            "rds:DescribeEngineDefaultClusterParameters",
+            "rds:DescribeEvents",
+            "rds:DescribeOrderableDBInstanceOptions",
+        ),
+        "unscopable",
     ),
     Grant(
         "backup",
@@ -174,8 +189,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "data",
         "RedisReads",
-        "engine-version lookup has no resource type",
-        ("elasticache:DescribeCacheEngineVersions",),
+        "engine-version and engine-default-parameter lookups have no resource type",
+        ("elasticache:DescribeCacheEngineVersions", "elasticache:DescribeEngineDefaultParameters"),
         "unscopable",
     ),
     Grant(
@@ -269,8 +284,9 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "data",
         "KmsUseAndManageStackKey",
-        "key ids are random, so the stack CMK is identified by its tags. Grants let Aurora, Redis "
-        "and Secrets Manager encrypt with it. Alias calls are authorized on the key as well as on "
+        "key ids are random, so the stack CMK is identified by its tags. Grants let Aurora, Redis, "
+        "Secrets Manager and AWS Backup encrypt with it (CreateBackupVault creates and retires one, "
+        "per AWS's CloudFormation handler). Alias calls are authorized on the key as well as on "
         "the alias (the alias side is KmsStackAlias). No ScheduleKeyDeletion: destroying a CMK "
         "destroys the data it protects, so that stays an admin action",
         (
@@ -290,11 +306,13 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "kms:PutKeyPolicy",
             "kms:ReEncryptFrom",
             "kms:ReEncryptTo",
+            "kms:RetireGrant",
             "kms:TagResource",
             "kms:UntagResource",
             "kms:UpdateKeyDescription",
         ),
         "resource-tag",
+        _KMS_KEYS,
     ),
     Grant(
         "data",

@@ -25,6 +25,8 @@ Scope = Literal["unscopable", "request-tag", "resource-tag", "arns"]
 class Grant:
     """One statement of the deploy role: what it allows, where, and why it is needed.
 
+    A tag-scoped statement (`request-tag`, `resource-tag`) may name `resources` too: the ARN
+    patterns (account, region, resource type) the tags narrow further; without, it is `*`.
     `resources` and `condition` are `str.format` templates filled per stack: `{region}`,
     `{account}`, `{p}` (prefix `arbiter-<env>`), `{s}` (compact prefix `arb-<stg|prd>`), `{env}`,
     `{project}`, `{bucket}` (state bucket), `{alias}` (secrets-provider KMS alias) and `{boundary}`
@@ -43,6 +45,8 @@ class Grant:
 
 
 _EC2 = "arn:aws:ec2:{region}:{account}"
+#: Every EC2 resource of this account and region: what the tag-scoped EC2 statements narrow.
+_EC2_ANY = (f"{_EC2}:*",)
 _RDS = "arn:aws:rds:{region}:{account}"
 _ELC = "arn:aws:elasticache:{region}:{account}"
 _ECS = "arn:aws:ecs:{region}:{account}"
@@ -50,6 +54,8 @@ _ELB = "arn:aws:elasticloadbalancing:{region}:{account}"
 _LOGS = "arn:aws:logs:{region}:{account}"
 _SM = "arn:aws:secretsmanager:{region}:{account}"
 _KMS = "arn:aws:kms:{region}:{account}"
+#: This account's keys in the stack's region and the copy region (key ids are random: tags decide).
+_KMS_KEYS = (f"{_KMS}:key/*", "arn:aws:kms:{copy_region}:{account}:key/*")
 _BACKUP_VAULTS = tuple(
     f"arn:aws:backup:{r}:{{account}}:backup-vault:{{p}}-*" for r in ("{region}", "{copy_region}")
 )

@@ -11,6 +11,7 @@ from typing import Final
 
 from arbiter_infra import iam
 from components.deploy_grants.model import (
+    _EC2_ANY,
     _EC2_TAGGED_CREATES,
     Grant,
 )
@@ -31,6 +32,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "so the request tags confine creation to resources labelled as this stack's",
         _EC2_TAGGED_CREATES,
         "request-tag",
+        _EC2_ANY,
     ),
     Grant(
         "network",
@@ -38,6 +40,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "tag-on-create is authorized as ec2:CreateTags; allowed only as part of the creates above",
         ("ec2:CreateTags",),
         "request-tag",
+        _EC2_ANY,
         condition={"StringEquals": {"ec2:CreateAction": [a.split(":")[1] for a in _EC2_TAGGED_CREATES]}},
     ),
     Grant(
@@ -56,11 +59,13 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "ec2:CreateVpcEndpoint",
         ),
         "resource-tag",
+        _EC2_ANY,
     ),
     Grant(
         "network",
         "Ec2ChangeOwnNetwork",
-        "update and delete only resources already tagged as this stack's (network ACL entries and "
+        "read (DescribeVpcAttribute: the SAR scopes it to the VPC), update and delete only resources "
+        "already tagged as this stack's (network ACL entries and "
         "subnet moves are authorized on the tagged ACL). The VPC's default security group is "
         "untagged until the first (admin) run adopts and tags it; after that it matches too",
         (
@@ -83,6 +88,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "ec2:DeleteTags",
             "ec2:DeleteVpc",
             "ec2:DeleteVpcEndpoints",
+            "ec2:DescribeVpcAttribute",
             "ec2:DetachInternetGateway",
             "ec2:DisassociateAddress",
             "ec2:DisassociateRouteTable",
@@ -101,5 +107,6 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
         ),
         "resource-tag",
+        _EC2_ANY,
     ),
 )

@@ -19,6 +19,9 @@ from components.deploy_grants.model import (
     Grant,
 )
 
+#: This region's certificates (their ids are generated: tags decide).
+_CERTIFICATES = "arn:aws:acm:{region}:{account}:certificate/*"
+
 #: Statements of this area, in the order the policy lists them.
 GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
@@ -28,6 +31,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "on import, so the request tags confine it to this stack's",
         ("acm:AddTagsToCertificate", "acm:ImportCertificate"),
         "request-tag",
+        (_CERTIFICATES,),
     ),
     Grant(
         "automation",
@@ -43,6 +47,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "acm:RemoveTagsFromCertificate",
         ),
         "resource-tag",
+        (_CERTIFICATES,),
     ),
     Grant(
         "automation",
@@ -115,9 +120,19 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "observability",
         "CloudWatchReads",
-        "alarm and dashboard listing cannot be scoped",
-        ("cloudwatch:DescribeAlarms", "cloudwatch:ListDashboards"),
+        "dashboard listing, and the metric reads of a scaling policy's create (AWS's "
+        "CloudFormation handler), cannot be scoped",
+        ("cloudwatch:GetMetricData", "cloudwatch:ListDashboards"),
         "unscopable",
+    ),
+    Grant(
+        "observability",
+        "CloudWatchDescribeAlarms",
+        "refresh of the alarms, and target tracking's check of its own: the SAR authorizes "
+        "DescribeAlarms on alarms, and a listing is on all of this region's",
+        ("cloudwatch:DescribeAlarms",),
+        "arns",
+        ("arn:aws:cloudwatch:{region}:{account}:alarm:*",),
     ),
     Grant(
         "observability",

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from parliament import analyze_policy_string
 
-from arbiter_infra.iam import UNSCOPABLE_ACTIONS
 from arbiter_tools.runtime import Deployment
 
 #: Pulumi type -> the input holding an IAM policy document.
@@ -78,13 +77,11 @@ JUDGED: tuple[Judgement, ...] = (
         holds=_tag_conditioned,
     ),
     Judgement(
-        "RESOURCE_STAR",
-        "arbiter-*-*",
+        "UNKNOWN_ACTION",
+        "arbiter-*-deploy-backup",
         "accepted",
-        "reads and creates AWS lists without a usable resource scope for this stack (vpc/*, "
-        "change/*, alarm:* would be no narrower than *; ECS CreateCluster/RegisterTaskDefinition "
-        "have no resource); listed in arbiter_infra.iam.UNSCOPABLE_ACTIONS",
-        actions=frozenset(UNSCOPABLE_ACTIONS),
+        "backup-storage:Mount: AWS's CloudFormation handler for AWS::Backup::BackupVault lists it "
+        "(arbiter_tools/data/aws_handler_permissions.json); the SAR parliament ships lacks it",
     ),
     Judgement(
         "RESOURCE_STAR",
