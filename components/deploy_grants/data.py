@@ -104,20 +104,38 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "backup",
         "BackupOwnVaults",
-        "the Aurora backup vault and its copy-region twin (arbiter-<env>-backup*), their tags and "
-        "access policies. No DeleteBackupVault: the vault policy reserves it for an administrator",
+        "the Aurora backup vault and its copy-region twin (arbiter-<env>-backup*), their tags, "
+        "access policies and locks: a vault CI creates gets its lock, then its policy; once the "
+        "policy is there it denies CI every change to either (components/backup.py)",
         (
             "backup:CreateBackupVault",
-            "backup:DeleteBackupVaultAccessPolicy",
             "backup:DescribeBackupVault",
             "backup:GetBackupVaultAccessPolicy",
             "backup:ListTags",
             "backup:PutBackupVaultAccessPolicy",
+            "backup:PutBackupVaultLockConfiguration",
             "backup:TagResource",
             "backup:UntagResource",
         ),
         "arns",
         _BACKUP_VAULTS,
+    ),
+    Grant(
+        "backup",
+        "BackupDenyUnprotectingVaults",
+        "whatever else CI is granted: deleting a vault, its access policy or its lock, or a "
+        "recovery point, or shortening a point's lifecycle, is an administrator's act, in every "
+        "vault of the account (the vault policy denies the same to all but the administrators)",
+        (
+            "backup:DeleteBackupVault",
+            "backup:DeleteBackupVaultAccessPolicy",
+            "backup:DeleteBackupVaultLockConfiguration",
+            "backup:DeleteRecoveryPoint",
+            "backup:UpdateRecoveryPointLifecycle",
+        ),
+        "arns",
+        ("*",),
+        effect="Deny",
     ),
     Grant(
         "backup",
