@@ -37,6 +37,15 @@ LOG_DELIVERY_ACTIONS: Final = (
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
 )
+#: What a state machine with X-Ray tracing needs of its role: the actions of AWS's managed policy
+#: AWSXrayWriteOnlyAccess (Step Functions developer guide, "X-Ray and Step Functions"); none has a
+#: resource type.
+XRAY_WRITE_ACTIONS: Final = (
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+)
 
 #: The services the program passes its roles to (iam:PassedToService): ECS tasks (task and
 #: execution roles), RDS enhanced monitoring, VPC flow logs, the rotation redeploy's state machine
