@@ -111,14 +111,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.allow_replace and args.state is None:
         raise UserError("--allow-replace needs --state FILE: it allows a replacement the state diff finds")
     export = state_export.load_export(args.state, stack=args.stack) if args.state is not None else None
-    # Checked before the program runs: a misnamed policy is bad input, like a bad flag.
-    policy_config = None if args.no_policies else _load_policy_config(args.stack, args.policy_config)
+    # A file given is checked before the program runs (a misnamed policy is bad input, like a bad
+    # flag); the stack's own file only once the program has validated the stack's name.
+    given = not args.no_policies and args.policy_config is not None
+    policy_config = _load_policy_config(args.stack, args.policy_config) if given else None
     mocks = ArbiterMocks(args.stack)
     deployment = run_program(args.stack, project_dir=args.project_dir, mocks=mocks)
     diff = state_diff.diff_state(deployment, export) if export is not None else None
     if diff is not None:
         state_render.check_allowed(diff, args.allow_replace)
     cost = pricing.estimate(deployment)
+    if not args.no_policies and not given:
+        policy_config = _load_policy_config(args.stack, None)
     violations = [] if args.no_policies else _policy_violations(deployment, policy_config)
     mandatory = [v for v in violations if v.get("enforcement") == "mandatory"]
     outputs = plan_output.preview_outputs(deployment, mocks.invented)

@@ -125,7 +125,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
         "BackupDenyUnprotectingVaults",
         "whatever else CI is granted: deleting a vault, its access policy or its lock, or a "
         "recovery point, or shortening a point's lifecycle, is an administrator's act, in every "
-        "vault of the account (the vault policy denies the same to all but the administrators)",
+        "vault of the account, any region (the vault policy denies the same to all but the "
+        "administrators); an Aurora recovery point's ARN is its cluster snapshot's (awsbackup:*)",
         (
             "backup:DeleteBackupVault",
             "backup:DeleteBackupVaultAccessPolicy",
@@ -134,7 +135,11 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "backup:UpdateRecoveryPointLifecycle",
         ),
         "arns",
-        ("*",),
+        (
+            "arn:aws:backup:*:{account}:backup-vault:*",
+            "arn:aws:backup:*:{account}:recovery-point:*",
+            "arn:aws:rds:*:{account}:cluster-snapshot:awsbackup:*",
+        ),
         effect="Deny",
     ),
     Grant(
