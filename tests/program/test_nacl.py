@@ -157,7 +157,8 @@ def test_interface_endpoints_in_other_azs_are_reachable_only_where_deployed(
         assert net.connects(net.host("private", 0), net.host("private", 1), 443) is deployed
 
 
-#: Linux's default client (autobind) ports, `net.ipv4.ip_local_port_range` (Fargate keeps it).
+#: Linux's default client (autobind) ports, `net.ipv4.ip_local_port_range` (the kernel default; the
+#: task definition does not change it).
 LINUX_CLIENT_PORTS = range(32768, 61000)
 
 
