@@ -198,6 +198,8 @@ def environment_stack(config: StackConfig) -> None:
             database=database.connection,
             cache=cache.connection,
             permissions_boundary=boundary.arn,
+            # The NACLs deny the service ports from outside their callers, replies included.
+            reserved_client_ports=sorted(set(ports.values())),
         ),
         opts=providers.opts("services"),
     )

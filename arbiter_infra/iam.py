@@ -21,6 +21,7 @@ __all__ = [
     "UNSCOPABLE_ACTIONS",
     "assume_role_policy",
     "document",
+    "globs_overlap",
     "statement",
 ]
 
@@ -35,6 +36,15 @@ LOG_DELIVERY_ACTIONS: Final = (
     "logs:ListLogDeliveries",
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
+)
+#: What a state machine with X-Ray tracing needs of its role: the actions of AWS's managed policy
+#: AWSXrayWriteOnlyAccess (Step Functions developer guide, "X-Ray and Step Functions"); none has a
+#: resource type.
+XRAY_WRITE_ACTIONS: Final = (
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
 )
 
 #: The services the program passes its roles to (iam:PassedToService): ECS tasks (task and
@@ -90,3 +100,30 @@ def assume_role_policy(
     if condition:
         stmt["Condition"] = condition
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [stmt]})
+
+
+def globs_overlap(a: str, b: str) -> bool:
+    """Whether some string matches both IAM globs (`*` any run, `?` one character).
+
+    Says whether an `ArnLike` pattern can match a principal another statement lets someone create
+    (an administrator pattern against the roles CI may create), which no finite list of sample
+    names can prove.
+    """
+    seen: set[tuple[int, int]] = set()
+    todo = [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(a) and j == len(b):
+            return True
+        x = a[i] if i < len(a) else None
+        y = b[j] if j < len(b) else None
+        if x == "*":
+            todo += [(i + 1, j)] + ([(i, j + 1)] if y is not None else [])
+        if y == "*":
+            todo += [(i, j + 1)] + ([(i + 1, j)] if x is not None else [])
+        if x is not None and y is not None and "*" not in (x, y) and (x == y or "?" in (x, y)):
+            todo.append((i + 1, j + 1))
+    return False

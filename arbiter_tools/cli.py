@@ -111,13 +111,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.allow_replace and args.state is None:
         raise UserError("--allow-replace needs --state FILE: it allows a replacement the state diff finds")
     export = state_export.load_export(args.state, stack=args.stack) if args.state is not None else None
+    # A file given is checked before the program runs (a misnamed policy is bad input, like a bad
+    # flag); the stack's own file only once the program has validated the stack's name.
+    given = not args.no_policies and args.policy_config is not None
+    policy_config = _load_policy_config(args.stack, args.policy_config) if given else None
     mocks = ArbiterMocks(args.stack)
     deployment = run_program(args.stack, project_dir=args.project_dir, mocks=mocks)
     diff = state_diff.diff_state(deployment, export) if export is not None else None
     if diff is not None:
         state_render.check_allowed(diff, args.allow_replace)
     cost = pricing.estimate(deployment)
-    violations = [] if args.no_policies else _policy_violations(deployment, args.policy_config)
+    if not args.no_policies and not given:
+        policy_config = _load_policy_config(args.stack, None)
+    violations = [] if args.no_policies else _policy_violations(deployment, policy_config)
     mandatory = [v for v in violations if v.get("enforcement") == "mandatory"]
     outputs = plan_output.preview_outputs(deployment, mocks.invented)
     if args.json:
@@ -182,6 +188,12 @@ def _load_policy_config(stack: str, path: Path | None) -> dict[str, Any] | None:
     if not isinstance(config, dict):
         raise UserError(f"--policy-config {str(path)!r}: must be a JSON object of policy name -> config")
     _check_policy_levels(path, config)
+    from policies.offline import PolicyConfigError, check_config_names
+
+    try:
+        check_config_names(config)
+    except PolicyConfigError as err:
+        raise UserError(f"--policy-config {str(path)!r}: {err}") from None
     return config
 
 
@@ -204,11 +216,10 @@ def _check_policy_levels(path: Path, config: dict[str, Any]) -> None:
             )
 
 
-def _policy_violations(deployment: Any, config_path: Path | None) -> list[dict[str, Any]]:
+def _policy_violations(deployment: Any, config: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Run the project's CrossGuard pack over what the program declared."""
     from policies.offline import evaluate
 
-    config = _load_policy_config(deployment.stack, config_path)
     return [
         {
             "policy": v.policy,

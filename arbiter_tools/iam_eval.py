@@ -223,3 +223,40 @@ def context_for(
         context[f"aws:ResourceTag/{k}"] = v
     context.update(extra or {})
     return context
+
+
+def _principal_matches(principal: Any, principal_arn: str) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, Mapping) and set(principal) == {"AWS"}:
+        values = _as_list(principal["AWS"])
+        return "*" in values or principal_arn in values
+    raise _Unsupported(f"principal {principal!r}")
+
+
+def evaluate_with_resource_policy(
+    policies: Iterable[Mapping[str, Any]],
+    resource_policy: Mapping[str, Any],
+    principal_arn: str,
+    request: Request,
+) -> Decision:
+    """A principal (without a permissions boundary) of the resource's own account, calling a resource that has a resource policy.
+
+    An explicit Deny in either the identity policies or the resource policy wins. The resource
+    policy's statements that name this principal (or `*`) are judged like identity statements,
+    with `aws:PrincipalArn` set, and an Allow there counts like one in the identity policies (in
+    one account either suffices; erring towards "allowed" is the safe side for proofs that
+    something is denied). A `NotPrincipal` or a principal the evaluator cannot match is
+    "unsupported".
+    """
+    context = {**request.context, "aws:PrincipalArn": principal_arn}
+    applying: list[Mapping[str, Any]] = []
+    for stmt in _statements([resource_policy]):
+        try:
+            if "NotPrincipal" in stmt or "Principal" not in stmt:
+                raise _Unsupported(f"statement {stmt.get('Sid', '?')} without a Principal")
+            if _principal_matches(stmt["Principal"], principal_arn):
+                applying.append({k: v for k, v in stmt.items() if k != "Principal"})
+        except _Unsupported as err:
+            return Decision("unsupported", f"resource policy: {err}")
+    return evaluate([*policies, {"Statement": applying}], Request(request.action, request.resource, context))

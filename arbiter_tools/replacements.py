@@ -196,6 +196,13 @@ REPLACEMENTS: Final[dict[str, TypeRules]] = {
     ),
     "aws:cloudwatch/logGroup:LogGroup": _rules("logs/group.go", "logGroupClass", "name", "namePrefix"),
     "aws:sns/topic:Topic": _rules("sns/topic.go", "fifoTopic", "name", "namePrefix"),
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": TypeRules(
+        force_new=frozenset(),
+        all_inputs=True,
+        source=TF + "backup/vault_lock_configuration.go (every argument ForceNew)",
+        note="the lock is deleted, then put again (delete_before_replace): an administrator's change, "
+        "impossible once a compliance-mode lock is past its grace period (docs/restore.md)",
+    ),
     "random:index/randomPassword:RandomPassword": TypeRules(
         force_new=frozenset(),
         all_inputs=True,

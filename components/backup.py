@@ -3,14 +3,17 @@
 Aurora's own automated backups die with the cluster and stay in its region. A backup vault
 outlives both: recovery points are copied to a vault in `copyRegion`, encrypted there with a key of
 that region (a KMS key never leaves its region), and both vaults carry an access policy that denies
-deleting recovery points, shortening their lifecycle, changing the policy or deleting the vault to
-everyone but an administrator role (`database.backup.adminRolePattern`), including the deploy role.
+deleting recovery points, shortening their lifecycle, changing or deleting the policy or the vault
+lock, or deleting the vault to everyone but an administrator role (`database.backup.adminRolePatterns`),
+including the CI roles. With `vaultLock` set (prod), AWS Backup Vault Lock also makes the recovery
+points immutable for exactly the plan's retention, whatever any policy allows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -20,16 +23,23 @@ from arbiter_infra.config import BackupConfig
 from arbiter_infra.naming import Naming
 from components.kms import ACCOUNT_ACTIONS
 
+VaultLockMode = Literal["none", "governance", "compliance"]
+
 #: AWS managed policies of the role AWS Backup assumes (what AWSBackupDefaultServiceRole has).
 BACKUP_POLICY_ARNS: Final = (
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
 )
-#: What only an administrator may do to a vault or its recovery points.
+#: What only an administrator may do to a vault or its recovery points: each removes or weakens
+#: a protection (deleting the access policy drops every deny at once; a lock can be removed or its
+#: retention changed by whoever may Put/Delete its configuration while it is in governance mode).
 PROTECTED_ACTIONS: Final = (
     "backup:DeleteBackupVault",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultLockConfiguration",
     "backup:DeleteRecoveryPoint",
     "backup:PutBackupVaultAccessPolicy",
+    "backup:PutBackupVaultLockConfiguration",
     "backup:UpdateRecoveryPointLifecycle",
 )
 
@@ -39,11 +49,12 @@ def schedule(start_hour_utc: int) -> str:
     return f"cron(0 {start_hour_utc} * * ? *)"
 
 
-def vault_policy(admin_role_arn: str) -> pulumi.Output[str]:
-    """Deny the protected actions to every principal whose ARN is not an administrator role.
+def vault_policy(admin_role_arns: Sequence[str]) -> pulumi.Output[str]:
+    """Deny the protected actions to every principal whose ARN matches no administrator pattern.
 
     `Resource: *` in a vault access policy means this vault and its recovery points (an Aurora
     recovery point's ARN is a cluster-snapshot ARN, which the vault's ARN would not match).
+    `ArnNotLike` with a list holds when the ARN matches none of them.
     """
     return iam.document(
         iam.statement(
@@ -52,9 +63,32 @@ def vault_policy(admin_role_arn: str) -> pulumi.Output[str]:
             ["*"],
             effect="Deny",
             principal={"AWS": "*"},
-            condition={"ArnNotLike": {"aws:PrincipalArn": admin_role_arn}},
+            condition={"ArnNotLike": {"aws:PrincipalArn": list(admin_role_arns)}},
         )
     )
+
+
+@dataclass(frozen=True)
+class LockSettings:
+    """A Vault Lock's retention bounds and, in compliance mode, its grace period."""
+
+    min_retention_days: int
+    max_retention_days: int
+    #: Compliance mode: days the lock can still be removed; None is governance mode.
+    changeable_for_days: int | None = None
+
+
+def lock_settings(mode: VaultLockMode, retention_days: int, grace_days: int) -> LockSettings | None:
+    """The Vault Lock of a vault whose recovery points are kept `retention_days` (None: unlocked).
+
+    Minimum and maximum are both the plan's retention: AWS Backup refuses a backup or copy job
+    whose retention lies outside them, so a lock that drifted from the plan pages (failed-jobs
+    alarms) instead of silently keeping points shorter or longer. Compliance mode is the lock with
+    a grace period (`changeable_for_days`), after which nobody, AWS included, can remove it.
+    """
+    if mode == "none":
+        return None
+    return LockSettings(retention_days, retention_days, grace_days if mode == "compliance" else None)
 
 
 @dataclass(frozen=True)
@@ -85,6 +119,9 @@ class AuroraBackup(pulumi.ComponentResource):
     vault: aws.backup.Vault
     copy_key: aws.kms.Key
     copy_vault: aws.backup.Vault
+    #: Vault Lock of each vault; None where `vaultLock` is none (staging).
+    vault_lock: aws.backup.VaultLockConfiguration | None
+    copy_vault_lock: aws.backup.VaultLockConfiguration | None
     plan: aws.backup.Plan
     role: aws.iam.Role
     selection: aws.backup.Selection
@@ -99,7 +136,7 @@ class AuroraBackup(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
         copy_opts = pulumi.ResourceOptions(parent=self, provider=args.copy_provider)
-        admin = cfg.admin_role_pattern.format(account=args.account_id)
+        admins = [pattern.format(account=args.account_id) for pattern in cfg.admin_role_patterns]
 
         self.vault_name = naming("backup")
         self.copy_vault_name = naming("backup", cfg.copy_region)
@@ -135,17 +172,29 @@ class AuroraBackup(pulumi.ComponentResource):
             kms_key_arn=self.copy_key.arn,
             opts=pulumi.ResourceOptions.merge(copy_opts, pulumi.ResourceOptions(protect=args.protect)),
         )
+        self.vault_lock = self._lock(f"{name}-vault-lock", self.vault, cfg.retention_days, cfg, protected)
+        self.copy_vault_lock = self._lock(
+            f"{name}-copy-vault-lock",
+            self.copy_vault,
+            cfg.copy_retention_days,
+            cfg,
+            pulumi.ResourceOptions.merge(copy_opts, pulumi.ResourceOptions(protect=args.protect)),
+        )
+        # After the lock: the policy denies Put/DeleteBackupVaultLockConfiguration to all but
+        # administrators, so a CI run creating a vault must lock it before the policy lands.
         aws.backup.VaultPolicy(
             f"{name}-vault-policy",
             backup_vault_name=self.vault.name,
-            policy=vault_policy(admin),
-            opts=child,
+            policy=vault_policy(admins),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=_present(self.vault_lock)),
         )
         aws.backup.VaultPolicy(
             f"{name}-copy-vault-policy",
             backup_vault_name=self.copy_vault.name,
-            policy=vault_policy(admin),
-            opts=copy_opts,
+            policy=vault_policy(admins),
+            opts=pulumi.ResourceOptions.merge(
+                copy_opts, pulumi.ResourceOptions(depends_on=_present(self.copy_vault_lock))
+            ),
         )
 
         self.plan = aws.backup.Plan(
@@ -197,6 +246,7 @@ class AuroraBackup(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
         outputs: dict[str, Any] = {
+            "vaultLock": cfg.vault_lock,
             "vaultName": self.vault_name,
             "vaultArn": self.vault.arn,
             "copyVaultName": self.copy_vault_name,
@@ -206,3 +256,31 @@ class AuroraBackup(pulumi.ComponentResource):
             "roleArn": self.role.arn,
         }
         self.register_outputs(outputs)
+
+    @staticmethod
+    def _lock(
+        name: str,
+        vault: aws.backup.Vault,
+        retention_days: int,
+        cfg: BackupConfig,
+        opts: pulumi.ResourceOptions,
+    ) -> aws.backup.VaultLockConfiguration | None:
+        settings = lock_settings(cfg.vault_lock, retention_days, cfg.vault_lock_changeable_for_days)
+        if settings is None:
+            return None
+        # Every argument forces a replacement, and the lock's id is the vault's name: replaced
+        # create-before-delete, the new lock would be written and then deleted by the old one's
+        # delete, leaving the vault unlocked. So delete first (an administrator's change: the
+        # vault policy denies the delete to everyone else, and prod's `protect` refuses it).
+        return aws.backup.VaultLockConfiguration(
+            name,
+            backup_vault_name=vault.name,
+            min_retention_days=settings.min_retention_days,
+            max_retention_days=settings.max_retention_days,
+            changeable_for_days=settings.changeable_for_days,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True)),
+        )
+
+
+def _present(*resources: pulumi.Resource | None) -> list[pulumi.Resource]:
+    return [r for r in resources if r is not None]

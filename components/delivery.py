@@ -55,6 +55,12 @@ __all__ = [
     "policy_size",
 ]
 
+#: The CI roles' maximum session (seconds): the longest job that assumes them is the 90-minute
+#: deploy (deploy.yml `timeout-minutes`); an Aurora or ElastiCache change can outlast an hour, and
+#: credentials that expire mid-`up` leave the stack half-applied with a held lock. The stack-access
+#: action requests the same duration (a test ties the three together).
+CI_SESSION_SECONDS: Final = 5400
+
 #: Placeholder account for documents whose shape (areas) does not depend on the account.
 _ANY_ACCOUNT: Final = "000000000000"
 
@@ -212,7 +218,7 @@ class Delivery(pulumi.ComponentResource):
             assume_role_policy=self.oidc_provider_arn.apply(
                 lambda arn: json.dumps(trust_policy(arn, repository, github_environment))
             ),
-            max_session_duration=3600,
+            max_session_duration=CI_SESSION_SECONDS,
             opts=child,
         )
         policies: dict[str, aws.iam.Policy] = {}

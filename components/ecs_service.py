@@ -83,6 +83,9 @@ class FargateServiceArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     #: Permissions boundary (arbiter-<env>-boundary) every role created here carries; default none.
     permissions_boundary: pulumi.Input[str] | None = None
+    #: Ports the task never uses as client ports (`net.ipv4.ip_local_reserved_ports`): those the
+    #: network ACLs deny inbound from outside their callers. Default none.
+    reserved_client_ports: Sequence[int] = ()
 
 
 class FargateService(pulumi.ComponentResource):
@@ -122,6 +125,7 @@ class FargateService(pulumi.ComponentResource):
             secrets=args.secrets,
             log_group_name=self.log_group.name,
             region=args.region,
+            reserved_client_ports=args.reserved_client_ports,
         )
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",

@@ -30,6 +30,10 @@ EXEC_CHANNEL_ACTIONS = (
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 )
+#: The Linux sysctl that keeps ports out of the kernel's choice of client (ephemeral) ports. It is
+#: per network namespace, and Fargate (platform 1.4.0+) accepts every `net.*` systemControl (AWS ECS
+#: API reference, SystemControl); in awsvpc mode it applies to the whole task.
+RESERVED_PORTS_SYSCTL = "net.ipv4.ip_local_reserved_ports"
 _REGISTRY = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
 
 
@@ -81,8 +85,14 @@ def container_definitions(
     secrets: Sequence[SecretRef],
     log_group_name: pulumi.Input[str],
     region: str,
+    reserved_client_ports: Sequence[int] = (),
 ) -> pulumi.Output[str]:
-    """The task's one container: hardened (read-only root, no capabilities, non-root user)."""
+    """The task's one container: hardened (read-only root, no capabilities, non-root user).
+
+    `reserved_client_ports` are never picked as the source port of an outbound connection (the
+    network ACLs deny them inbound, so a reply to one would be dropped); listening on them is
+    unaffected.
+    """
     svc, cfg = service, config
     container: dict[str, Any] = {
         "name": svc,
@@ -115,4 +125,7 @@ def container_definitions(
             },
         },
     }
+    if reserved_client_ports:
+        ports = ",".join(str(p) for p in sorted(set(reserved_client_ports)))
+        container["systemControls"] = [{"namespace": RESERVED_PORTS_SYSCTL, "value": ports}]
     return pulumi.Output.json_dumps([container])

@@ -154,8 +154,9 @@ def acl_plan(
         _tcp("allow", pub, alb_port, "ALB to the public service"),
         [r for p in service_ports for r in _tcp("allow", priv, p, "service ports between tasks (gRPC)")],
         # Before the reply rule: service ports lie in the ephemeral range, so the reply rule would
-        # otherwise open them to the data tier and to anything the NAT relays. The price: a reply
-        # to a task whose own client port happens to equal a service port is dropped (README).
+        # otherwise open them to the data tier and to anything the NAT relays. A reply to a task
+        # whose client port equalled a service port would be dropped too, so the tasks reserve
+        # these ports from their client ports (`reserved_client_ports`, README).
         [r for p in service_ports for r in _tcp("deny", any_, p, "service ports from anywhere else")],
         (_tcp("allow", priv, https, "HTTPS to interface endpoints in other AZs") if vpc_endpoints else []),
         _tcp("allow", any_, EPHEMERAL, "replies: from tasks, Aurora, Redis, and the internet via the NAT"),

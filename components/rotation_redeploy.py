@@ -143,6 +143,7 @@ class RotationRedeploy(pulumi.ComponentResource):
             policy=iam.document(
                 iam.statement("RedeployConsumers", ("ecs:UpdateService",), service_arns),
                 iam.statement("DeliverExecutionLogs", iam.LOG_DELIVERY_ACTIONS, ["*"]),
+                iam.statement("SendTraces", iam.XRAY_WRITE_ACTIONS, ["*"]),
             ),
             opts=child,
         )
@@ -163,6 +164,9 @@ class RotationRedeploy(pulumi.ComponentResource):
                 "include_execution_data": True,
                 "level": "ALL",
             },
+            # X-Ray traces of each execution (checkov CKV_AWS_284): the UpdateService calls and
+            # their latency show beside the ECS deployments they start.
+            tracing_configuration={"enabled": True},
             # The role must allow log delivery before Step Functions checks it at create.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
         )

@@ -94,6 +94,9 @@ class ServiceTierArgs:
     cache: CacheConnection
     #: Permissions boundary (arbiter-<env>-boundary) every role created here carries; default none.
     permissions_boundary: pulumi.Input[str] | None = None
+    #: Ports no task may use as a client port: the ones the network ACLs deny inbound from outside
+    #: their callers (a reply to such a port would be dropped). Default none.
+    reserved_client_ports: Sequence[int] = ()
 
 
 class ServiceTier(pulumi.ComponentResource):
@@ -241,6 +244,7 @@ class ServiceTier(pulumi.ComponentResource):
                         else []
                     ),
                     discovery_namespace_id=self.namespace.id if traits.discoverable else None,
+                    reserved_client_ports=args.reserved_client_ports,
                     steady_capacity=traits.steady_capacity,
                     depends_on=tuple(after),
                     permissions_boundary=args.permissions_boundary,

@@ -31,6 +31,20 @@ MANAGED_RULE_GROUPS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
     (2, "AWSManagedRulesKnownBadInputsRuleSet", ()),
     (3, "AWSManagedRulesCommonRuleSet", ("SizeRestrictions_BODY",)),
 )
+#: Web ACL capacity units per rule, as AWS publishes them (AWS WAF developer guide: "Baseline rule
+#: groups" / "IP reputation rule groups" give each managed group's WCU; "Rate-based rule statement"
+#: costs 2 WCU without a scope-down). A web ACL is priced for 1,500 WCU (AWS refuses more without
+#: raising the limit at extra cost), so the sum is checked (`web_acl_capacity`).
+MANAGED_RULE_GROUP_WCU: Final = {
+    "AWSManagedRulesAmazonIpReputationList": 25,
+    "AWSManagedRulesKnownBadInputsRuleSet": 200,
+    "AWSManagedRulesCommonRuleSet": 700,
+}
+RATE_BASED_RULE_WCU: Final = 2
+WEB_ACL_WCU_LIMIT: Final = 1500
+#: The rules of the known-bad-inputs set that block Log4j (CVE-2021-44228) exploits: never in COUNT
+#: (checkov CKV2_AWS_76 asks for exactly this group on a web ACL in front of an ALB).
+LOG4J_RULES: Final = ("Log4JRCE_HEADER", "Log4JRCE_QUERYSTRING", "Log4JRCE_URI", "Log4JRCE_BODY")
 RATE_LIMIT_RULE: Final = "rate-limit-per-ip"
 RATE_LIMIT_PRIORITY: Final = 1
 #: What the rate limit answers: a client library retries 429 with backoff; 403 reads as "denied".
@@ -78,6 +92,15 @@ def web_acl_rules(config: WafConfig) -> list[aws.wafv2.WebAclRuleArgsDict]:
         "visibility_config": _visibility(RATE_LIMIT_RULE),
     }
     return [rules[p] for p in sorted(rules)]
+
+
+def web_acl_capacity() -> int:
+    """The web ACL's WCU: its managed groups plus the rate-based rule."""
+    return sum(MANAGED_RULE_GROUP_WCU[group] for _, group, _ in MANAGED_RULE_GROUPS) + RATE_BASED_RULE_WCU
+
+
+if web_acl_capacity() > WEB_ACL_WCU_LIMIT:
+    raise ValueError(f"the web ACL needs {web_acl_capacity()} WCU, over AWS's {WEB_ACL_WCU_LIMIT}")
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ server builds, including its unknown-checking proxy, so what passes here passes 
 from __future__ import annotations
 
 import asyncio
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from inspect import isawaitable
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -86,6 +87,32 @@ class Violation:
     def __str__(self) -> str:
         where = self.resource_name or "stack"
         return f"[{self.enforcement}/{self.severity}] {self.policy} ({where}): {self.message}"
+
+
+#: Top-level keys of a policy config that are not policy names (the CLI's `all`, our `environment`).
+CONFIG_KEYWORDS: Final = ("all", "environment")
+
+
+class PolicyConfigError(ValueError):
+    """A policy config naming what the pack does not have: one line, naming it and the closest name."""
+
+
+def check_config_names(config: Mapping[str, Any], policies: Sequence[Policy] | None = None) -> None:
+    """Refuse a key that is neither a policy of the pack nor `all`/`environment`.
+
+    The Pulumi CLI hands each policy only its own entry, so a misspelt name (`kms-key-rotaton:
+    disabled`) is silently ignored and the policy keeps its default level: refuse it instead.
+    """
+    names = [p.name for p in (policies if policies is not None else pulumi_policies())]
+    known = {*names, *CONFIG_KEYWORDS}
+    for key in config:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.0)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise PolicyConfigError(
+                f"unknown policy {str(key)!r}: {hint}the pack {PACK_NAME} has {len(names)} policies "
+                f"(keys may also be {' or '.join(CONFIG_KEYWORDS)})"
+            )
 
 
 def _enforcement(policy: Policy, config: Mapping[str, Any]) -> EnforcementLevel:
@@ -165,6 +192,7 @@ def evaluate(
     config = dict(config or {})
     providers = _providers(deployment)
     policies = list(policies) if policies is not None else pulumi_policies()
+    check_config_names(config)
     violations: list[Violation] = []
     names = {r.urn: r.name for r in deployment.resources}
     # Props and options are the same for every policy: build them once per resource.

@@ -97,6 +97,7 @@ CACHE_SUBNET_GROUP: Final = "aws:elasticache/subnetGroup:SubnetGroup"
 CACHE_PARAMETER_GROUP: Final = "aws:elasticache/parameterGroup:ParameterGroup"
 BACKUP_VAULT: Final = "aws:backup/vault:Vault"
 BACKUP_VAULT_POLICY: Final = "aws:backup/vaultPolicy:VaultPolicy"
+BACKUP_VAULT_LOCK: Final = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
 KMS_ALIAS: Final = "aws:kms/alias:Alias"
 #: The first of IAM_ATTACHMENTS, by name (spelled once, above).
 IAM_ROLE_POLICY_ATTACHMENT: Final = IAM_ATTACHMENTS[0]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from arbiter_infra import catalog
 from arbiter_infra.config.base import (
+    PROJECT,
     Cidr,
     KeyedError,
     MaintenanceWindow,
@@ -22,6 +23,7 @@ from arbiter_infra.config.base import (
     engine_major,
     member_of,
 )
+from arbiter_infra.iam import globs_overlap
 
 
 class NetworkConfig(Model):
@@ -86,6 +88,26 @@ class SecretsConfig(Model):
 BACKUP_COPY_REGIONS = ("us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1")
 
 
+#: An administrator role pattern: a role ARN glob in this account (the path may name IAM Identity
+#: Center's `aws-reserved/sso.amazonaws.com/[<region>/]`).
+_ADMIN_ROLE = re.compile(r"^arn:aws:iam::\{account\}:role/[\w+=,.@/*?-]+$")
+#: Roles the CI roles of any stack can create or are (`arbiter-<env>-*`, path included): an
+#: administrator pattern that could match one would let CI make itself an administrator.
+CI_CREATABLE_ROLES: Final = "arn:aws:iam::{account}:role/" + PROJECT + "-*"
+
+
+def _admin_role_pattern(v: str) -> str:
+    if not _ADMIN_ROLE.match(v):
+        raise ValueError(
+            "must be an IAM role ARN glob of this account: arn:aws:iam::{account}:role/<path and name, * and ? allowed>"
+        )
+    if globs_overlap(v.lower(), CI_CREATABLE_ROLES.lower()):
+        raise ValueError(
+            f"must not match a role CI can create ({CI_CREATABLE_ROLES}): CI would make itself an administrator"
+        )
+    return v
+
+
 class BackupConfig(Model):
     """AWS Backup of the Aurora cluster: a daily recovery point, copied to a second region.
 
@@ -99,12 +121,43 @@ class BackupConfig(Model):
     retention_days: int = Field(default=14, ge=7, le=35)
     #: Days the copy is kept in the copy region's vault.
     copy_retention_days: int = Field(default=14, ge=7, le=35)
-    #: Who may still delete recovery points or the vaults: IAM role ARN pattern, `{account}` filled in.
-    admin_role_pattern: str = Field(
-        default="arn:aws:iam::{account}:role/Admin*", pattern=r"^arn:aws:iam::\{account\}:role/[\w+=,.@/*-]+$"
+    #: Who may still delete recovery points, the vaults, their policies and locks: IAM role ARN
+    #: globs of this account (`{account}` filled in), e.g. IAM Identity Center's
+    #: `role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_*`.
+    admin_role_patterns: list[Annotated[str, AfterValidator(_admin_role_pattern)]] = Field(
+        default=["arn:aws:iam::{account}:role/Admin*"], min_length=1, max_length=10
     )
     #: UTC hour of the daily backup: after Aurora's backup window, before its maintenance window.
     start_hour_utc: int = Field(default=4, ge=0, le=23)
+    #: AWS Backup Vault Lock on both vaults: `none`, `governance` (removable by an administrator) or
+    #: `compliance` (irreversible after `vaultLockChangeableForDays`); docs/restore.md says which.
+    vault_lock: Literal["none", "governance", "compliance"] = "none"
+    #: Compliance mode only: the grace period in which the lock can still be removed (AWS: >= 3).
+    vault_lock_changeable_for_days: int = Field(default=7, ge=3, le=36_500)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "adminRolePattern" in data:
+            raise KeyedError(
+                "adminRolePattern",
+                data["adminRolePattern"],
+                "renamed to adminRolePatterns, a list of role ARN globs "
+                f"(e.g. adminRolePatterns: [{data['adminRolePattern']}])",
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _lock_grace(self) -> BackupConfig:
+        if "vault_lock_changeable_for_days" in self.model_fields_set and self.vault_lock != "compliance":
+            raise KeyedError(
+                "vaultLockChangeableForDays",
+                self.vault_lock_changeable_for_days,
+                f"unset unless vaultLock is compliance (it is {self.vault_lock}; governance has no grace period)",
+            )
+        if len(set(self.admin_role_patterns)) != len(self.admin_role_patterns):
+            raise KeyedError("adminRolePatterns", self.admin_role_patterns, "a list without repeats")
+        return self
 
 
 class DatabaseConfig(Model):

@@ -137,6 +137,12 @@ class StackConfig(Model):
             raise KeyedError("database.instanceCount", self.database.instance_count, ">= 2 in prod")
         if not self.database.backup.enabled:
             raise KeyedError("database.backup.enabled", False, "true in prod (cross-region recovery points)")
+        if self.database.backup.vault_lock == "none":
+            raise KeyedError(
+                "database.backup.vaultLock",
+                "none",
+                "governance or compliance in prod (immutable recovery points)",
+            )
         cache = self.cache
         if cache.num_nodes < 2 or not (cache.automatic_failover and cache.multi_az):
             raise KeyedError(

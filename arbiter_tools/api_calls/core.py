@@ -105,7 +105,8 @@ RULES: dict[tuple[str, str], Rule] = {}
 #: Calls the emulator makes that a deploy does not, and why (they are not evaluated). The
 #: program's own imported certificate (aws:acm/certificate:Certificate) is a deploy call, though.
 EMULATOR_ONLY: Final = {
-    ("backup", "DescribeBackupVault"): "the emulator checks a plan's vault exists (AWS does, moto does not)",
+    ("backup", "DescribeBackupVault"): "the emulator checks a plan's vault exists (AWS does, moto does "
+    "not) and reads a locked vault's ARN",
     ("acm", "DescribeCertificate"): "the emulator looks for the externally issued certificate",
     ("acm", "ImportCertificate"): "the emulator imports a self-signed stand-in for that certificate",
     (

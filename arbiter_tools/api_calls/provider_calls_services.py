@@ -160,6 +160,12 @@ SERVICE_CALLS: Final[dict[str, ProviderCalls]] = {
         (("backup:GetBackupVaultAccessPolicy", "{vault}"),),
         (("backup:PutBackupVaultAccessPolicy", "{vault}"),),
     ),
+    rt.BACKUP_VAULT_LOCK: ProviderCalls(
+        f"{P}/backup/vault_lock_configuration.go (DescribeBackupVault; every change replaces it: "
+        "DeleteBackupVaultLockConfiguration, an administrator's, then the Put)",
+        (("backup:DescribeBackupVault", "{o[backupVaultArn]}"),),
+        (("backup:PutBackupVaultLockConfiguration", "{o[backupVaultArn]}"),),
+    ),
     rt.BACKUP_PLAN: ProviderCalls(
         f"{P}/backup/plan.go (GetBackupPlan, ListTags)",
         (("backup:GetBackupPlan", "{o[arn]}"), ("backup:ListTags", "{o[arn]}")),

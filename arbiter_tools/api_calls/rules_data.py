@@ -141,6 +141,13 @@ def _backup_vault(c: CallContext) -> None:
     c.created(arn)
 
 
+@rule("backup", "PutBackupVaultLockConfiguration")
+def _backup_vault_lock(c: CallContext) -> None:
+    c.need(
+        "backup:PutBackupVaultLockConfiguration", c.arn("backup", f"backup-vault:{c.p['BackupVaultName']}")
+    )
+
+
 @rule("backup", "CreateBackupPlan")
 def _backup_plan(c: CallContext) -> None:
     arn = str(c.r["BackupPlanArn"])

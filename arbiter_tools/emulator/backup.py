@@ -1,4 +1,4 @@
-"""AWS Backup (moto: vaults and plans; selections and vault policies have no API there, they fall back)."""
+"""AWS Backup (moto: vaults, their locks and plans; selections and vault policies have no API there, they fall back)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,26 @@ def _backup_vault(req: Request) -> Result:
         )
     )
     return name, {"arn": resp["BackupVaultArn"], "name": name, "recoveryPoints": 0}
+
+
+@handles(rt.BACKUP_VAULT_LOCK)
+def _backup_vault_lock(req: Request) -> Result:
+    i = req.inputs
+    name = str(i["backupVaultName"])
+    backup = req.client("backup")
+    backup.put_backup_vault_lock_configuration(
+        **clean(
+            {
+                "BackupVaultName": name,
+                "MinRetentionDays": opt_int(i.get("minRetentionDays")),
+                "MaxRetentionDays": opt_int(i.get("maxRetentionDays")),
+                "ChangeableForDays": opt_int(i.get("changeableForDays")),
+            }
+        )
+    )
+    # The provider's id is the vault's name; its ARN is read back as the provider's Read does.
+    arn = backup.describe_backup_vault(BackupVaultName=name)["BackupVaultArn"]
+    return name, {"backupVaultArn": arn}
 
 
 def _backup_rule(rule: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,9 @@ def _state_machine(req: Request) -> Result:
                 }
                 if logging.get("logDestination")
                 else None,
+                "tracingConfiguration": {
+                    "enabled": bool((i.get("tracingConfiguration") or {}).get("enabled"))
+                },
                 "tags": [{"key": k, "value": v} for k, v in req.tags.items()] or None,
             }
         )

@@ -168,6 +168,10 @@ COMPUTED: dict[str, Filler] = {
     t.KMS_KEY: lambda s, rid, n: {"keyId": rid, "arn": _arn("kms", f"key/{rid}")},
     t.KMS_ALIAS: lambda s, rid, n: {"arn": _arn("kms", n)},
     t.BACKUP_VAULT: lambda s, rid, n: {"id": n, "arn": _arn("backup", f"backup-vault:{n}")},
+    t.BACKUP_VAULT_LOCK: lambda s, rid, n: {
+        "id": s["backupVaultName"],
+        "backupVaultArn": _arn("backup", f"backup-vault:{s['backupVaultName']}"),
+    },
     t.BACKUP_PLAN: lambda s, rid, n: {"arn": _arn("backup", f"backup-plan:{rid}"), "version": rid},
     t.RDS_EVENT_SUBSCRIPTION: lambda s, rid, n: {"id": n, "arn": _arn("rds", f"es:{n}")},
     t.IAM_ROLE: lambda s, rid, n: {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{n}", "uniqueId": rid},

@@ -114,6 +114,13 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
     ),
     Grant(
         "boundary",
+        "TraceStateMachines",
+        "the rotation state machine sends X-Ray traces (AWSXrayWriteOnlyAccess; no resource type)",
+        iam.XRAY_WRITE_ACTIONS,
+        "unscopable",
+    ),
+    Grant(
+        "boundary",
         "BackupSnapshotsOwnCluster",
         "AWS Backup (role arbiter-<env>-backup) snapshots this stack's Aurora cluster and copies "
         "the snapshot to the copy region; recovery points are cluster snapshots awsbackup:*",

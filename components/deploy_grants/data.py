@@ -103,11 +103,11 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "backup",
         "BackupOwnVaults",
-        "the Aurora backup vault and its copy-region twin (arbiter-<env>-backup*), their tags and "
-        "access policies. No DeleteBackupVault: the vault policy reserves it for an administrator",
+        "the Aurora backup vault and its copy-region twin (arbiter-<env>-backup*), their tags, "
+        "access policies and locks: a vault CI creates gets its lock, then its policy; once the "
+        "policy is there it denies CI every change to either (components/backup.py)",
         (
             "backup:CreateBackupVault",
-            "backup:DeleteBackupVaultAccessPolicy",
             "backup:DescribeBackupVault",
             "backup:GetBackupVaultAccessPolicy",
             "backup:ListTags",
@@ -118,6 +118,28 @@ GRANTS: Final[tuple[Grant, ...]] = (
         ),
         "arns",
         _BACKUP_VAULTS,
+    ),
+    Grant(
+        "backup",
+        "BackupDenyUnprotectingVaults",
+        "whatever else CI is granted: deleting a vault, its access policy or its lock, or a "
+        "recovery point, or shortening a point's lifecycle, is an administrator's act, in every "
+        "vault of the account, any region (the vault policy denies the same to all but the "
+        "administrators); an Aurora recovery point's ARN is its cluster snapshot's (awsbackup:*)",
+        (
+            "backup:DeleteBackupVault",
+            "backup:DeleteBackupVaultAccessPolicy",
+            "backup:DeleteBackupVaultLockConfiguration",
+            "backup:DeleteRecoveryPoint",
+            "backup:UpdateRecoveryPointLifecycle",
+        ),
+        "arns",
+        (
+            "arn:aws:backup:*:{account}:backup-vault:*",
+            "arn:aws:backup:*:{account}:recovery-point:*",
+            "arn:aws:rds:*:{account}:cluster-snapshot:awsbackup:*",
+        ),
+        effect="Deny",
     ),
     Grant(
         "backup",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pulumi_aws as aws
 import pytest
@@ -16,8 +17,22 @@ ACCOUNT = "111122223333"
 VAULT = "aws:backup/vault:Vault"
 
 
-def _backup(naming: Naming, *, region: str = "us-east-1", protect: bool = False) -> AuroraBackup:
-    config = BackupConfig(copy_region="us-west-2", retention_days=9, copy_retention_days=21, start_hour_utc=3)
+ADMINS = [
+    "arn:aws:iam::{account}:role/Admin*",
+    "arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/*",
+]
+LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+
+
+def _backup(naming: Naming, *, region: str = "us-east-1", protect: bool = False, **lock: Any) -> AuroraBackup:
+    config = BackupConfig(
+        copy_region="us-west-2",
+        retention_days=9,
+        copy_retention_days=21,
+        start_hour_utc=3,
+        admin_role_patterns=ADMINS,
+        **lock,
+    )
     return AuroraBackup(
         naming("backup"),
         AuroraBackupArgs(
@@ -52,8 +67,44 @@ def test_vault_policies_deny_the_protected_actions_to_all_but_admins(build: Buil
         [stmt] = json.loads(p.inputs["policy"])["Statement"]
         assert stmt["Effect"] == "Deny" and sorted(stmt["Action"]) == sorted(PROTECTED_ACTIONS)
         assert stmt["Condition"] == {
-            "ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/Admin*"}
+            "ArnNotLike": {"aws:PrincipalArn": [a.format(account=ACCOUNT) for a in ADMINS]}
         }
+    assert {"backup:DeleteBackupVaultAccessPolicy", "backup:DeleteBackupVaultLockConfiguration"} <= set(
+        PROTECTED_ACTIONS
+    )
+
+
+def test_no_lock_unless_configured(build: Build, naming: Naming) -> None:
+    d = build(lambda: _backup(naming))
+    assert d.of_type(LOCK) == []
+
+
+@pytest.mark.parametrize(("mode", "grace"), [("governance", None), ("compliance", 5)])
+def test_each_vault_is_locked_to_exactly_its_retention(
+    build: Build, naming: Naming, mode: str, grace: int | None
+) -> None:
+    lock = {"vault_lock": mode, **({"vault_lock_changeable_for_days": grace} if grace else {})}
+    d = build(lambda: _backup(naming, protect=True, **lock))
+    vaults = {v.urn: v for v in d.of_type(VAULT)}
+    locks = {lk.inputs["backupVaultName"]: lk for lk in d.of_type(LOCK)}
+    # The plan keeps primary points 9 days and copies 21: each vault's lock says exactly that.
+    assert {
+        name: (lk.inputs["minRetentionDays"], lk.inputs["maxRetentionDays"]) for name, lk in locks.items()
+    } == {
+        "arbiter-unit-backup": (9, 9),
+        "arbiter-unit-backup-us-west-2": (21, 21),
+    }
+    for lk in locks.values():
+        assert lk.inputs.get("changeableForDays") == grace  # absent: governance mode
+        # Create-before-delete would write the new lock, then delete it with the old one's delete.
+        assert lk.delete_before_replace and lk.protect
+    copy_lock = locks["arbiter-unit-backup-us-west-2"]
+    [copy_vault] = [v for v in vaults.values() if v.inputs["name"] == "arbiter-unit-backup-us-west-2"]
+    assert copy_lock.provider == copy_vault.provider is not None
+    # The vault policy (which denies lock changes to CI) lands only after the lock.
+    for policy in d.of_type("aws:backup/vaultPolicy:VaultPolicy"):
+        lock_urn = locks[policy.inputs["backupVaultName"]].urn
+        assert lock_urn in policy.dependencies
 
 
 def test_the_plan_follows_the_config_and_selects_the_cluster(build: Build, naming: Naming) -> None:

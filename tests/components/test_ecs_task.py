@@ -36,3 +36,28 @@ def test_container_is_hardened_and_logs_without_blocking(build: Build) -> None:
     assert c["portMappings"] == [{"name": "svc", "containerPort": 9000, "protocol": "tcp"}]
     assert c["logConfiguration"]["options"]["mode"] == "non-blocking"
     assert c["logConfiguration"]["options"]["awslogs-group"] == "/ecs/unit-svc"
+
+
+def test_reserved_client_ports_become_the_sysctl_and_only_when_given(build: Build) -> None:
+    def program() -> None:
+        for name, reserved in (("with", (50051, 8080, 50051)), ("without", ())):
+            pulumi.export(
+                name,
+                container_definitions(
+                    "svc",
+                    service_config(),
+                    environment={},
+                    secrets=[],
+                    log_group_name="/ecs/unit-svc",
+                    region=REGION,
+                    reserved_client_ports=reserved,
+                ),
+            )
+
+    outputs = build(program).outputs
+    [with_ports] = json.loads(outputs["with"])
+    assert with_ports["systemControls"] == [
+        {"namespace": "net.ipv4.ip_local_reserved_ports", "value": "8080,50051"}
+    ]
+    [without] = json.loads(outputs["without"])
+    assert "systemControls" not in without

@@ -6,7 +6,15 @@ from typing import Any
 
 from arbiter_infra.config import WafConfig
 from arbiter_infra.naming import Naming
-from components.waf import WebFirewall, WebFirewallArgs, web_acl_rules
+from components.waf import (
+    LOG4J_RULES,
+    MANAGED_RULE_GROUP_WCU,
+    WEB_ACL_WCU_LIMIT,
+    WebFirewall,
+    WebFirewallArgs,
+    web_acl_capacity,
+    web_acl_rules,
+)
 from tests.components.conftest import Build
 
 ALB = "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/unit/1"
@@ -34,3 +42,21 @@ def test_the_acl_guards_the_given_alb_and_logs_encrypted(build: Build, naming: N
     group = d.one("aws:cloudwatch/logGroup:LogGroup")
     assert group.inputs["name"] == "aws-waf-logs-arbiter-unit-alb"
     assert (group.inputs["kmsKeyId"], group.inputs["retentionInDays"]) == (KEY, 30)
+
+
+def test_log4j_rules_block_and_the_acl_fits_its_capacity() -> None:
+    """checkov CKV2_AWS_76: the known-bad-inputs group (Log4j) guards the ALB, its Log4j rules not
+    counted, not overridden; and the groups' published WCU fit AWS's 1,500 per web ACL."""
+    rules: dict[Any, Any] = {r["name"]: r for r in web_acl_rules(WafConfig())}
+    bad_inputs = rules["AWSManagedRulesKnownBadInputsRuleSet"]
+    assert bad_inputs["override_action"] == {"none": {}}
+    statement = bad_inputs["statement"]["managed_rule_group_statement"]
+    assert (statement["vendor_name"], statement["name"]) == ("AWS", "AWSManagedRulesKnownBadInputsRuleSet")
+    overridden = {
+        o["name"]
+        for r in rules.values()
+        for o in r["statement"].get("managed_rule_group_statement", {}).get("rule_action_overrides", [])
+    }
+    assert not overridden & set(LOG4J_RULES)
+    assert set(MANAGED_RULE_GROUP_WCU) == {r for r in rules if r != "rate-limit-per-ip"}
+    assert web_acl_capacity() == 25 + 200 + 700 + 2 <= WEB_ACL_WCU_LIMIT == 1500

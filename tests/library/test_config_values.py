@@ -173,9 +173,51 @@ BAD = [
     ),
     (
         "backup-admin-pattern-not-a-role",
-        set_value("database.backup.adminRolePattern", "arn:aws:iam::{account}:user/bob"),
+        set_value("database.backup.adminRolePatterns.1", "arn:aws:iam::{account}:user/bob"),
         "staging",
-        ["arbiter:database.backup.adminRolePattern", "user/bob"],
+        ["arbiter:database.backup.adminRolePatterns[1]", "user/bob", "an IAM role ARN glob"],
+    ),
+    (
+        "backup-admin-pattern-matches-ci-roles",
+        set_value("database.backup.adminRolePatterns", ["arn:aws:iam::{account}:role/*Admin*"]),
+        "prod",
+        ["arbiter:database.backup.adminRolePatterns[0]", "*Admin*", "must not match a role CI can create"],
+    ),
+    (
+        "backup-admin-patterns-empty",
+        set_value("database.backup.adminRolePatterns", []),
+        "prod",
+        ["arbiter:database.backup.adminRolePatterns", "at least 1 item"],
+    ),
+    (
+        "backup-admin-pattern-old-key",
+        set_value("database.backup.adminRolePattern", "arn:aws:iam::{account}:role/Admin*"),
+        "staging",
+        ["arbiter:database.backup.adminRolePattern", "renamed to adminRolePatterns", "role/Admin*"],
+    ),
+    (
+        "backup-vault-lock-unknown-mode",
+        set_value("database.backup.vaultLock", "legal-hold"),
+        "staging",
+        ["arbiter:database.backup.vaultLock", "legal-hold", "governance", "compliance"],
+    ),
+    (
+        "prod-vault-unlocked",
+        set_value("database.backup.vaultLock", "none"),
+        "prod",
+        ["arbiter:database.backup.vaultLock", "governance or compliance in prod"],
+    ),
+    (
+        "vault-lock-grace-without-compliance",
+        set_value("database.backup.vaultLockChangeableForDays", 3),
+        "prod",
+        ["arbiter:database.backup.vaultLockChangeableForDays", "3", "unless vaultLock is compliance"],
+    ),
+    (
+        "vault-lock-grace-below-aws-minimum",
+        set_value("database.backup.vaultLockChangeableForDays", 2),
+        "prod",
+        ["arbiter:database.backup.vaultLockChangeableForDays", "2", "greater than or equal to 3"],
     ),
     (
         "prod-backup-off",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from policies.resource_types import (
     BACKUP_PLAN,
     BACKUP_SELECTION,
+    BACKUP_VAULT,
+    BACKUP_VAULT_LOCK,
     BUCKET_PAB,
     KMS_KEY,
     LOG_GROUP,
@@ -61,6 +63,10 @@ def add_data(b: StackBuilder) -> None:
     )
     b.get("db").outputs["arn"] = CLUSTER_ARN
     b.add(BACKUP_PLAN, "backup-plan", {"rules": [BACKUP_RULE]}, id_="plan-1", arn=BACKUP_PLAN_ARN)
+    for vault in ("arbiter-prod-backup", "arbiter-prod-backup-us-west-2"):
+        b.add(BACKUP_VAULT, vault, {"name": vault, "kmsKeyArn": KEY_ARN}, id_=vault, protect=True)
+        lock = {"backupVaultName": vault, "minRetentionDays": 14, "maxRetentionDays": 14}
+        b.add(BACKUP_VAULT_LOCK, f"{vault}-lock", lock, id_=vault, protect=True)
     b.add(
         BACKUP_SELECTION,
         "backup-selection",

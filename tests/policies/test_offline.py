@@ -7,13 +7,15 @@ unknown without guarding it is reported the way the analyzer reports it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 from pulumi_policy import ResourceValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE
 
 from policies.catalog import by_name
-from policies.offline import evaluate
+from policies.offline import PolicyConfigError, check_config_names, evaluate
 from policies.resource_types import DEFAULT_SG
 from tests.policies.builder import COMPONENT, StackBuilder
 from tests.policies.cases import ENVIRONMENTS, run
@@ -53,6 +55,26 @@ def test_enforcement_remediate_runs_as_mandatory() -> None:
     """The offline run cannot remediate: a remediating policy blocks like a mandatory one."""
     fired = run(_broken(), {"all": "disabled", "kms-key-rotation": "remediate"})
     assert [(v.policy, v.enforcement) for v in fired] == [("kms-key-rotation", "mandatory")]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"kms-key-rotaton": "disabled"},
+            "unknown policy 'kms-key-rotaton': did you mean 'kms-key-rotation'?",
+        ),
+        ({"Environment": "prod"}, "unknown policy 'Environment'"),
+    ],
+)
+def test_a_config_naming_an_unknown_policy_is_refused_with_the_closest(
+    config: dict[str, Any], message: str
+) -> None:
+    """The CLI would ignore the entry and keep the policy's default level: refused instead."""
+    with pytest.raises(PolicyConfigError, match=re.escape(message)) as err:
+        run(compliant_stack(), config)
+    assert "\n" not in str(err.value) and "arbiter-policies" in str(err.value)
+    check_config_names({"all": "advisory", "environment": "prod", "kms-key-rotation": "disabled"})
 
 
 def test_evaluate_skips_components_and_providers() -> None:

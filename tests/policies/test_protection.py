@@ -27,6 +27,25 @@ CASES: list[Case] = [
         "prod ClusterInstance db-2 is not protected",
         id="cluster-instance",
     ),
+    Case(
+        "prod-backup-vaults-locked",
+        lambda b: b.remove("arbiter-prod-backup-us-west-2-lock"),
+        "prod backup vault arbiter-prod-backup-us-west-2 has no Vault Lock",
+        id="vault-unlocked",
+    ),
+    Case(
+        "prod-backup-vaults-locked",
+        lambda b: b.set("arbiter-prod-backup-lock", minRetentionDays=21, maxRetentionDays=35),
+        "backup vault arbiter-prod-backup is locked to 21..35 days but a backup plan keeps its recovery points 14 days",
+        id="lock-outside-plan-retention",
+    ),
+    Case(
+        "prod-backup-vaults-locked",
+        lambda b: b.set("arbiter-prod-backup-us-west-2-lock", maxRetentionDays=7),
+        "backup vault arbiter-prod-backup-us-west-2 is locked to 14..7 days but a backup plan keeps its "
+        "recovery points 14 days",
+        id="copy-lock-below-copy-retention",
+    ),
 ]
 
 

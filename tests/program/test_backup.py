@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from arbiter_tools.iam_eval import Request, evaluate
+from arbiter_infra.iam import globs_overlap
+from arbiter_tools.iam_eval import Request, evaluate, evaluate_with_resource_policy
 from arbiter_tools.runtime import ACCOUNT_ID, REGION, DeclaredResource, Deployment, run_program
 from components.backup import BACKUP_POLICY_ARNS, PROTECTED_ACTIONS, schedule
 from tests.conftest import stack_sections, write_project
@@ -16,6 +17,7 @@ VAULT = "aws:backup/vault:Vault"
 PLAN = "aws:backup/plan:Plan"
 SELECTION = "aws:backup/selection:Selection"
 VAULT_POLICY = "aws:backup/vaultPolicy:VaultPolicy"
+VAULT_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
 COPY_REGION = "us-west-2"
 
 
@@ -81,6 +83,11 @@ def test_vault_policies_let_only_an_administrator_delete_or_shorten_recovery_poi
     assert set(policies) == set(vault_arns)
     deploy_role = f"arn:aws:iam::{ACCOUNT_ID}:role/arbiter-{env}-deploy"
     admin = f"arn:aws:iam::{ACCOUNT_ID}:role/AdminAccess"
+    # IAM Identity Center's roles: under aws-reserved/sso.amazonaws.com/, with or without a region.
+    sso_admin = (
+        f"arn:aws:iam::{ACCOUNT_ID}:role/aws-reserved/sso.amazonaws.com/us-east-1/"
+        "AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+    )
     for name, policy in policies.items():
         [statement] = policy["Statement"]
         # In a vault access policy, * is the vault and its recovery points.
@@ -88,13 +95,97 @@ def test_vault_policies_let_only_an_administrator_delete_or_shorten_recovery_poi
         assert statement["Principal"] == {"AWS": "*"}
         assert set(statement["Action"]) == set(PROTECTED_ACTIONS)
         condition = statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
-        assert condition == f"arn:aws:iam::{ACCOUNT_ID}:role/Admin*"
+        patterns = stack_sections(env)["database"]["backup"]["adminRolePatterns"]
+        assert condition == [p.format(account=ACCOUNT_ID) for p in patterns]
         point = f"arn:aws:rds:{REGION}:{ACCOUNT_ID}:cluster-snapshot:awsbackup:job-1"
         for action in PROTECTED_ACTIONS:
             for resource in (vault_arns[name], point):
                 assert _explicitly_denied(policy, action, deploy_role, resource), action
                 assert not _explicitly_denied(policy, action, admin, resource), action
+                assert not _explicitly_denied(policy, action, sso_admin, resource), action
         assert not _explicitly_denied(policy, "backup:StartBackupJob", deploy_role, vault_arns[name])
+
+
+#: Each call that removes or weakens a vault's protection (spelled out, not PROTECTED_ACTIONS: the
+#: test must fail if that tuple loses one).
+WAYS_AROUND = (
+    "backup:DeleteBackupVault",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultLockConfiguration",
+    "backup:DeleteRecoveryPoint",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:PutBackupVaultLockConfiguration",
+    "backup:UpdateRecoveryPointLifecycle",
+)
+
+
+def _ci_policies(d: Deployment, kind: str) -> list[dict[str, Any]]:
+    return [
+        json.loads(p.inputs["policy"])
+        for p in d.of_type("aws:iam/policy:Policy")
+        if p.inputs["name"].startswith(f"arbiter-{d.stack}-{kind}-")
+    ]
+
+
+@pytest.mark.parametrize("kind", ["deploy", "preview"])
+def test_no_ci_role_has_a_way_around_the_vault_policy(deployment: Deployment, kind: str) -> None:
+    """Neither CI role may delete or replace a vault's policy or lock, delete the vault, or delete
+    or shorten a recovery point: denied by the vault policy and, for deletes, by the role itself
+    (so also on a vault whose policy is not there yet); nor can CI create an administrator."""
+    env = deployment.stack
+    role = f"arn:aws:iam::{ACCOUNT_ID}:role/arbiter-{env}-{kind}"
+    identity = _ci_policies(deployment, kind)
+    assert identity
+    policies = {
+        p.inputs["backupVaultName"]: json.loads(p.inputs["policy"]) for p in deployment.of_type(VAULT_POLICY)
+    }
+    point = f"arn:aws:rds:{REGION}:{ACCOUNT_ID}:cluster-snapshot:awsbackup:job-1"
+    deletes = [a for a in WAYS_AROUND if not a.startswith("backup:Put")]
+    for vault in deployment.of_type(VAULT):
+        for action in WAYS_AROUND:
+            for resource in (vault.outputs["arn"], point):
+                request = Request(action, resource)
+                decision = evaluate_with_resource_policy(
+                    identity, policies[vault.inputs["name"]], role, request
+                )
+                assert decision.verdict == "denied", (action, decision)
+                if action in deletes:
+                    assert evaluate(identity, request).verdict == "denied", action
+    # The way around the vault policy's ArnNotLike: a role CI creates that an admin pattern matches.
+    patterns = [
+        p.format(account=ACCOUNT_ID) for p in stack_sections(env)["database"]["backup"]["adminRolePatterns"]
+    ]
+    creatable = [
+        resource
+        for doc in identity
+        for st in doc["Statement"]
+        if st["Effect"] == "Allow" and {"iam:CreateRole", "iam:UpdateAssumeRolePolicy"} & set(st["Action"])
+        for resource in st["Resource"]
+    ]
+    assert kind == "preview" or creatable
+    for resource in [*creatable, role]:
+        assert not any(globs_overlap(p.lower(), resource.lower()) for p in patterns), resource
+
+
+def test_only_prod_vaults_are_locked_to_the_plans_retention(deployment: Deployment) -> None:
+    env = deployment.stack
+    cfg = stack_sections(env)["database"]["backup"]
+    locks = {lk.inputs["backupVaultName"]: lk for lk in deployment.of_type(VAULT_LOCK)}
+    if env == "staging":
+        assert cfg["vaultLock"] == "none" and locks == {}
+        return
+    assert cfg["vaultLock"] == "governance"
+    retention = {
+        f"arbiter-{env}-backup": cfg["retentionDays"],
+        f"arbiter-{env}-backup-{COPY_REGION}": cfg["copyRetentionDays"],
+    }
+    assert {n: (lk.inputs["minRetentionDays"], lk.inputs["maxRetentionDays"]) for n, lk in locks.items()} == {
+        n: (days, days) for n, days in retention.items()
+    }
+    assert all(
+        lk.protect and lk.delete_before_replace and "changeableForDays" not in lk.inputs
+        for lk in locks.values()
+    )
 
 
 def test_daily_plan_keeps_at_least_seven_days_and_copies_to_the_other_region(deployment: Deployment) -> None:

@@ -104,6 +104,10 @@ SHARED_ARNS = (
     f"arn:aws:wafv2:{REGION}:{ACCOUNT_ID}:regional/managedruleset/AWSManagedRules*/*",
     f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/*",  # only with a kms:ResourceAliases condition
     f"arn:aws:iam::{ACCOUNT_ID}:role/*",  # only in a Deny
+    # every backup vault and recovery point of the account: only in a Deny (BackupDenyUnprotectingVaults)
+    f"arn:aws:backup:*:{ACCOUNT_ID}:backup-vault:*",
+    f"arn:aws:backup:*:{ACCOUNT_ID}:recovery-point:*",
+    f"arn:aws:rds:*:{ACCOUNT_ID}:cluster-snapshot:awsbackup:*",
 )
 
 
@@ -130,7 +134,11 @@ def test_resource_arns_are_scoped_to_this_stack(deployment: Deployment, kind: st
                 assert any(fnmatchcase(arn, pattern) for pattern in SHARED_ARNS), (s["Sid"], arn)
             if arn.endswith(":key/*"):
                 assert "kms:ResourceAliases" in condition or tagged, s["Sid"]
-            if arn.endswith(":role/*"):
+            if (
+                arn.endswith((":role/*", ":backup-vault:*", ":recovery-point:*", ":awsbackup:*"))
+                and not scoped
+                and not tagged
+            ):
                 assert s["Effect"] == "Deny", s["Sid"]
 
 

@@ -4,12 +4,14 @@ request and the reply (ACLs are stateless; first matching rule by number wins, e
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from arbiter_tools.runtime import Deployment
+from components.ecs_task import RESERVED_PORTS_SYSCTL
 from components.nacl import MAX_RULES_PER_DIRECTION
 from tests.conftest import stack_sections
 
@@ -155,13 +157,73 @@ def test_interface_endpoints_in_other_azs_are_reachable_only_where_deployed(
         assert net.connects(net.host("private", 0), net.host("private", 1), 443) is deployed
 
 
-def test_known_cost_reply_to_a_client_port_equal_to_a_service_port_is_dropped(prod: Deployment) -> None:
-    """Stateless ACLs cannot tell a reply to port 50051 from a new connection to it: denying the
-    internet on trading-core's port also drops replies to a task that picked 50051 as client port."""
-    net = Net(prod)
-    task, internet = net.host("private", 0), net.host("internet")
-    assert net.connects(task, internet, 443, client_port=50050)
-    assert not net.connects(task, internet, 443, client_port=50051)
+#: Linux's default client (autobind) ports, `net.ipv4.ip_local_port_range` (the kernel default; the
+#: task definition does not change it).
+LINUX_CLIENT_PORTS = range(32768, 61000)
+
+
+def _reserved_ports(d: Deployment) -> dict[str, set[int]]:
+    """Per task family: the ports its containers keep out of the client-port choice."""
+    out: dict[str, set[int]] = {}
+    for td in d.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        ports: set[int] = set()
+        for container in json.loads(td.inputs["containerDefinitions"]):
+            for ctl in container.get("systemControls", []):
+                if ctl["namespace"] == RESERVED_PORTS_SYSCTL:
+                    for part in ctl["value"].split(","):
+                        low, _, high = part.partition("-")
+                        ports |= set(range(int(low), int(high or low) + 1))
+        out[td.inputs["family"]] = ports
+    return out
+
+
+def test_no_reply_to_a_client_port_a_task_can_pick_is_dropped(deployment: Deployment) -> None:
+    """Stateless ACLs cannot tell a reply to port 50051 from a new connection to it, so the private
+    tier denies the internet, the data tier and the ALB's tier both. Each task reserves every port
+    the ACL denies from its client ports: then, for every client port Linux may still pick, a reply
+    from any peer (the internet through the NAT, Aurora/Redis, another task, the public tier) is
+    admitted."""
+    net = Net(deployment)
+    private = net.subnets("private")[0]
+    rules = [
+        (
+            PROTOCOLS[str(r["protocol"]).lower()],
+            int(r["fromPort"]),
+            int(r["toPort"]),
+            ipaddress.ip_network(r["cidrBlock"]),
+            r["action"],
+        )
+        for r in sorted(net.acl(private)["ingress"], key=lambda r: r["ruleNo"])
+    ]
+    peers = [ipaddress.ip_address(net.host(t, 1).ip) for t in ("internet", "database", "private", "public")]
+
+    def admitted(peer: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int) -> bool:
+        for proto, low, high, cidr, action in rules:
+            if proto in ("-1", "6") and (proto == "-1" or low <= port <= high) and peer in cidr:
+                return bool(action == "allow")
+        return False
+
+    denied = {p for _, low, high, _, action in rules if action == "deny" for p in range(low, high + 1)}
+    services = {
+        int(svc["port"])
+        for svc in stack_sections(deployment.stack)["services"].values()
+        if isinstance(svc, dict) and "port" in svc
+    }
+    assert denied == services  # the service ports, denied from everywhere but their callers
+    reserved = _reserved_ports(deployment)
+    assert len(reserved) == 3
+    for family, ports in reserved.items():
+        assert ports >= denied, family
+        dropped = [
+            (str(peer), port)
+            for port in LINUX_CLIENT_PORTS
+            if port not in ports
+            for peer in peers
+            if not admitted(peer, port)
+        ]
+        assert dropped == [], family
+    # Without the reservation a task could pick 50051 and lose the reply (1 in ~28,000 connections).
+    assert any(port in LINUX_CLIENT_PORTS and not admitted(peers[0], port) for port in denied)
 
 
 def test_path_mtu_discovery_reaches_tasks_through_the_nat(deployment: Deployment) -> None:

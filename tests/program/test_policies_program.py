@@ -75,7 +75,15 @@ def test_plan_runs_the_pack_by_default(capsys: pytest.CaptureFixture[str]) -> No
 
 @pytest.mark.parametrize(
     ("content", "fragment"),
-    [(None, "cannot read it"), ("{not json", "not valid JSON (line 1)"), ("[1]", "must be a JSON object")],
+    [
+        (None, "cannot read it"),
+        ("{not json", "not valid JSON (line 1)"),
+        ("[1]", "must be a JSON object"),
+        (
+            '{"kms-key-rotaton": "disabled"}',
+            "unknown policy 'kms-key-rotaton': did you mean 'kms-key-rotation'?",
+        ),
+    ],
 )
 def test_bad_policy_config_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, fragment: str

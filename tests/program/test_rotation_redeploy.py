@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from arbiter_infra import iam
+from arbiter_tools.iam_eval import Request, evaluate
 from arbiter_tools.runtime import DeclaredResource, Deployment, run_program
 from components import rotation_redeploy
 from tests.conftest import stack_sections
+from tests.program.delivery_support import boundary_of
 
 MACHINE = "aws:sfn/stateMachine:StateMachine"
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -121,11 +124,23 @@ def test_state_machine_role_may_only_update_those_services(deployment: Deploymen
     assert trust["Principal"] == {"Service": "states.amazonaws.com"}
     assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
     statements = _role_policy(deployment, role)
-    assert set(statements) == {"RedeployConsumers", "DeliverExecutionLogs"}
+    assert set(statements) == {"RedeployConsumers", "DeliverExecutionLogs", "SendTraces"}
     assert statements["RedeployConsumers"]["Action"] == ["ecs:UpdateService"]
     assert set(statements["RedeployConsumers"]["Resource"]) == _injectors(deployment)
-    # Log delivery has no resource type; nothing else is granted on "*".
+    # Log and trace delivery have no resource type; nothing else is granted on "*".
     assert all(a.startswith("logs:") for a in statements["DeliverExecutionLogs"]["Action"])
+    assert sorted(statements["SendTraces"]["Action"]) == sorted(iam.XRAY_WRITE_ACTIONS)
+
+
+def test_state_machine_is_traced_and_its_role_may_send_traces_within_the_boundary(
+    deployment: Deployment,
+) -> None:
+    """checkov CKV_AWS_284: X-Ray tracing on; the role and the boundary that caps it allow the writes."""
+    machine = deployment.one(MACHINE)
+    assert machine.inputs["tracingConfiguration"] == {"enabled": True}
+    boundary = boundary_of(deployment)
+    for action in iam.XRAY_WRITE_ACTIONS:
+        assert evaluate([boundary], Request(action, "*")).verdict == "allowed", action
 
 
 def test_eventbridge_role_may_only_start_this_machine(deployment: Deployment) -> None:

@@ -357,3 +357,23 @@ def test_real_ids_in_state_are_not_changes(
     assert real != text
     plan = diff_plan(tmp_path, staging, json.loads(real))
     assert plan.changes == [], [c.urn for c in plan.changes]
+
+
+def test_a_retention_change_in_prod_replaces_the_vault_lock_delete_first(
+    tmp_path: Path, prod: Deployment, prod_state: dict[str, Any]
+) -> None:
+    """Every argument of a Vault Lock forces a replacement: the plan says so, and says whose change it is."""
+    database = stack_sections("prod")["database"]
+    database["backup"]["retentionDays"] = 21
+    plan = diff_plan(tmp_path, run_program("prod", config_overrides={"database": database}), prod_state)
+    lock = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+    changed = {c.name: c for c in plan.changes if c.type == lock}
+    # The primary vault's; the copy keeps copyRetentionDays.
+    assert set(changed) == {"arbiter-prod-backup-vault-lock"}, {n: c.diffs for n, c in changed.items()}
+    change = changed["arbiter-prod-backup-vault-lock"]
+    assert change.op == "replace" and change.tabled
+    assert any("administrator's change" in note for note in change.notes)
+    assert {(d.path, d.old, d.new) for d in change.diffs} >= {
+        ("minRetentionDays", 14, 21),
+        ("maxRetentionDays", 14, 21),
+    }

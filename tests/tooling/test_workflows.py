@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from arbiter_tools.runtime import Deployment
 from tests.conftest import stack_sections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -254,6 +255,30 @@ def test_stack_access_installs_python_deps_then_assumes_the_role(action: dict[st
     assert oidc["with"]["aws-region"] == "us-east-1"
     assert runs.index("./dev help") < steps.index(oidc)
     assert any(_uses(s).startswith("pulumi/actions@") and "with" not in s for s in steps), "CLI install"
+
+
+def _session_seconds(action: dict[str, Any]) -> int:
+    [oidc] = [s for s in action["runs"]["steps"] if _uses(s).startswith(OIDC_ACTION)]
+    return int(oidc["with"]["role-duration-seconds"])
+
+
+def test_ci_credentials_outlast_every_job_that_assumes_a_role(
+    workflows: dict[str, dict[str, Any]], action: dict[str, Any], deployment: Deployment
+) -> None:
+    """Credentials that expire mid-`pulumi up` leave the stack half-applied: the session requested
+    covers the job's timeout, and each CI role's maximum session allows what is requested."""
+    requested = _session_seconds(action)
+    timeouts = {
+        f"{wf}.{name}": int(job["timeout-minutes"]) * 60
+        for wf, doc in workflows.items()
+        for name, job in doc["jobs"].items()
+        if "./.github/actions/stack-access" in [_uses(s) for s in _steps(job)]
+    }
+    assert timeouts["deploy.prod"] == 90 * 60  # the job the finding is about
+    assert {job: t for job, t in timeouts.items() if t > requested} == {}
+    for kind in ("deploy", "preview"):
+        role = deployment.one("aws:iam/role:Role", f"arbiter-{deployment.stack}-delivery-{kind}-role")
+        assert requested <= role.inputs["maxSessionDuration"] <= 43_200, kind  # IAM's ceiling: 12 h
 
 
 # ---- rollback ------------------------------------------------------------------------------------

@@ -83,6 +83,19 @@ class TestDeployedData:
         [action] = rule["CopyActions"]
         assert action["DestinationBackupVaultArn"] == copy["BackupVaultArn"]
         assert action["Lifecycle"]["DeleteAfterDays"] == backup_cfg["copyRetentionDays"]
+        # Vault Lock (moto implements it): prod's vaults locked to exactly the plan's retention, staging's not locked.
+        locked = [
+            client.describe_backup_vault(BackupVaultName=name).get("Locked", False)
+            for client, name in ((east, vault["BackupVaultName"]), (west, copy["BackupVaultName"]))
+        ]
+        assert locked == [env == "prod"] * 2
+        if env == "prod":
+            for client, name, days in (
+                (east, vault["BackupVaultName"], backup_cfg["retentionDays"]),
+                (west, copy["BackupVaultName"], backup_cfg["copyRetentionDays"]),
+            ):
+                described = client.describe_backup_vault(BackupVaultName=name)
+                assert (described["MinRetentionDays"], described["MaxRetentionDays"]) == (days, days), name
 
     def test_restore_drill_from_a_recovery_point_under_the_programs_identifier(
         self, emulated: Emulated
