@@ -137,7 +137,6 @@ def test_resource_arns_are_scoped_to_this_stack(deployment: Deployment, kind: st
             if (
                 arn.endswith((":role/*", ":backup-vault:*", ":recovery-point:*", ":awsbackup:*"))
                 and not scoped
-                and not tagged
             ):
                 assert s["Effect"] == "Deny", s["Sid"]
 
