@@ -38,14 +38,13 @@ LOG_DELIVERY_ACTIONS: Final = (
 )
 
 #: The services the program passes its roles to (iam:PassedToService): ECS tasks (task and
-#: execution roles), RDS enhanced monitoring, VPC flow logs, the rotation redeploy's state machine
-#: and its EventBridge target.
+#: execution roles), RDS enhanced monitoring, VPC flow logs, AWS Backup and the database-users
+#: bootstrap function.
 PASSED_TO_SERVICES: Final = (
     "backup.amazonaws.com",
     "ecs-tasks.amazonaws.com",
-    "events.amazonaws.com",
+    "lambda.amazonaws.com",
     "monitoring.rds.amazonaws.com",
-    "states.amazonaws.com",
     "vpc-flow-logs.amazonaws.com",
 )
 

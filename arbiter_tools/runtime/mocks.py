@@ -249,11 +249,6 @@ COMPUTED: dict[str, Filler] = {
         "registryId": ACCOUNT_ID,
     },
     t.METRIC_ALARM: lambda s, rid, n: {"arn": _arn("cloudwatch", f"alarm:{n}")},
-    t.STATE_MACHINE: lambda s, rid, n: {
-        "arn": _arn("states", f"stateMachine:{n}"),
-        "creationDate": "2026-01-01T00:00:00Z",
-    },
-    t.EVENT_RULE: lambda s, rid, n: {"arn": _arn("events", f"rule/{n}")},
     t.LAMBDA_FUNCTION: lambda s, rid, n: {
         "arn": _arn("lambda", f"function:{n}"),
         "invokeArn": f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"

@@ -47,7 +47,6 @@ def expected_names(d: Deployment) -> set[str]:
             f"{p}-redis-memory-{n:03d}",
             f"{p}-redis-evictions-{n:03d}",
         }
-    names.add(f"{p}-sfn-executions-failed-db-rotation-redeploy")
     names |= {f"{p}-backup-jobs-failed", f"{p}-backup-copy-jobs-failed"}
     return names
 

@@ -37,7 +37,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_empty_account_to_healthy_services_then_rotation_and_stop(
+def test_empty_account_to_healthy_services_then_rotation_without_redeploy_and_stop(
     stack: str, account: boto3.Session, tmp_path: Path
 ) -> None:
     d = drill.run_drill(account, stack, _project(tmp_path), io.StringIO())
@@ -48,7 +48,10 @@ def test_empty_account_to_healthy_services_then_rotation_and_stop(
     assert "skip  secret polymarket" in text
     # Unpaused: every preflight line ok (or the certificate skip of a self-signed staging).
     assert text.count("stable: trading-core, telegram-bot, web-api") == 4
-    assert "new deployments: ['trading-core', 'web-api']" in text
+    assert "task definitions holding the master secret: none" in text
+    assert (
+        "database users {'trading-core': 'trading_core', 'web-api': 'web_api'}; new deployments: []" in text
+    )
     assert "desired count 0 -> " in text
     ecs = account.client("ecs")
     [core] = ecs.describe_services(cluster=f"arbiter-{stack}", services=["trading-core"])["services"]
