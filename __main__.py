@@ -420,6 +420,7 @@ def grant_scope(config: StackConfig) -> GrantScope:
         secrets_kms_alias=config.delivery.secrets_kms_alias,
         image_repositories=tuple(t.image_repository for t in application.SERVICES.values()),
         app_secrets=tuple(application.SECRET_PURPOSES),
+        database_users=tuple(sorted(database_access(config))),
     )
 
 

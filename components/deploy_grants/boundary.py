@@ -116,10 +116,11 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "boundary",
         "IamDatabaseAuth",
-        "services connect to Aurora with IAM authentication",
+        "services connect to Aurora with IAM authentication, each as its own database user: never "
+        "as the master user, nor as any user",
         ("rds-db:connect",),
         "arns",
-        ("arn:aws:rds-db:{region}:{account}:dbuser:*/*",),
+        ("arn:aws:rds-db:{region}:{account}:dbuser:*/{database_user}",),
     ),
     Grant(
         "boundary",

@@ -53,6 +53,7 @@ def add_data(b: StackBuilder) -> None:
             "backupRetentionPeriod": 7,
             "deletionProtection": True,
             "iamDatabaseAuthenticationEnabled": True,
+            "masterUsername": "arbiter",
             "copyTagsToSnapshot": True,
             "enabledCloudwatchLogsExports": ["postgresql"],
         },
