@@ -231,7 +231,11 @@ def environment_stack(config: StackConfig) -> None:
             cache=cache.connection,
             permissions_boundary=boundary.arn,
         ),
-        opts=providers.opts("services"),
+        # New tasks log in as their own database users: those exist (and have their grants) first.
+        opts=pulumi.ResourceOptions.merge(
+            providers.opts("services"),
+            pulumi.ResourceOptions(depends_on=[database_users.invocation] if database_users else []),
+        ),
     )
 
     # monitoring tier
