@@ -1,5 +1,5 @@
 """The deploy role's grants for operations (areas `automation`, `observability`, `state`): the
-staging ALB's imported certificate and the rotation redeploy; log groups, alarms, dashboards, SNS;
+staging ALB's imported certificate and the database-users function; log groups, alarms, dashboards, SNS;
 the Pulumi state, its secrets provider, the OIDC provider and ECR.
 
 A data table (one `Grant` per statement, in policy order); `components.deploy_grants` joins the

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import pulumi
 import pytest
 from moto import mock_aws
 
@@ -75,7 +76,14 @@ def test_the_drill_runs_the_readmes_commands() -> None:
 
 
 def _inputs(d: Deployment) -> dict[str, dict[str, object]]:
-    return {r.urn: r.inputs for r in d.resources}
+    """Inputs by URN; an asset archive (a function's code) as the files and paths it holds."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, pulumi.AssetArchive):
+            return sorted((path, str(getattr(a, "path", a))) for path, a in value.assets.items())
+        return value
+
+    return {r.urn: {k: plain(v) for k, v in r.inputs.items()} for r in d.resources}
 
 
 def test_unpausing_changes_only_the_counts(prod: Deployment) -> None:
