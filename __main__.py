@@ -12,11 +12,13 @@ import pulumi_aws as aws
 
 from arbiter_infra import application, catalog
 from arbiter_infra.config import SECRET_SETS, AccountConfig, StackConfig, load_config
+from arbiter_infra.database_access import users_from
 from arbiter_infra.naming import Naming, Providers
 from components.account import AccountResources, AccountResourcesArgs, foreign_service_linked_role
 from components.backup import AuroraBackup, AuroraBackupArgs
 from components.cache import Redis, RedisArgs
 from components.database import Aurora, AuroraArgs
+from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.delivery import (
     Delivery,
     DeliveryArgs,
@@ -36,7 +38,6 @@ from components.monitoring import (
 )
 from components.nacl import TIERS, AclPorts, NetworkAcls, NetworkAclsArgs
 from components.network import Network, NetworkArgs
-from components.rotation_redeploy import RotationRedeploy, RotationRedeployArgs
 from components.secrets import ExchangeSecrets, ExchangeSecretsArgs, SecretSpec
 from components.security_groups import (
     ALB,
@@ -102,6 +103,9 @@ def environment_stack(config: StackConfig) -> None:
             vpc_id=network.vpc.id,
             services=list(config.services.by_name()),
             flows=service_flows(config),
+            functions={DATABASE_USERS: "The database-users bootstrap function (Lambda)"}
+            if database_access(config)
+            else {},
         ),
         opts=providers.opts("network"),
     )
@@ -154,6 +158,31 @@ def environment_stack(config: StackConfig) -> None:
             ),
             opts=providers.opts("database"),
         )
+    access = database_access(config)
+    database_users: DatabaseUsers | None = None
+    if access:
+        database_users = DatabaseUsers(
+            naming("database-users"),
+            DatabaseUsersArgs(
+                naming=naming,
+                region=config.region,
+                account_id=account_id,
+                users=users_from(access),
+                database_name=config.database.database_name,
+                master_username=config.database.master_username,
+                endpoint=database.endpoint,
+                port=database.port,
+                master_secret_arn=database.master_secret_arn,
+                subnet_ids=[s.id for s in network.private_subnets],
+                security_group_id=security_groups.functions[DATABASE_USERS].id,
+                kms_key_arn=key.arn,
+                log_retention_days=config.database.log_retention_days,
+                # A writer to connect to, the 5432 rules, and the routes to Secrets Manager.
+                invoke_after=[*database.instances, security_groups, network],
+                permissions_boundary=boundary.arn,
+            ),
+            opts=providers.opts("database"),
+        )
     cache = Redis(
         naming("cache"),
         RedisArgs(
@@ -181,6 +210,9 @@ def environment_stack(config: StackConfig) -> None:
                     traits=traits,
                     security_group_id=security_groups.services[svc].id,
                     provider=providers(svc),
+                    database_user=application.database_user(svc)
+                    if services_config[svc].uses_database
+                    else None,
                 )
                 for svc, traits in application.SERVICES.items()
             },
@@ -201,31 +233,12 @@ def environment_stack(config: StackConfig) -> None:
             # The NACLs deny the service ports from outside their callers, replies included.
             reserved_client_ports=sorted(set(ports.values())),
         ),
-        opts=providers.opts("services"),
+        # New tasks log in as their own database users: those exist (and have their grants) first.
+        opts=pulumi.ResourceOptions.merge(
+            providers.opts("services"),
+            pulumi.ResourceOptions(depends_on=[database_users.invocation] if database_users else []),
+        ),
     )
-
-    # ECS reads the RDS-managed master password only at task start, and RDS rotates it weekly:
-    # every service that injects it (those using the database) is redeployed after each rotation.
-    master_secret_consumers = {
-        svc: services.services[svc].service.id
-        for svc, svc_cfg in services_config.items()
-        if svc_cfg.uses_database
-    }
-    rotation: RotationRedeploy | None = None
-    if master_secret_consumers:
-        rotation = RotationRedeploy(
-            naming("db-rotation"),
-            RotationRedeployArgs(
-                naming=naming,
-                account_id=account_id,
-                kms_key_arn=key.arn,
-                secret_arn=database.master_secret_arn,
-                cluster_arn=services.cluster.arn,
-                services=master_secret_consumers,
-                permissions_boundary=boundary.arn,
-            ),
-            opts=providers.opts("services"),
-        )
 
     # monitoring tier
     monitoring = Monitoring(
@@ -258,7 +271,6 @@ def environment_stack(config: StackConfig) -> None:
             redis_member_clusters=member_cluster_ids(
                 cache.replication_group.member_clusters, config.cache.num_nodes
             ),
-            state_machines={"db-rotation-redeploy": rotation.state_machine.arn} if rotation else {},
             backup_vaults=[backup.vault_name] if backup else [],
         ),
         opts=providers.opts("monitoring"),
@@ -302,7 +314,14 @@ def environment_stack(config: StackConfig) -> None:
     pulumi.export("databaseEndpoint", database.endpoint)
     pulumi.export("databaseReaderEndpoint", database.reader_endpoint)
     pulumi.export("databasePort", database.port)
+    # Break-glass only (docs/database-access.md): no service reads it.
     pulumi.export("databaseMasterSecretArn", database.master_secret_arn)
+    pulumi.export(
+        "databaseUsers",
+        {svc: application.database_user(svc) for svc, cfg in services_config.items() if cfg.uses_database},
+    )
+    if database_users is not None:
+        pulumi.export("databaseUsersFunctionName", database_users.function.name)
     if backup is not None:
         pulumi.export("backupVaultName", backup.vault_name)
         pulumi.export("backupCopyVaultArn", backup.copy_vault.arn)
@@ -315,8 +334,6 @@ def environment_stack(config: StackConfig) -> None:
     pulumi.export("clusterName", services.cluster_name)
     pulumi.export("serviceNames", services.service_names)
     pulumi.export("tradingCoreAddress", services.discovery_addresses["trading-core"])
-    if rotation is not None:
-        pulumi.export("rotationRedeployStateMachineArn", rotation.state_machine.arn)
     pulumi.export("alertTopicArn", monitoring.topic.arn)
     pulumi.export("dashboardName", monitoring.dashboard.dashboard_name)
     pulumi.export("deployRoleArn", delivery.deploy_role_arn)
@@ -364,6 +381,19 @@ def account_stack(config: AccountConfig) -> None:
 # What the application needs of the network and of CI, derived from its service table.
 
 
+#: The security group of the database-users bootstrap function (components/database_users.py).
+DATABASE_USERS = "database-users"
+
+
+def database_access(config: StackConfig) -> dict[str, dict[str, str]]:
+    """Each database-using service's own PostgreSQL user -> its stack-file `databaseAccess`."""
+    return {
+        application.database_user(svc): dict(cfg.database_access or {})
+        for svc, cfg in config.services.by_name().items()
+        if cfg.uses_database
+    }
+
+
 def service_flows(config: StackConfig) -> list[Flow]:
     """The connections the application needs: the ALB to the public service, each service to those
     it calls, and the services that use the database or cache to them."""
@@ -380,6 +410,10 @@ def service_flows(config: StackConfig) -> list[Flow]:
             flows.append(Flow(svc, DATABASE, POSTGRES_PORT, f"{svc} to Aurora PostgreSQL"))
         if cfg.uses_redis:
             flows.append(Flow(svc, CACHE, REDIS_PORT, f"{svc} to ElastiCache Redis (TLS)"))
+    if database_access(config):
+        flows.append(
+            Flow(DATABASE_USERS, DATABASE, POSTGRES_PORT, "database-users bootstrap to Aurora (master, TLS)")
+        )
     return flows
 
 
@@ -392,6 +426,7 @@ def grant_scope(config: StackConfig) -> GrantScope:
         secrets_kms_alias=config.delivery.secrets_kms_alias,
         image_repositories=tuple(t.image_repository for t in application.SERVICES.values()),
         app_secrets=tuple(application.SECRET_PURPOSES),
+        database_users=tuple(sorted(database_access(config))),
     )
 
 

@@ -57,6 +57,21 @@ SECRET_PURPOSES: Final[dict[str, str]] = {
 }
 
 
+#: The database's schemas and what each holds: the application's contract with its database
+#: (docs/database-access.md). Which service owns (creates, migrates, writes) each and which only reads
+#: it is the stack file's `services.<name>.databaseAccess`; the bootstrap function enforces it.
+DATABASE_SCHEMAS: Final[dict[str, str]] = {
+    "ledger": "orders, fills, positions, balances and P&L: the record of every trade",
+    "market": "markets, their exchange mappings, quotes and detected opportunities",
+    "web": "web-api's own state: dashboard sessions, API keys, user preferences",
+}
+
+
+def database_user(service: str) -> str:
+    """`web-api` -> `web_api`: the service's own PostgreSQL user (an identifier without quoting)."""
+    return service.replace("-", "_")
+
+
 def consumers(secret: str) -> tuple[str, ...]:
     """The services an application secret is injected into (those to redeploy after it changes)."""
     return tuple(name for name, traits in SERVICES.items() if secret in traits.secrets)

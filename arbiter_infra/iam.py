@@ -37,25 +37,14 @@ LOG_DELIVERY_ACTIONS: Final = (
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
 )
-#: What a state machine with X-Ray tracing needs of its role: the actions of AWS's managed policy
-#: AWSXrayWriteOnlyAccess (Step Functions developer guide, "X-Ray and Step Functions"); none has a
-#: resource type.
-XRAY_WRITE_ACTIONS: Final = (
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    "xray:PutTelemetryRecords",
-    "xray:PutTraceSegments",
-)
-
 #: The services the program passes its roles to (iam:PassedToService): ECS tasks (task and
-#: execution roles), RDS enhanced monitoring, VPC flow logs, the rotation redeploy's state machine
-#: and its EventBridge target.
+#: execution roles), RDS enhanced monitoring, VPC flow logs, AWS Backup and the database-users
+#: bootstrap function.
 PASSED_TO_SERVICES: Final = (
     "backup.amazonaws.com",
     "ecs-tasks.amazonaws.com",
-    "events.amazonaws.com",
+    "lambda.amazonaws.com",
     "monitoring.rds.amazonaws.com",
-    "states.amazonaws.com",
     "vpc-flow-logs.amazonaws.com",
 )
 

@@ -1,20 +1,17 @@
-"""Two AWS behaviours moto lacks, modelled for the first-deploy drill, each small and named.
+"""What the first-deploy drill needs beyond moto, each small and named.
 
 - ECS scheduling (`settle`): moto reports every service as running whatever its image or secrets;
   AWS starts a task only when its image can be pulled and every injected secret has a value.
-- Event delivery (`deliver`): moto matches EventBridge patterns but does not start Step Functions
-  targets, nor run `aws-sdk:` task states; `deliver` does both for the state machines it finds.
+- The master secret's holders (`master_secret_holders`): after a rotation, a task definition that
+  injects the master password would need a redeploy; the drill asserts there is none.
 
 In-process only: `settle` adjusts moto's ECS model directly, which a moto_server cannot offer.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
-_SDK_TASK = "arn:aws:states:::aws-sdk:"
 _CURRENT = "AWSCURRENT"
 
 
@@ -77,64 +74,16 @@ def settle(session: Any, account_id: str, region: str) -> dict[str, str | None]:
     return outcome
 
 
-# --- EventBridge -> Step Functions -> AWS SDK ---------------------------------------------------
+# --- the master secret ------------------------------------------------------------------------
 
 
-def _sdk_call(session: Any, resource: str, parameters: Mapping[str, Any]) -> Any:
-    """`arn:aws:states:::aws-sdk:ecs:updateService` -> ecs.update_service(cluster=..., ...)."""
-    service, action = resource.removeprefix(_SDK_TASK).split(":", 1)
-    client = session.client(service)
-    method = "".join("_" + c.lower() if c.isupper() else c for c in action)
-    # SDK integrations take the API's members in PascalCase; boto3 takes their own spelling.
-    shape = client.meta.service_model.operation_model(action[0].upper() + action[1:]).input_shape
-    members = {m.lower(): m for m in shape.members}
-    return getattr(client, method)(**{members[k.lower()]: v for k, v in parameters.items()})
-
-
-def _run_states(session: Any, machine: Mapping[str, Any], calls: list[str]) -> None:
-    state_name: str | None = machine["StartAt"]
-    while state_name is not None:
-        state = machine["States"][state_name]
-        if state["Type"] == "Parallel":
-            for branch in state["Branches"]:
-                _run_states(session, branch, calls)
-        elif state["Type"] == "Task" and state["Resource"].startswith(_SDK_TASK):
-            _sdk_call(session, state["Resource"], state.get("Parameters", {}))
-            calls.append(
-                f"{state['Resource'].removeprefix(_SDK_TASK)} {json.dumps(state.get('Parameters', {}))}"
-            )
-        elif state["Type"] not in ("Pass", "Succeed"):
-            raise DrillError(f"state {state_name}: type {state['Type']} is not modelled by the drill")
-        state_name = None if state.get("End") or state["Type"] == "Succeed" else state.get("Next")
-
-
-def deliver(session: Any, event: Mapping[str, Any]) -> list[str]:
-    """Deliver one event to every matching rule; run the state machines they target. Returns calls made."""
-    from moto.events.models import EventPattern
-
-    events, sfn = session.client("events"), session.client("stepfunctions")
-    calls: list[str] = []
-    for rule in events.list_rules()["Rules"]:
-        pattern = rule.get("EventPattern")
-        if not pattern or not EventPattern.load(pattern).matches_event(dict(event)):  # type: ignore[arg-type]
-            continue
-        for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
-            if ":stateMachine:" not in target["Arn"]:
-                continue
-            sfn.start_execution(stateMachineArn=target["Arn"], input=json.dumps(event))  # the audit trail
-            definition = json.loads(sfn.describe_state_machine(stateMachineArn=target["Arn"])["definition"])
-            _run_states(session, definition, calls)
-    return calls
-
-
-def rotation_succeeded(secret_arn: str) -> dict[str, Any]:
-    """The event Secrets Manager emits after a rotation (a non-API event delivered via CloudTrail)."""
-    return {
-        "source": "aws.secretsmanager",
-        "detail-type": "AWS Service Event via CloudTrail",
-        "detail": {
-            "eventSource": "secretsmanager.amazonaws.com",
-            "eventName": "RotationSucceeded",
-            "additionalEventData": {"SecretId": secret_arn},
-        },
-    }
+def master_secret_holders(session: Any, prefix: str, secret_arn: str) -> list[str]:
+    """The stack's task definitions (latest revisions) whose containers inject the master secret."""
+    ecs = session.client("ecs")
+    holders = []
+    for arn in ecs.list_task_definitions(familyPrefix=prefix, status="ACTIVE")["taskDefinitionArns"]:
+        definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        for container in definition["containerDefinitions"]:
+            if any(str(s.get("valueFrom", "")).startswith(secret_arn) for s in container.get("secrets", [])):
+                holders.append(f"{definition['family']}:{definition['revision']} ({container['name']})")
+    return holders

@@ -30,10 +30,13 @@ Reading and writing exports is `state_export.py`; showing the result, `state_ren
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+import pulumi
 
 from arbiter_tools.replacements import (
     REPLACEMENTS,
@@ -222,11 +225,31 @@ def _hashable(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def _asset_hashes(new: pulumi.AssetArchive, old: Any) -> tuple[dict[str, str], Any]:
+    """An archive (a function's code) as {path: SHA-256 of the content}, the program's side read
+    from the files, the state's from the hashes the engine recorded per asset."""
+    program: dict[str, str] = {}
+    for name, asset in new.assets.items():
+        if isinstance(asset, pulumi.FileAsset):
+            with open(str(asset.path), "rb") as f:
+                program[name] = hashlib.sha256(f.read()).hexdigest()
+        elif isinstance(asset, pulumi.StringAsset):
+            program[name] = hashlib.sha256(str(asset.text).encode()).hexdigest()
+        else:
+            program[name] = repr(asset)
+    assets = old.get("assets") if isinstance(old, dict) else None
+    if not isinstance(assets, dict):
+        return program, old
+    return program, {k: v.get("hash") if isinstance(v, dict) else v for k, v in assets.items()}
+
+
 def _leaf_diffs(path: str, old: Any, new: Any, out: list[tuple[str, Any, Any]]) -> None:
     """Append (path, old, new) for every leaf that differs; JSON strings are compared parsed."""
     if new is UNKNOWN:
         out.append((path, old, new))
         return
+    if isinstance(new, pulumi.AssetArchive):
+        new, old = _asset_hashes(new, old)
     if is_secret(old):
         # Ciphertext cannot be compared: unchanged unless the program's value is unknown.
         return

@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
+import pulumi
+
 from arbiter_infra.config import PROJECT
 from arbiter_tools.errors import UserError
 from arbiter_tools.runtime import STACK_TYPE, DeclaredResource, Deployment
@@ -160,7 +162,9 @@ def export_deployment(deployment: Deployment, *, time: str = "2026-01-01T00:00:0
             "custom": r.custom,
             "type": r.type,
             "inputs": {k: secret(v) if k in r.secret_inputs else v for k, v in engine_inputs(r).items()},
-            "outputs": {k: secret(v) if k in secret_outputs else v for k, v in r.outputs.items()},
+            "outputs": {
+                k: secret(v) if k in secret_outputs else engine_value(v) for k, v in r.outputs.items()
+            },
             "parent": r.parent or stack_urn,
             "protect": r.protect,
             "dependencies": list(r.dependencies),
@@ -224,9 +228,35 @@ def _plugin_version(type_: str) -> str | None:
         return None
 
 
+#: The signatures the engine writes on serialized assets and archives (sdk/go/common/resource).
+ASSET_SIG: Final = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG: Final = "0def7320c3a5731c473e5ecbe6d01bc7"
+
+
+def _asset_state(asset: Any) -> dict[str, Any]:
+    if isinstance(asset, pulumi.FileAsset):
+        with open(str(asset.path), "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        return {SECRET_SIG: ASSET_SIG, "hash": digest, "path": str(asset.path)}
+    if isinstance(asset, pulumi.StringAsset):
+        text = str(asset.text)
+        return {SECRET_SIG: ASSET_SIG, "hash": hashlib.sha256(text.encode()).hexdigest(), "text": text}
+    return {SECRET_SIG: ASSET_SIG, "uri": repr(asset)}
+
+
+def engine_value(value: Any) -> Any:
+    """An input as the engine records it: an asset archive (a function's code) as its assets."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {
+            SECRET_SIG: ARCHIVE_SIG,
+            "assets": {k: _asset_state(a) for k, a in sorted(value.assets.items())},
+        }
+    return value
+
+
 def engine_inputs(resource: DeclaredResource) -> dict[str, Any]:
     """The inputs the engine records: a provider's also carry its plugin version."""
-    inputs = dict(resource.inputs)
+    inputs = {k: engine_value(v) for k, v in resource.inputs.items()}
     version = _plugin_version(resource.type)
     if version is not None:
         inputs["version"] = version

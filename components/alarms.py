@@ -20,7 +20,6 @@ Target = Literal[
     "load-balancer",
     "target-group",
     "redis-node",
-    "state-machine",
     "backup-vault",
 ]
 ThresholdKind = Literal["absolute", "share-of-max-connections", "share-of-instance-memory", "running-floor"]
@@ -161,13 +160,6 @@ ALARMS: Final[tuple[AlarmSpec, ...]] = (
         "redis-evictions", "redis-node", "AWS/ElastiCache", "Evictions", "Sum", _GT, 0, "notBreaching",
         "Any eviction drops sessions or rate-limit state; normal operation evicts nothing.",
         unit="/min",
-    ),
-    AlarmSpec(
-        "sfn-executions-failed", "state-machine", "AWS/States", "ExecutionsFailed", "Sum", _GT, 0,
-        "notBreaching",
-        "A redeploy after a secret rotation failed: tasks still hold the old password and new database "
-        "connections fail. Runs are rare, so one failure pages at once (docs/secrets-rotation.md).",
-        unit=" executions", evaluation_periods=1, datapoints_to_alarm=1,
     ),
     AlarmSpec(
         "backup-jobs-failed", "backup-vault", "AWS/Backup", "NumberOfBackupJobsFailed", "Sum", _GT, 0,

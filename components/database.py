@@ -40,8 +40,9 @@ class DatabaseConnection:
     master_secret_arn: pulumi.Input[str]
     #: `cluster-...`: the resource of IAM database authentication (`rds-db:connect`).
     cluster_resource_id: pulumi.Input[str]
-    #: The database user the services log in as (password or IAM authentication).
-    username: str
+    #: The master user: the bootstrap function and an operator's break-glass path only; every
+    #: service logs in as its own user (components/database_users.py).
+    master_username: str
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ class Aurora(pulumi.ComponentResource):
             database_name=self.database_name,
             master_secret_arn=self.master_secret_arn,
             cluster_resource_id=self.cluster_resource_id,
-            username=cfg.master_username,
+            master_username=cfg.master_username,
         )
         self.register_outputs(
             {

@@ -9,7 +9,7 @@ encrypted with the stack's CMK.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -120,8 +120,6 @@ class MonitoringArgs:
     #: What answers behind the load balancer, as the target-5xx alarm's description names it;
     #: default "the targets".
     load_balancer_targets: str = "the targets"
-    #: Step Functions state machines whose failed executions page: label -> ARN; default none.
-    state_machines: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     #: AWS Backup vaults whose failed backup and copy jobs page (by vault name); default none.
     backup_vaults: Sequence[str] = ()
 
@@ -320,10 +318,6 @@ class Monitoring(pulumi.ComponentResource):
             "redis-node": [
                 _Instance(f"{i + 1:03d}", {"CacheClusterId": member})
                 for i, member in enumerate(args.redis_member_clusters)
-            ],
-            "state-machine": [
-                _Instance(label, {"StateMachineArn": arn})
-                for label, arn in sorted(args.state_machines.items())
             ],
             # One vault per stack today: unlabelled, so the alarm is `<prefix>-backup-jobs-failed`.
             "backup-vault": [

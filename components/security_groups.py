@@ -7,8 +7,8 @@ cycles. The component knows no service: the composition names the services and t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -49,6 +49,9 @@ class SecurityGroupsArgs:
     services: Sequence[str]
     #: The only connections opened between groups, each as an egress and an ingress rule.
     flows: Sequence[Flow]
+    #: Functions in the private subnets (key -> description), a group each, HTTPS out like the
+    #: tasks (Secrets Manager, AWS's published files); flows may name them. Default none.
+    functions: Mapping[str, str] = field(default_factory=dict)
 
 
 class SecurityGroups(pulumi.ComponentResource):
@@ -56,6 +59,7 @@ class SecurityGroups(pulumi.ComponentResource):
 
     alb: aws.ec2.SecurityGroup
     services: dict[str, aws.ec2.SecurityGroup]
+    functions: dict[str, aws.ec2.SecurityGroup]
     database: aws.ec2.SecurityGroup
     cache: aws.ec2.SecurityGroup
     flows: list[Flow]
@@ -81,7 +85,14 @@ class SecurityGroups(pulumi.ComponentResource):
         self.services = {svc: group(svc, f"{svc} Fargate tasks") for svc in args.services}
         self.database = group("database", "Aurora PostgreSQL: 5432 from the services that use it")
         self.cache = group("cache", "ElastiCache Redis: 6379 from the services that use it")
-        by_key = {ALB: self.alb, **self.services, DATABASE: self.database, CACHE: self.cache}
+        self.functions = {key: group(key, description) for key, description in args.functions.items()}
+        by_key = {
+            ALB: self.alb,
+            **self.services,
+            **self.functions,
+            DATABASE: self.database,
+            CACHE: self.cache,
+        }
 
         for port, label in ((HTTPS_PORT, "HTTPS"), (HTTP_PORT, "HTTP (redirected to HTTPS)")):
             for family, cidr in (("v4", ANYWHERE_V4), ("v6", ANYWHERE_V6)):
@@ -134,6 +145,17 @@ class SecurityGroups(pulumi.ComponentResource):
                 to_port=HTTPS_PORT,
                 cidr_ipv4=ANYWHERE_V4,
                 description=f"{svc} to HTTPS APIs (exchanges, Telegram, AWS)",
+                opts=child,
+            )
+        for key, sg in self.functions.items():
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{key}-https-out",
+                security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=HTTPS_PORT,
+                to_port=HTTPS_PORT,
+                cidr_ipv4=ANYWHERE_V4,
+                description=f"{key} to HTTPS APIs (AWS)",
                 opts=child,
             )
         self.register_outputs(

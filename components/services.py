@@ -50,7 +50,7 @@ class ServiceSpec:
     """One application service as the tier builds it: its stack-file section and its traits."""
 
     #: Sizes, counts, image, port, health check; `uses_database` / `uses_redis` pick the
-    #: data-tier settings and credentials it receives.
+    #: data-tier settings (and Redis credentials) it receives.
     config: ServiceConfig
     #: What the service is (public, discoverable, calls, steady capacity, application secrets).
     traits: ServiceTraits
@@ -58,6 +58,9 @@ class ServiceSpec:
     security_group_id: pulumi.Input[str]
     #: AWS provider of its resources (tags them `Service=<name>`); None: the tier's provider.
     provider: pulumi.ProviderResource | None = None
+    #: Its own PostgreSQL user (IAM authentication: `rds-db:connect` on that user only); set
+    #: exactly when `config.uses_database`. No service receives the master user or its secret.
+    database_user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -233,8 +236,8 @@ class ServiceTier(pulumi.ComponentResource):
                     environment_variables=self._environment(spec, args),
                     secrets=self._secrets(spec, args),
                     database_user=(
-                        DatabaseUser(args.database.cluster_resource_id, args.database.username)
-                        if cfg.uses_database
+                        DatabaseUser(args.database.cluster_resource_id, spec.database_user)
+                        if spec.database_user is not None
                         else None
                     ),
                     exec_settings=exec_settings,
@@ -279,13 +282,18 @@ class ServiceTier(pulumi.ComponentResource):
             "ARBITER_ENV": args.environment,
             "ARBITER_PAPER_TRADE": "true" if services_cfg.paper_trade else "false",
         }
-        if cfg.uses_database:
+        if cfg.uses_database != (spec.database_user is not None):
+            raise ValueError("a service that uses the database needs its own database user, and only it")
+        if spec.database_user is not None:
             db = args.database
+            # No password: the task signs a 15-minute IAM token for DATABASE_USER (docs/database-access.md).
             env |= {
                 "DATABASE_HOST": db.endpoint,
                 "DATABASE_READER_HOST": db.reader_endpoint,
                 "DATABASE_PORT": pulumi.Output.from_input(db.port).apply(str),
                 "DATABASE_NAME": db.database_name,
+                "DATABASE_USER": spec.database_user,
+                "DATABASE_SSLMODE": "verify-full",
             }
         if cfg.uses_redis:
             env |= {
@@ -311,12 +319,6 @@ class ServiceTier(pulumi.ComponentResource):
             for key, secret, _field in EXCHANGE_SECRET_KEYS
             if secret in spec.traits.secrets
         ]
-        if cfg.uses_database:
-            master = args.database.master_secret_arn
-            refs += [
-                SecretRef("DATABASE_USERNAME", pulumi.Output.concat(master, ":username::"), master),
-                SecretRef("DATABASE_PASSWORD", pulumi.Output.concat(master, ":password::"), master),
-            ]
         if cfg.uses_redis:
             refs.append(SecretRef("REDIS_AUTH_TOKEN", args.cache.auth_value_from, args.cache.auth_secret_arn))
         return refs

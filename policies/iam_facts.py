@@ -101,11 +101,6 @@ UNSCOPABLE_ACTIONS: Final = frozenset(
         "ssmmessages:CreateDataChannel",
         "ssmmessages:OpenControlChannel",
         "ssmmessages:OpenDataChannel",
-        # X-Ray trace delivery (Step Functions tracing; AWS's AWSXrayWriteOnlyAccess) has no resource type.
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:PutTelemetryRecords",
-        "xray:PutTraceSegments",
     }
 )
 

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from pulumi_policy import Severity
 
-from policies.base import UNKNOWN, ArbiterPolicy, Res, as_list, dig, json_value
+from policies.base import UNKNOWN, ArbiterPolicy, Res, StackView, as_list, dig, json_value
 from policies.iam_facts import TAG_CONDITION_KEYS, UNSCOPABLE_ACTIONS
 from policies.resource_types import (
     IAM_ATTACHMENTS,
@@ -17,6 +17,7 @@ from policies.resource_types import (
     IAM_ROLE,
     IAM_ROLE_POLICY,
     IAM_USER_POLICY,
+    RDS_CLUSTER,
     TASK_DEFINITION,
 )
 
@@ -48,6 +49,10 @@ _SECRET_WORDS: Final = frozenset(
     }
 )
 _URL_WITH_PASSWORD: Final = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+#: RDS-managed master secrets are named `rds!cluster-<uuid>` (Aurora) or `rds!db-<uuid>` (instances).
+_RDS_MANAGED_SECRET: Final = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[^:]*:\d*:secret:rds!(cluster|db)-")
+#: Actions that include rds-db:connect.
+_DB_CONNECT_ACTIONS: Final = frozenset({"rds-db:connect", "rds-db:*", "*"})
 
 
 def _documents(res: Res) -> Iterator[tuple[str, Any]]:
@@ -210,6 +215,42 @@ def _check_task_secrets(res: Res) -> Iterator[str]:
                 )
 
 
+def _check_master_secret(res: Res) -> Iterator[str]:
+    for container in _containers(res):
+        for entry in as_list(container.get("secrets")):
+            source = dig(entry, "valueFrom")
+            if isinstance(source, str) and _RDS_MANAGED_SECRET.match(source):
+                yield (
+                    f"container {container.get('name', '?')}: secret {dig(entry, 'name')} is the RDS-managed "
+                    "master secret; a service logs in as its own database user"
+                )
+
+
+def _check_db_connect(view: StackView) -> Iterator[tuple[str, str | None]]:
+    """rds-db:connect on any user (`*`, `dbuser:*/*`, `dbuser:<cluster>/*`) or on the master user."""
+    masters = {m for c in view.of_type(RDS_CLUSTER) if isinstance(m := c.get("masterUsername"), str)}
+    types = (IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY)
+    for res in view.of_type(*types):
+        for where, document in _documents(res):
+            for i, stmt in enumerate(statements(document)):
+                actions = {a.lower() for a in as_list(stmt.get("Action")) if isinstance(a, str)}
+                if stmt.get("Effect") != "Allow" or not actions & _DB_CONNECT_ACTIONS:
+                    continue
+                for resource in as_list(stmt.get("Resource")):
+                    if not isinstance(resource, str):
+                        continue  # unknown until deployed
+                    user = (
+                        resource.split(":dbuser:", 1)[1].split("/", 1)[-1] if ":dbuser:" in resource else None
+                    )
+                    if resource == "*" or (user is not None and "*" in user):
+                        problem = f"{resource}: any database user"
+                    elif user in masters:
+                        problem = f"{resource}: the master user"
+                    else:
+                        continue
+                    yield f"{_label(where, i, stmt)}: rds-db:connect on {problem}", res.urn
+
+
 POLICIES: Final = [
     ArbiterPolicy(
         name="iam-no-wildcard-actions",
@@ -270,5 +311,42 @@ POLICIES: Final = [
         ),
         resource_types=(TASK_DEFINITION,),
         check=_check_task_secrets,
+    ),
+    ArbiterPolicy(
+        name="task-no-database-master-secret",
+        description=(
+            "No task definition injects the RDS-managed master secret (rds!cluster-...): each service "
+            "logs in as its own least-privileged database user."
+        ),
+        severity=Severity.CRITICAL,
+        controls=("ARBITER-DATA-1",),
+        remediation=(
+            "Give the service its own database user (services.<name>.databaseAccess) and IAM database "
+            "authentication; remove the master secret from its `secrets`."
+        ),
+        resource_types=(TASK_DEFINITION,),
+        check=_check_master_secret,
+    ),
+    ArbiterPolicy(
+        name="iam-rds-db-connect-one-user",
+        description=(
+            "rds-db:connect is granted on named database users only: never on '*', on every user "
+            "(dbuser:*/*) or on the cluster's master user."
+        ),
+        severity=Severity.CRITICAL,
+        controls=("ARBITER-DATA-2",),
+        remediation=(
+            "Grant rds-db:connect on arn:aws:rds-db:<region>:<account>:dbuser:<cluster-resource-id>/<user> "
+            "for the principal's own user."
+        ),
+        resource_types=(
+            IAM_ROLE,
+            IAM_ROLE_POLICY,
+            IAM_POLICY,
+            IAM_USER_POLICY,
+            IAM_GROUP_POLICY,
+            RDS_CLUSTER,
+        ),
+        stack_check=_check_db_connect,
     ),
 ]

@@ -10,8 +10,17 @@ from typing import Final
 
 from pulumi_policy import Severity
 
-from policies.base import ArbiterPolicy, Res, is_blank, is_true
-from policies.resource_types import ECS_SERVICE, RDS_CLUSTER_INSTANCE, RDS_INSTANCE, REPLICATION_GROUP, SUBNET
+from policies.base import UNKNOWN, ArbiterPolicy, Res, as_list, dig, is_blank, is_true
+from policies.resource_types import (
+    ECS_SERVICE,
+    LAMBDA_FUNCTION,
+    LAMBDA_FUNCTION_URL,
+    LAMBDA_PERMISSION,
+    RDS_CLUSTER_INSTANCE,
+    RDS_INSTANCE,
+    REPLICATION_GROUP,
+    SUBNET,
+)
 
 
 def _check_subnet(res: Res) -> Iterator[str]:
@@ -34,6 +43,20 @@ def _check_db_public(res: Res) -> Iterator[str]:
 def _check_cache_subnet_group(res: Res) -> Iterator[str]:
     if is_blank(res.get("subnetGroupName")):
         yield "subnetGroupName is not set: the cache would use the default subnet group of the default VPC"
+
+
+def _check_lambda_public(res: Res) -> Iterator[str]:
+    if res.type == LAMBDA_FUNCTION_URL and res.get("authorizationType") == "NONE":
+        yield "function URL with authorizationType NONE: anyone on the internet can invoke the function"
+    if res.type == LAMBDA_PERMISSION and res.get("principal") == "*":
+        yield "permission for principal '*': any AWS account (or anyone) can invoke the function"
+
+
+def _check_lambda_in_vpc(res: Res) -> Iterator[str]:
+    for key in ("subnetIds", "securityGroupIds"):
+        value = dig(res.get("vpcConfig"), key)
+        if value is not UNKNOWN and not [v for v in as_list(value) if v]:
+            yield f"vpcConfig.{key} is empty: the function runs outside the VPC (on the internet side)"
 
 
 POLICIES: Final = [
@@ -72,5 +95,23 @@ POLICIES: Final = [
         remediation="Create an aws.elasticache.SubnetGroup over the database subnets and pass subnet_group_name.",
         resource_types=(REPLICATION_GROUP,),
         check=_check_cache_subnet_group,
+    ),
+    ArbiterPolicy(
+        name="lambda-not-public",
+        description="No Lambda function can be invoked by the public: no unauthenticated URL, no '*' permission.",
+        severity=Severity.CRITICAL,
+        controls=("Lambda.1",),
+        remediation="Use authorization_type='AWS_IAM' on function URLs (or none), and name the principal in permissions.",
+        resource_types=(LAMBDA_FUNCTION_URL, LAMBDA_PERMISSION),
+        check=_check_lambda_public,
+    ),
+    ArbiterPolicy(
+        name="lambda-in-vpc",
+        description="Lambda functions run in this VPC's private subnets, with their own security group.",
+        severity=Severity.HIGH,
+        controls=("Lambda.3",),
+        remediation="Set vpc_config={'subnet_ids': private subnets, 'security_group_ids': [its own group]}.",
+        resource_types=(LAMBDA_FUNCTION,),
+        check=_check_lambda_in_vpc,
     ),
 ]

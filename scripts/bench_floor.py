@@ -47,6 +47,8 @@ def _value(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"__secret"}:
             return pulumi.Output.secret(_value(value["__secret"]))
+        if set(value) == {"__archive"}:
+            return pulumi.AssetArchive({k: pulumi.FileAsset(p) for k, p in value["__archive"].items()})
         return {k: _value(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_value(v) for v in value]

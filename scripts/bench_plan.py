@@ -47,6 +47,15 @@ ONE_RESOURCE = (
 )
 
 
+def _archive(value: Any) -> Any:
+    """A function's code archive as the files it names (replayed as the same archive)."""
+    import pulumi
+
+    if isinstance(value, pulumi.AssetArchive):
+        return {"__archive": {k: str(getattr(a, "path", "")) for k, a in value.assets.items()}}
+    return str(value)
+
+
 def record(stack: str, path: Path) -> int:
     """Write what a plan run of `stack` registers, in order, as `bench_floor.py` replays it."""
     from arbiter_infra.config import PROJECT
@@ -71,7 +80,9 @@ def record(stack: str, path: Path) -> int:
         }
         for r in deployment.resources
     ]
-    path.write_text(json.dumps({"project": PROJECT, "stack": stack, "resources": resources}, default=str))
+    path.write_text(
+        json.dumps({"project": PROJECT, "stack": stack, "resources": resources}, default=_archive)
+    )
     return len(resources)
 
 

@@ -6,8 +6,12 @@ from typing import Annotated, Final, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from arbiter_infra import catalog
+from arbiter_infra import application, catalog
 from arbiter_infra.config.base import ECR_IMAGE, KeyedError, Model, RetentionDays, listed
+
+#: What a service may do in a schema: `owner` creates, alters and writes its tables (the only role
+#: that may drop them); `read` only selects. docs/database-access.md has the contract.
+DATABASE_ACCESS_LEVELS: Final = ("owner", "read")
 
 #: ECS's quota of tasks per service: AWS refuses a larger desired count.
 MAX_TASKS: Final = 5000
@@ -25,6 +29,8 @@ class ServiceConfig(Model):
     log_retention_days: RetentionDays
     health_check_command: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(min_length=2)
     uses_database: bool
+    #: Schema -> access level of the service's own database user; set exactly when `uses_database`.
+    database_access: dict[str, str] | None = None
     uses_redis: bool
     user: str = Field(pattern=r"^[1-9]\d*(:\d+)?$")
     stop_timeout_seconds: int = Field(ge=2, le=120)
@@ -48,6 +54,27 @@ class ServiceConfig(Model):
             raise ValueError("must start with CMD or CMD-SHELL")
         return v
 
+    @field_validator("database_access")
+    @classmethod
+    def _database_access(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError(
+                f"must be a non-empty mapping of schema to access level ({listed(DATABASE_ACCESS_LEVELS)}),"
+                " e.g. {ledger: owner}"
+            )
+        for schema, level in v.items():
+            if schema not in application.DATABASE_SCHEMAS:
+                raise KeyedError(
+                    schema,
+                    level,
+                    f"keyed by a schema of the application ({listed(application.DATABASE_SCHEMAS)})",
+                )
+            if level not in DATABASE_ACCESS_LEVELS:
+                raise KeyedError(schema, level, f"one of {listed(DATABASE_ACCESS_LEVELS)}")
+        return v
+
     @model_validator(mode="after")
     def _sizes(self) -> ServiceConfig:
         if self.cpu not in catalog.FARGATE_MEMORY_MIB:
@@ -55,6 +82,14 @@ class ServiceConfig(Model):
         allowed = catalog.FARGATE_MEMORY_MIB[self.cpu]
         if self.memory not in allowed:
             raise KeyedError("memory", self.memory, f"for cpu {self.cpu}: {allowed[0]}-{allowed[-1]} MiB")
+        if self.uses_database and self.database_access is None:
+            raise KeyedError(
+                "databaseAccess",
+                None,
+                f"set when usesDatabase is true: schema -> {' or '.join(DATABASE_ACCESS_LEVELS)}, e.g. {{ledger: owner}}",
+            )
+        if not self.uses_database and self.database_access is not None:
+            raise KeyedError("databaseAccess", self.database_access, "unset when usesDatabase is false")
         scaling = (self.min_count, self.max_count, self.cpu_target_percent)
         if any(v is not None for v in scaling) and None in scaling:
             raise KeyedError(
@@ -132,6 +167,25 @@ class ServicesConfig(Model):
 
     @model_validator(mode="after")
     def _roles(self) -> ServicesConfig:
+        owners: dict[str, str] = {}
+        for key, svc in self.by_key().items():
+            for schema, level in (svc.database_access or {}).items():
+                if level == "owner" and schema in owners:
+                    raise KeyedError(
+                        f"{key}.databaseAccess.{schema}",
+                        level,
+                        f"read: {owners[schema]} already owns {schema}",
+                    )
+                if level == "owner":
+                    owners[schema] = key
+        for key, svc in self.by_key().items():
+            for schema, level in (svc.database_access or {}).items():
+                if level == "read" and schema not in owners:
+                    raise KeyedError(
+                        f"{key}.databaseAccess.{schema}",
+                        level,
+                        f"a schema some service owns ({schema} has no owner)",
+                    )
         if self.trading_core.autoscaled:
             raise KeyedError(
                 "tradingCore.minCount", self.trading_core.min_count, "unset: more replicas mean more traders"

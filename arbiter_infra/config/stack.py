@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from arbiter_infra import catalog
+from arbiter_infra import application, catalog
 from arbiter_infra.config.base import (
     MOVING_TAGS,
     PROJECT,
@@ -83,6 +83,19 @@ class StackConfig(Model):
         if isinstance(name, str):
             delivery["secretsKmsAlias"] = state_kms_alias(name)
         return {**data, "delivery": delivery}
+
+    @model_validator(mode="after")
+    def _database_users(self) -> StackConfig:
+        """Each database-using service logs in as its own user: never the master's name."""
+        master = self.database.master_username
+        for key, (name, svc) in zip(self.services.by_key(), self.services.by_name().items(), strict=True):
+            if svc.uses_database and application.database_user(name) == master:
+                raise KeyedError(
+                    "database.masterUsername",
+                    master,
+                    f"another name: it is the {key} service's database user",
+                )
+        return self
 
     @model_validator(mode="after")
     def _what_aws_refuses(self) -> StackConfig:

@@ -1,4 +1,4 @@
-"""A DATA TABLE: the Terraform AWS provider's calls besides the create, for the services and their edge and operations (ECS, ELB, Cloud Map, scaling, ACM, EventBridge, Step Functions, Backup, SNS, CloudWatch, WAF, S3).
+"""A DATA TABLE: the Terraform AWS provider's calls besides the create, for the services and their edge and operations (ECS, ELB, Cloud Map, scaling, ACM, Lambda, Backup, SNS, CloudWatch, WAF, S3).
 
 Source: hashicorp/terraform-provider-aws; each entry names the Go file it was read from.
 """
@@ -127,28 +127,24 @@ SERVICE_CALLS: Final[dict[str, ProviderCalls]] = {
             ("acm:RemoveTagsFromCertificate", "{o[arn]}"),
         ),
     ),
-    rt.EVENT_RULE: ProviderCalls(
-        f"{P}/events/rule.go (DescribeRule, ListTagsForResource)",
-        (("events:DescribeRule", "{o[arn]}"), ("events:ListTagsForResource", "{o[arn]}")),
+    rt.LAMBDA_FUNCTION: ProviderCalls(
+        f"{P}/lambda/function.go (GetFunction with tags, GetFunctionCodeSigningConfig; updates code and configuration)",
         (
-            ("events:PutRule", "{o[arn]}"),
-            ("events:TagResource", "{o[arn]}"),
-            ("events:UntagResource", "{o[arn]}"),
+            ("lambda:GetFunction", "{o[arn]}"),
+            ("lambda:GetFunctionCodeSigningConfig", "{o[arn]}"),
+            ("lambda:ListTags", "{o[arn]}"),
+        ),
+        (
+            ("lambda:UpdateFunctionCode", "{o[arn]}"),
+            ("lambda:UpdateFunctionConfiguration", "{o[arn]}"),
+            ("lambda:TagResource", "{o[arn]}"),
+            ("lambda:UntagResource", "{o[arn]}"),
         ),
     ),
-    rt.EVENT_TARGET: ProviderCalls(
-        f"{P}/events/target.go (ListTargetsByRule)",
-        (("events:ListTargetsByRule", "arn:aws:events:{region}:{account}:rule/{i[rule]}"),),
-        (("events:PutTargets", "arn:aws:events:{region}:{account}:rule/{i[rule]}"),),
-    ),
-    rt.STATE_MACHINE: ProviderCalls(
-        f"{P}/sfn/state_machine.go (DescribeStateMachine, ListTagsForResource)",
-        (("states:DescribeStateMachine", "{o[arn]}"), ("states:ListTagsForResource", "{o[arn]}")),
-        (
-            ("states:UpdateStateMachine", "{o[arn]}"),
-            ("states:TagResource", "{o[arn]}"),
-            ("states:UntagResource", "{o[arn]}"),
-        ),
+    rt.LAMBDA_INVOCATION: ProviderCalls(
+        f"{P}/lambda/invocation.go (no read; create and each change of input or triggers invoke)",
+        (),
+        (("lambda:InvokeFunction", "arn:aws:lambda:{region}:{account}:function:{i[functionName]}"),),
     ),
     rt.BACKUP_VAULT: ProviderCalls(
         f"{P}/backup/vault.go (DescribeBackupVault, ListTags)",

@@ -1,4 +1,4 @@
-"""IAM rules for SNS, EventBridge, Step Functions and CloudWatch calls."""
+"""IAM rules for SNS, Lambda and CloudWatch calls."""
 
 from __future__ import annotations
 
@@ -19,33 +19,17 @@ def _sns_topic_change(c: CallContext) -> None:
     c.need(f"sns:{c.call.operation}", str(c.p["TopicArn"]))
 
 
-@rule("events", "PutRule")
-def _events_rule(c: CallContext) -> None:
-    arn = c.arn("events", f"rule/{c.p['Name']}")
-    c.need("events:PutRule", arn, tags=c.tags)
+@rule("lambda", "CreateFunction")
+def _lambda_create(c: CallContext) -> None:
+    arn = str(c.r["FunctionArn"])
+    c.need("lambda:CreateFunction", arn, tags=c.tags)
     if c.tags:
-        c.need("events:TagResource", arn, tags=c.tags, why="tags on PutRule")
-    c.created(arn)
-
-
-@rule("events", "PutTargets")
-def _events_targets(c: CallContext) -> None:
-    c.need("events:PutTargets", c.arn("events", f"rule/{c.p['Rule']}"))
-    for target in c.p.get("Targets", []):
-        c.pass_role(target.get("RoleArn"), "events.amazonaws.com")
-
-
-@rule("stepfunctions", "CreateStateMachine")
-def _sfn_create(c: CallContext) -> None:
-    arn = str(c.r["stateMachineArn"])
-    c.need("states:CreateStateMachine", arn, tags=c.tags)
-    if c.tags:
-        c.need("states:TagResource", arn, tags=c.tags, why="tags on CreateStateMachine")
-    c.pass_role(c.p.get("roleArn"), "states.amazonaws.com")
-    if c.p.get("loggingConfiguration", {}).get("destinations"):
-        # Step Functions sets up the log delivery with the caller's permissions (no resource type).
-        for action in ("logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:DescribeResourcePolicies"):
-            c.need(action, "*", why="execution logging configured at create")
+        c.need("lambda:TagResource", arn, tags=c.tags, why="tags on CreateFunction")
+    c.pass_role(c.p.get("Role"), "lambda.amazonaws.com")
+    if c.p.get("VpcConfig", {}).get("SubnetIds"):
+        # Lambda checks the VPC configuration with the caller's permissions (AWS's Lambda VPC guide).
+        for action in ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"):
+            c.need(action, "*", why="a function in a VPC")
     c.created(arn)
 
 

@@ -255,11 +255,16 @@ COMPUTED: dict[str, Filler] = {
         "registryId": ACCOUNT_ID,
     },
     t.METRIC_ALARM: lambda s, rid, n: {"arn": _arn("cloudwatch", f"alarm:{n}")},
-    t.STATE_MACHINE: lambda s, rid, n: {
-        "arn": _arn("states", f"stateMachine:{n}"),
-        "creationDate": "2026-01-01T00:00:00Z",
+    t.LAMBDA_FUNCTION: lambda s, rid, n: {
+        "arn": _arn("lambda", f"function:{n}"),
+        "invokeArn": f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+        f"{_arn('lambda', f'function:{n}')}/invocations",
+        "qualifiedArn": _arn("lambda", f"function:{n}:$LATEST"),
+        "version": "$LATEST",
+        "sourceCodeHash": hashlib.sha256(rid.encode()).hexdigest(),
+        "codeSha256": hashlib.sha256(rid.encode()).hexdigest(),
     },
-    t.EVENT_RULE: lambda s, rid, n: {"arn": _arn("events", f"rule/{n}")},
+    t.LAMBDA_INVOCATION: lambda s, rid, n: {"result": '{"statements": 0}'},
     t.ACM_CERTIFICATES[0]: lambda s, rid, n: {
         "arn": _arn("acm", f"certificate/{rid[:8]}-{rid[8:12]}-{rid[12:16]}-0000-{rid[:12]}"),
         "status": "ISSUED",

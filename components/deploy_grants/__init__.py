@@ -107,6 +107,8 @@ class GrantScope:
     image_repositories: tuple[str, ...]
     #: The application secrets' names (`{secret}`: one ARN each), whose values CI never touches.
     app_secrets: tuple[str, ...]
+    #: The services' own database users (`{database_user}`: one ARN each); default none.
+    database_users: tuple[str, ...] = ()
 
 
 def _fill(value: Any, values: Mapping[str, str]) -> Any:
@@ -161,7 +163,11 @@ def documents(
 ) -> dict[str, dict[str, Any]]:
     """`grants` as policy documents, one per area, for this stack in `account_id`."""
     values = _values(scope, naming, account_id)
-    lists = {"repository": scope.image_repositories, "secret": scope.app_secrets}
+    lists = {
+        "repository": scope.image_repositories,
+        "secret": scope.app_secrets,
+        "database_user": scope.database_users,
+    }
     docs: dict[str, dict[str, Any]] = {}
     for g in grants:
         condition: dict[str, Any] = dict(_fill(g.condition, values))
@@ -175,6 +181,8 @@ def documents(
             resources = _resources(g.resources, values, lists) if g.resources else ["*"]
         else:
             resources = _resources(g.resources, values, lists)
+            if not resources:
+                continue  # a list placeholder with nothing in it: nothing to grant
         stmt = iam.statement(g.sid, g.actions, resources, effect=g.effect, condition=condition or None)
         docs.setdefault(g.area, {"Version": "2012-10-17", "Statement": []})["Statement"].append(stmt)
     return docs

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from arbiter_infra import iam
 from components.deploy_grants.model import (
     _BACKUP_VAULTS,
-    _ECS,
     _EXEC_ROLES,
     _KMS_KEYS,
+    _IAM,
     _LOGS,
     _RDS,
     _REPOS,
@@ -64,13 +63,48 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "boundary",
         "OnlyExecutionRolesReadSecrets",
-        "the trading credentials, the Redis AUTH token and the RDS master secret may be read only "
-        "by an execution role (arbiter-<env>-*-exec), which CI can neither create nor re-trust: "
-        "a role CI makes for itself gets nothing here",
+        "the trading credentials and the Redis AUTH token may be read only by an execution role "
+        "(arbiter-<env>-*-exec), which CI can neither create nor re-trust: a role CI makes for "
+        "itself gets nothing here",
         ("secretsmanager:GetSecretValue",),
         "arns",
-        (f"{_SM}:secret:{{p}}/*", f"{_SM}:secret:rds!cluster-*"),
+        (f"{_SM}:secret:{{p}}/*",),
         condition={"ArnLike": {"aws:PrincipalArn": _EXEC_ROLES}},
+    ),
+    Grant(
+        "boundary",
+        "OnlyTheDatabaseUsersFunctionReadsTheMasterSecret",
+        "the RDS master secret: only the database-users bootstrap function's execution role "
+        "(no service; operators break glass as administrators, outside any boundary)",
+        ("secretsmanager:GetSecretValue",),
+        "arns",
+        (f"{_SM}:secret:rds!cluster-*",),
+        condition={"ArnLike": {"aws:PrincipalArn": f"{_IAM}:role/{{p}}-database-users-exec"}},
+    ),
+    Grant(
+        "boundary",
+        "LambdaVpcNetworkInterfaces",
+        "Lambda creates the bootstrap function's network interfaces in the private subnets with "
+        "its execution role (AWS's AWSLambdaVPCAccessExecutionRole, without logs:*)",
+        (
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface",
+            "ec2:UnassignPrivateIpAddresses",
+        ),
+        "arns",
+        (
+            "arn:aws:ec2:{region}:{account}:network-interface/*",
+            "arn:aws:ec2:{region}:{account}:subnet/*",
+            "arn:aws:ec2:{region}:{account}:security-group/*",
+        ),
+    ),
+    Grant(
+        "boundary",
+        "LambdaVpcDescribe",
+        "the same, its reads: EC2 Describe calls have no resource type",
+        ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"),
+        "unscopable",
     ),
     Grant(
         "boundary",
@@ -84,40 +118,11 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "boundary",
         "IamDatabaseAuth",
-        "services connect to Aurora with IAM authentication",
+        "services connect to Aurora with IAM authentication, each as its own database user: never "
+        "as the master user, nor as any user",
         ("rds-db:connect",),
         "arns",
-        ("arn:aws:rds-db:{region}:{account}:dbuser:*/*",),
-    ),
-    Grant(
-        "boundary",
-        "RedeployOwnServices",
-        "the rotation state machine forces new deployments of this stack's services",
-        ("ecs:UpdateService",),
-        "arns",
-        (f"{_ECS}:service/{{p}}/*",),
-    ),
-    Grant(
-        "boundary",
-        "StartOwnStateMachines",
-        "EventBridge starts the rotation redeploy state machine",
-        ("states:StartExecution",),
-        "arns",
-        ("arn:aws:states:{region}:{account}:stateMachine:{p}-*",),
-    ),
-    Grant(
-        "boundary",
-        "DeliverStateMachineLogs",
-        "Step Functions delivers execution logs through CloudWatch Logs log deliveries (no resource type)",
-        iam.LOG_DELIVERY_ACTIONS,
-        "unscopable",
-    ),
-    Grant(
-        "boundary",
-        "TraceStateMachines",
-        "the rotation state machine sends X-Ray traces (AWSXrayWriteOnlyAccess; no resource type)",
-        iam.XRAY_WRITE_ACTIONS,
-        "unscopable",
+        ("arn:aws:rds-db:{region}:{account}:dbuser:*/{database_user}",),
     ),
     Grant(
         "boundary",

@@ -107,8 +107,8 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "identity",
         "IamPassOwnRolesToTheirServices",
-        "ECS tasks, RDS enhanced monitoring, VPC flow logs, the rotation state machine and its "
-        "EventBridge target assume this stack's roles; PassRole only to those services",
+        "ECS tasks, RDS enhanced monitoring, VPC flow logs, AWS Backup and the database-users "
+        "function assume this stack's roles; PassRole only to those services",
         ("iam:PassRole",),
         "arns",
         _OWN_ROLES,

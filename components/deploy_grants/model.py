@@ -31,7 +31,8 @@ class Grant:
     `{account}`, `{p}` (prefix `arbiter-<env>`), `{s}` (compact prefix `arb-<stg|prd>`), `{env}`,
     `{project}`, `{bucket}` (state bucket), `{alias}` (secrets-provider KMS alias) and `{boundary}`
     (the permissions boundary's ARN). A resource naming `{repository}` (the services' ECR
-    repositories) or `{secret}` (the application secrets) stands for one ARN per such name.
+    repositories), `{secret}` (the application secrets) or `{database_user}` (the services' own
+    database users) stands for one ARN per such name.
     """
 
     area: str

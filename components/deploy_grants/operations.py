@@ -1,5 +1,5 @@
 """The deploy role's grants for operations (areas `automation`, `observability`, `state`): the
-staging ALB's imported certificate and the rotation redeploy; log groups, alarms, dashboards, SNS;
+staging ALB's imported certificate and the database-users function; log groups, alarms, dashboards, SNS;
 the Pulumi state, its secrets provider, the OIDC provider and ECR.
 
 A data table (one `Grant` per statement, in policy order); `components.deploy_grants` joins the
@@ -51,37 +51,24 @@ GRANTS: Final[tuple[Grant, ...]] = (
     ),
     Grant(
         "automation",
-        "StatesOwnMachines",
-        "the state machine that redeploys the database's consumers after a rotation",
+        "LambdaOwnFunctions",
+        "the database-users bootstrap function: created, updated and invoked by each `pulumi up` "
+        "whose SQL changed (aws.lambda_.Invocation)",
         (
-            "states:CreateStateMachine",
-            "states:DeleteStateMachine",
-            "states:DescribeStateMachine",
-            "states:ListTagsForResource",
-            "states:TagResource",
-            "states:UntagResource",
-            "states:UpdateStateMachine",
+            "lambda:CreateFunction",
+            "lambda:DeleteFunction",
+            "lambda:GetFunction",
+            "lambda:GetFunctionCodeSigningConfig",
+            "lambda:InvokeFunction",
+            "lambda:ListTags",
+            "lambda:ListVersionsByFunction",
+            "lambda:TagResource",
+            "lambda:UntagResource",
+            "lambda:UpdateFunctionCode",
+            "lambda:UpdateFunctionConfiguration",
         ),
         "arns",
-        ("arn:aws:states:{region}:{account}:stateMachine:{p}-*",),
-    ),
-    Grant(
-        "automation",
-        "EventsOwnRules",
-        "the EventBridge rule on the master secret's RotationSucceeded event and its target",
-        (
-            "events:DeleteRule",
-            "events:DescribeRule",
-            "events:ListTagsForResource",
-            "events:ListTargetsByRule",
-            "events:PutRule",
-            "events:PutTargets",
-            "events:RemoveTargets",
-            "events:TagResource",
-            "events:UntagResource",
-        ),
-        "arns",
-        ("arn:aws:events:{region}:{account}:rule/{p}-*",),
+        ("arn:aws:lambda:{region}:{account}:function:{p}-*",),
     ),
     # ---- observability: log groups, alarms, dashboards, SNS
     Grant(

@@ -22,7 +22,7 @@ DATABASE = DatabaseConnection(
     database_name="appdb",
     master_secret_arn=MASTER_SECRET,
     cluster_resource_id="cluster-UNIT",
-    username="appuser",
+    master_username="appmaster",
 )
 CACHE = CacheConnection(
     primary_endpoint="redis.unit",

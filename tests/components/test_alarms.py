@@ -27,10 +27,10 @@ EXPECTED_MAX_CONNECTIONS = {
 def test_a_blip_never_pages_and_an_outage_always_does() -> None:
     """Each rule needs >= 2 bad one-minute datapoints and decides within 5 minutes.
 
-    A failed state-machine execution or backup job is an event, not a sample of a level: one
-    pages. AWS Backup publishes its job metrics every 5 minutes, so its period is 300 s.
+    A failed backup job is an event, not a sample of a level: one pages. AWS Backup publishes its
+    job metrics every 5 minutes, so its period is 300 s.
     """
-    events = ("state-machine", "backup-vault")
+    events = ("backup-vault",)
     for spec in ALARMS:
         assert spec.period == (300 if spec.namespace == "AWS/Backup" else 60), spec.key
         floor = 1 if spec.target in events else 2

@@ -98,7 +98,7 @@ def test_aurora_connection_is_the_clusters_endpoints_secret_and_user(build: Buil
         "database_name": "appdb",
         "master_secret_arn": cluster["masterUserSecrets"][0]["secretArn"],
         "cluster_resource_id": cluster["clusterResourceId"],
-        "username": "appuser",
+        "master_username": "appuser",
     }
     assert ".cluster-ro-" in conn["reader_endpoint"]
     assert conn["master_secret_arn"].startswith("arn:aws:secretsmanager:us-east-1:")

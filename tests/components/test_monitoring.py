@@ -78,7 +78,7 @@ def test_target_5xx_names_what_answers_behind_the_load_balancer(build: Build, na
     assert "returned by the front end." in alarms["alb-target-5xx"].inputs["alarmDescription"]
 
 
-def test_readers_state_machines_and_vaults_page_when_given(build: Build, naming: Naming) -> None:
+def test_readers_and_vaults_page_when_given(build: Build, naming: Naming) -> None:
     two = [
         AuroraInstanceTarget(label=str(i), identifier=f"db-{i}", instance_class="db.r6g.large")
         for i in (1, 2)
@@ -87,7 +87,6 @@ def test_readers_state_machines_and_vaults_page_when_given(build: Build, naming:
         lambda: _monitoring(
             naming,
             aurora_instances=two,
-            state_machines={"redeploy": "arn:aws:states:us-east-1:111122223333:stateMachine:x"},
             backup_vaults=["vault-a", "vault-b"],
         )
     )
@@ -96,7 +95,6 @@ def test_readers_state_machines_and_vaults_page_when_given(build: Build, naming:
         "DBClusterIdentifier": "arbiter-unit-aurora",
         "Role": "READER",
     }
-    assert "sfn-executions-failed-redeploy" in alarms
     # More than one vault: each vault's alarms carry its name.
     assert {"backup-jobs-failed-vault-a", "backup-copy-jobs-failed-vault-b"} <= set(alarms)
     events = {

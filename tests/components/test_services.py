@@ -17,7 +17,6 @@ from tests.components.service_fixtures import (
     CACHE,
     DATABASE,
     KEY_ARN,
-    MASTER_SECRET,
     REGION,
     container,
     service_config,
@@ -32,9 +31,11 @@ TRAITS = {
     "front": ServiceTraits(image_repository="front", public=True, calls=("engine",)),
 }
 CONFIGS = {
-    "engine": service_config(port=7000, usesDatabase=True, usesRedis=True),
+    "engine": service_config(
+        port=7000, usesDatabase=True, databaseAccess={"ledger": "owner"}, usesRedis=True
+    ),
     "chat": service_config(usesRedis=True),
-    "front": service_config(port=8081, usesDatabase=True),
+    "front": service_config(port=8081, usesDatabase=True, databaseAccess={"web": "owner"}),
 }
 
 
@@ -42,7 +43,12 @@ def _tier(naming: Naming, traits: dict[str, ServiceTraits] = TRAITS, **overrides
     args: dict[str, Any] = {
         "config": services_config(CONFIGS, **overrides.pop("services", {})),
         "services": {
-            svc: ServiceSpec(config=CONFIGS[svc], traits=t, security_group_id=f"sg-{svc}")
+            svc: ServiceSpec(
+                config=CONFIGS[svc],
+                traits=t,
+                security_group_id=f"sg-{svc}",
+                database_user=f"{svc}_user" if CONFIGS[svc].uses_database else None,
+            )
             for svc, t in traits.items()
         },
         "naming": naming,
@@ -121,11 +127,9 @@ def test_secrets_reach_only_their_service_and_never_the_environment(tier: Deploy
         "TELEGRAM_BOT_TOKEN": f"{TELEGRAM}:bot_token::",
         "REDIS_AUTH_TOKEN": f"{AUTH_SECRET}:auth_token::",
     }
-    assert _secrets(tier, "front") == {
-        "DATABASE_USERNAME": f"{MASTER_SECRET}:username::",
-        "DATABASE_PASSWORD": f"{MASTER_SECRET}:password::",
-    }
-    assert set(_secrets(tier, "engine")) == {"DATABASE_USERNAME", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"}
+    # The database is reached with IAM tokens of each service's own user: no password is injected.
+    assert _secrets(tier, "front") == {}
+    assert set(_secrets(tier, "engine")) == {"REDIS_AUTH_TOKEN"}
     for svc in TRAITS:
         env = _env(tier, svc)
         assert not set(env) & set(_secrets(tier, svc))
@@ -137,6 +141,8 @@ def test_data_tier_settings_follow_the_config(tier: Deployment) -> None:
     assert engine["DATABASE_HOST"] == front["DATABASE_HOST"] == "db.unit"
     assert engine["DATABASE_READER_HOST"] == "db-ro.unit"
     assert (engine["DATABASE_PORT"], engine["DATABASE_NAME"]) == ("5432", "appdb")
+    assert (engine["DATABASE_USER"], front["DATABASE_USER"]) == ("engine_user", "front_user")
+    assert engine["DATABASE_SSLMODE"] == "verify-full"
     assert (chat["REDIS_HOST"], chat["REDIS_PORT"], chat["REDIS_TLS"]) == ("redis.unit", "6379", "true")
     assert "DATABASE_HOST" not in chat and "REDIS_HOST" not in front
     assert engine["ARBITER_ENV"] == "staging" and engine["ARBITER_PAPER_TRADE"] == "true"

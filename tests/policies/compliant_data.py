@@ -55,6 +55,7 @@ def add_data(b: StackBuilder) -> None:
             "backupRetentionPeriod": 7,
             "deletionProtection": True,
             "iamDatabaseAuthenticationEnabled": True,
+            "masterUsername": "arbiter",
             "copyTagsToSnapshot": True,
             "enabledCloudwatchLogsExports": ["postgresql"],
         },

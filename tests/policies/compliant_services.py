@@ -195,6 +195,12 @@ def add_identity(b: StackBuilder) -> None:
                     "Resource": "*",
                 },
                 {
+                    "Sid": "IamDatabaseAuth",
+                    "Effect": "Allow",
+                    "Action": ["rds-db:connect"],
+                    "Resource": [f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:cluster-ABC123/web_api"],
+                },
+                {
                     "Sid": "UpdateOwnServices",
                     "Effect": "Allow",
                     "Action": ["ecs:UpdateService"],

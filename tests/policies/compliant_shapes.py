@@ -5,7 +5,16 @@ So the unknown-value test finds a resource of every type every policy reads.
 
 from __future__ import annotations
 
-from policies.resource_types import BUCKET_PAB, EC2_INSTANCE, IAM_GROUP_POLICY, IAM_USER_POLICY, RDS_INSTANCE
+from policies.resource_types import (
+    BUCKET_PAB,
+    EC2_INSTANCE,
+    IAM_GROUP_POLICY,
+    IAM_USER_POLICY,
+    LAMBDA_FUNCTION,
+    LAMBDA_FUNCTION_URL,
+    LAMBDA_PERMISSION,
+    RDS_INSTANCE,
+)
 from tests.policies.builder import (
     ACCOUNT,
     ACM_CERTIFICATE,
@@ -120,6 +129,25 @@ def add_other_shapes(b: StackBuilder) -> None:
                 {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}}
             ],
         },
+    )
+    # A function in the VPC (the database-users bootstrap's shape), an IAM-authenticated URL and a
+    # permission naming its principal.
+    b.add(
+        LAMBDA_FUNCTION,
+        "db-users-fn",
+        {
+            "runtime": "python3.12",
+            "vpcConfig": {"subnetIds": ["subnet-private-a"], "securityGroupIds": ["sg-db-users"]},
+        },
+        arn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:arbiter-prod-database-users",
+    )
+    b.add(
+        LAMBDA_FUNCTION_URL, "db-users-url", {"functionName": "db-users-fn", "authorizationType": "AWS_IAM"}
+    )
+    b.add(
+        LAMBDA_PERMISSION,
+        "db-users-permission",
+        {"function": "db-users-fn", "action": "lambda:InvokeFunction", "principal": ACCOUNT},
     )
     b.add(
         BUCKET_PAB,

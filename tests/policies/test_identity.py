@@ -33,6 +33,10 @@ def _trust(b: StackBuilder, condition: dict | None) -> None:
     b.set("deploy-role", assumeRolePolicy=doc(stmt))
 
 
+def _connect(resource: str) -> dict:
+    return {"Sid": "Db", "Effect": "Allow", "Action": ["rds-db:connect"], "Resource": [resource]}
+
+
 SUB = "token.actions.githubusercontent.com:sub"
 AUD = "token.actions.githubusercontent.com:aud"
 
@@ -157,6 +161,40 @@ CASES: list[Case] = [
         ),
         "credentials live only in Secrets Manager",
         id="ssm-secret",
+    ),
+    Case(
+        "task-no-database-master-secret",
+        lambda b: with_container(
+            b,
+            secrets=[
+                {
+                    "name": "DATABASE_PASSWORD",
+                    "valueFrom": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!cluster-0a1b2c-XyZ:password::",
+                }
+            ],
+        ),
+        "secret DATABASE_PASSWORD is the RDS-managed master secret",
+    ),
+    Case(
+        "iam-rds-db-connect-one-user",
+        lambda b: _role_policy(
+            b, _connect(f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:cluster-ABC123/arbiter")
+        ),
+        "statement Db: rds-db:connect on arn:aws:rds-db:us-east-1:123456789012:dbuser:cluster-ABC123/arbiter: the master user",
+        id="master",
+    ),
+    Case(
+        "iam-rds-db-connect-one-user",
+        lambda b: _role_policy(b, _connect(f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:*/*")),
+        "dbuser:*/*: any database user",
+        id="every-user",
+    ),
+    Case(
+        "iam-rds-db-connect-one-user",
+        lambda b: _role_policy(b, _connect("*")),
+        "statement Db: rds-db:connect on *: any database user",
+        also=("iam-wildcard-resource-scoped",),
+        id="star",
     ),
 ]
 

@@ -44,6 +44,23 @@ CASES: list[Case] = [
         lambda b: b.drop("redis", "subnetGroupName"),
         "default subnet group",
     ),
+    Case(
+        "lambda-not-public",
+        lambda b: b.set("db-users-url", authorizationType="NONE"),
+        "function URL with authorizationType NONE",
+        id="url",
+    ),
+    Case(
+        "lambda-not-public",
+        lambda b: b.set("db-users-permission", principal="*"),
+        "permission for principal '*'",
+        id="permission",
+    ),
+    Case(
+        "lambda-in-vpc",
+        lambda b: b.drop("db-users-fn", "vpcConfig"),
+        "vpcConfig.subnetIds is empty",
+    ),
 ]
 
 

@@ -52,9 +52,9 @@ EXCHANGE_ENV = {
     "KALSHI_PRIVATE_KEY": ("kalshi", "private_key"),
 }
 EXPECTED_SECRETS = {
-    "trading-core": {*EXCHANGE_ENV, "DATABASE_USERNAME", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"},
+    "trading-core": {*EXCHANGE_ENV, "REDIS_AUTH_TOKEN"},
     "telegram-bot": {"TELEGRAM_BOT_TOKEN", "REDIS_AUTH_TOKEN"},
-    "web-api": {"DATABASE_USERNAME", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"},
+    "web-api": {"REDIS_AUTH_TOKEN"},
 }
 EXPECTED_ENV = {
     "trading-core": {
@@ -65,6 +65,8 @@ EXPECTED_ENV = {
         "DATABASE_READER_HOST",
         "DATABASE_PORT",
         "DATABASE_NAME",
+        "DATABASE_USER",
+        "DATABASE_SSLMODE",
         "REDIS_HOST",
         "REDIS_PORT",
         "REDIS_TLS",
@@ -86,6 +88,8 @@ EXPECTED_ENV = {
         "DATABASE_READER_HOST",
         "DATABASE_PORT",
         "DATABASE_NAME",
+        "DATABASE_USER",
+        "DATABASE_SSLMODE",
         "REDIS_HOST",
         "REDIS_PORT",
         "REDIS_TLS",

@@ -47,7 +47,6 @@ def expected_names(d: Deployment) -> set[str]:
             f"{p}-redis-memory-{n:03d}",
             f"{p}-redis-evictions-{n:03d}",
         }
-    names.add(f"{p}-sfn-executions-failed-db-rotation-redeploy")
     names |= {f"{p}-backup-jobs-failed", f"{p}-backup-copy-jobs-failed"}
     return names
 
@@ -56,7 +55,7 @@ def test_alarm_set_is_complete_and_names_are_unique(deployment: Deployment) -> N
     declared = [a.inputs["name"] for a in deployment.of_type(ALARM)]
     assert len(declared) == len(set(declared)), "alarm names must be unique per stack"
     assert set(declared) == expected_names(deployment)
-    assert len(declared) == (33 if deployment.stack == "prod" else 23)
+    assert len(declared) == (32 if deployment.stack == "prod" else 22)
 
 
 def test_alarm_names_do_not_collide_across_stacks(staging: Deployment, prod: Deployment) -> None:

@@ -145,21 +145,6 @@ def test_service_log_groups_have_the_seed_retention(deployment: Deployment) -> N
         assert groups[f"/ecs/arbiter-{deployment.stack}-{svc}"].inputs["retentionInDays"] == days
 
 
-def test_a_failed_rotation_redeploy_pages(deployment: Deployment) -> None:
-    """The state machine that redeploys after a master-secret rotation: any failed run pages at once."""
-    alarm = alarm_of(deployment, "sfn-executions-failed-db-rotation-redeploy")
-    machine = deployment.one("aws:sfn/stateMachine:StateMachine")
-    assert alarm.inputs["namespace"] == "AWS/States"
-    assert alarm.inputs["metricName"] == "ExecutionsFailed"
-    assert alarm.inputs["dimensions"] == {"StateMachineArn": machine.outputs["arn"]}
-    assert alarm.inputs["statistic"] == "Sum"
-    assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
-    assert alarm.inputs["threshold"] == 0
-    assert alarm.inputs["evaluationPeriods"] == alarm.inputs["datapointsToAlarm"] == 1
-    assert alarm.inputs["treatMissingData"] == "notBreaching"
-    assert alarm.inputs["alarmActions"] == [topic_arn(deployment)]
-
-
 def test_failed_backup_and_copy_jobs_page_for_this_stacks_vault(deployment: Deployment) -> None:
     topic = topic_arn(deployment)
     for key, metric in (

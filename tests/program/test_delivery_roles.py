@@ -155,9 +155,12 @@ def test_pass_role_only_to_the_services_that_use_the_roles(deployment: Deploymen
     role = f"{IAM}:role/arbiter-{deployment.stack}-web-api-exec"
     for service in ("ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com", "vpc-flow-logs.amazonaws.com"):
         assert decide(deployment, "iam:PassRole", role, **{"iam:PassedToService": service}) == "allowed"
-    for service in ("lambda.amazonaws.com", "ec2.amazonaws.com", None):
+    for service in ("glue.amazonaws.com", "ec2.amazonaws.com", "states.amazonaws.com", None):
         ctx = {} if service is None else {"iam:PassedToService": service}
         assert decide(deployment, "iam:PassRole", role, **ctx) == "denied", service
+    function_role = f"{IAM}:role/arbiter-{deployment.stack}-database-users-exec"
+    passed = {"iam:PassedToService": "lambda.amazonaws.com"}
+    assert decide(deployment, "iam:PassRole", function_role, **passed) == "allowed"
 
 
 def test_boundary_lets_only_execution_roles_read_secrets(deployment: Deployment) -> None:
@@ -171,6 +174,18 @@ def test_boundary_lets_only_execution_roles_read_secrets(deployment: Deployment)
         ctx = {"aws:PrincipalArn": f"{IAM}:role/arbiter-{deployment.stack}-{name}"}
         assert (
             evaluate([boundary], Request("secretsmanager:GetSecretValue", secret, ctx)).verdict == expected
+        ), name
+    # The RDS master secret: the database-users function alone, no service's execution role.
+    master = f"{SM}:secret:rds!cluster-0a1b2c3d-AbCdEf"
+    for name, expected in (
+        ("database-users-exec", "allowed"),
+        ("trading-core-exec", "denied"),
+        ("web-api-exec", "denied"),
+        ("minted", "denied"),
+    ):
+        ctx = {"aws:PrincipalArn": f"{IAM}:role/arbiter-{deployment.stack}-{name}"}
+        assert (
+            evaluate([boundary], Request("secretsmanager:GetSecretValue", master, ctx)).verdict == expected
         ), name
     # Nothing administrative fits under the boundary, whatever a role's own policies say.
     for action in ("iam:CreateRole", "iam:PassRole", "s3:GetObject", "kms:Encrypt", "sts:AssumeRole"):

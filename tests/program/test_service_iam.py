@@ -85,8 +85,7 @@ def test_execution_role_policy_is_exact(deployment: Deployment, svc: str) -> Non
         }
     if svc == "telegram-bot":
         expected |= {secret_arn(deployment, f"arbiter-{env}/telegram")}
-    if svc in USES_DATABASE:
-        expected |= {master_secret_arn(deployment)}
+    assert master_secret_arn(deployment) not in referenced  # no service holds the master password
     assert referenced == expected
     assert stmts["DecryptInjectedSecrets"]["Action"] == ["kms:Decrypt"]
     assert stmts["DecryptInjectedSecrets"]["Resource"] == [stack_key_arn(deployment)]
@@ -115,7 +114,7 @@ def test_exec_role_policies_have_no_wildcards_beyond_unscopable(deployment: Depl
 
 
 @pytest.mark.parametrize("svc", USES_DATABASE)
-def test_database_users_get_rds_db_connect_only(deployment: Deployment, svc: str) -> None:
+def test_each_database_user_may_connect_as_itself_only(deployment: Deployment, svc: str) -> None:
     task_role = role(deployment, f"arbiter-{env_of(deployment)}-{svc}-task")
     [policy] = policies_of(deployment, task_role)
     stmts = statements(policy)
@@ -126,7 +125,9 @@ def test_database_users_get_rds_db_connect_only(deployment: Deployment, svc: str
             "Sid": "IamDatabaseAuth",
             "Effect": "Allow",
             "Action": ["rds-db:connect"],
-            "Resource": [f"arn:aws:rds-db:us-east-1:{ACCOUNT_ID}:dbuser:{resource_id}/arbiter"],
+            "Resource": [
+                f"arn:aws:rds-db:us-east-1:{ACCOUNT_ID}:dbuser:{resource_id}/{svc.replace('-', '_')}"
+            ],
         }
     }
 

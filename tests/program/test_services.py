@@ -248,8 +248,11 @@ def test_each_service_gets_exactly_its_secrets_per_key(deployment: Deployment, s
     if svc == "telegram-bot":
         telegram = secret_arn(deployment, f"arbiter-{env}/telegram")
         assert secrets["TELEGRAM_BOT_TOKEN"] == f"{telegram}:bot_token::"
+    master = master_secret_arn(deployment)
+    assert master.startswith("arn:aws:secretsmanager:") and "rds!cluster" in master
+    # No service receives the master user's name or password: each logs in as its own user.
+    assert not [v for v in secrets.values() if v.startswith(master)]
     if svc in USES_DATABASE:
-        master = master_secret_arn(deployment)
-        assert master.startswith("arn:aws:secretsmanager:") and "rds!cluster" in master
-        assert secrets["DATABASE_USERNAME"] == f"{master}:username::"
-        assert secrets["DATABASE_PASSWORD"] == f"{master}:password::"
+        env = {e["name"]: e["value"] for e in container(deployment, svc)["environment"]}
+        assert env["DATABASE_USER"] == svc.replace("-", "_")
+        assert env["DATABASE_SSLMODE"] == "verify-full"

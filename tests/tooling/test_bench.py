@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from types import ModuleType
 
+import pulumi
 import pytest
 
 from arbiter_tools.runtime import PROJECT_DIR, ArbiterMocks, DeclaredResource, Deployment, run_function
@@ -25,6 +26,13 @@ def _script(name: str) -> ModuleType:
 PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", re.DOTALL)
 
 
+def _archive(value: object) -> object:
+    """An asset archive (a function's code) by the files it holds, not its object identity."""
+    if isinstance(value, pulumi.AssetArchive):
+        return sorted((k, str(getattr(a, "path", a))) for k, a in value.assets.items())
+    return str(value)
+
+
 def _registration(r: DeclaredResource) -> tuple[object, ...]:
     """Everything the engine is told about a resource (its mocked outputs follow from these)."""
     return (
@@ -33,7 +41,7 @@ def _registration(r: DeclaredResource) -> tuple[object, ...]:
         r.parent,
         r.custom,
         r.provider,
-        PEM.sub(r"<\1>", json.dumps(r.inputs, sort_keys=True, default=str).replace("\\n", "\n")),
+        PEM.sub(r"<\1>", json.dumps(r.inputs, sort_keys=True, default=_archive).replace("\\n", "\n")),
         r.secret_inputs,
         r.protect,
         tuple(sorted(r.dependencies)),

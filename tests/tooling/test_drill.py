@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import pulumi
 import pytest
 from moto import mock_aws
 
@@ -37,7 +38,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_empty_account_to_healthy_services_then_rotation_and_stop(
+def test_empty_account_to_healthy_services_then_rotation_without_redeploy_and_stop(
     stack: str, account: boto3.Session, tmp_path: Path
 ) -> None:
     d = drill.run_drill(account, stack, _project(tmp_path), io.StringIO())
@@ -48,7 +49,10 @@ def test_empty_account_to_healthy_services_then_rotation_and_stop(
     assert "skip  secret polymarket" in text
     # Unpaused: every preflight line ok (or the certificate skip of a self-signed staging).
     assert text.count("stable: trading-core, telegram-bot, web-api") == 4
-    assert "new deployments: ['trading-core', 'web-api']" in text
+    assert "task definitions holding the master secret: none" in text
+    assert (
+        "database users {'trading-core': 'trading_core', 'web-api': 'web_api'}; new deployments: []" in text
+    )
     assert "desired count 0 -> " in text
     ecs = account.client("ecs")
     [core] = ecs.describe_services(cluster=f"arbiter-{stack}", services=["trading-core"])["services"]
@@ -72,7 +76,14 @@ def test_the_drill_runs_the_readmes_commands() -> None:
 
 
 def _inputs(d: Deployment) -> dict[str, dict[str, object]]:
-    return {r.urn: r.inputs for r in d.resources}
+    """Inputs by URN; an asset archive (a function's code) as the files and paths it holds."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, pulumi.AssetArchive):
+            return sorted((path, str(getattr(a, "path", a))) for path, a in value.assets.items())
+        return value
+
+    return {r.urn: {k: plain(v) for k, v in r.inputs.items()} for r in d.resources}
 
 
 def test_unpausing_changes_only_the_counts(prod: Deployment) -> None:

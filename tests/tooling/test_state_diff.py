@@ -377,3 +377,37 @@ def test_a_retention_change_in_prod_replaces_the_vault_lock_delete_first(
         ("minRetentionDays", 14, 21),
         ("maxRetentionDays", 14, 21),
     }
+
+
+def test_a_functions_code_is_compared_by_the_content_of_each_file(tmp_path: Path) -> None:
+    """An archive is compared with the per-asset hashes the state holds: unchanged files are no
+    update, one changed file is one changed leaf."""
+    import hashlib
+
+    import pulumi
+
+    from arbiter_tools.state_diff import _leaf_diffs
+
+    handler = tmp_path / "index.py"
+    handler.write_text("def handler(event, context): ...\n")
+    digest = hashlib.sha256(handler.read_bytes()).hexdigest()
+    archive = pulumi.AssetArchive(
+        {"index.py": pulumi.FileAsset(str(handler)), "v.txt": pulumi.StringAsset("1")}
+    )
+    state = {
+        "4dabf18193072939515e22adb298388d": "0def7320c3a5731c473e5ecbe6d01bc7",
+        "assets": {
+            "index.py": {
+                "4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17",
+                "hash": digest,
+            },
+            "v.txt": {"hash": hashlib.sha256(b"1").hexdigest(), "text": "1"},
+        },
+    }
+    same: list[tuple[str, Any, Any]] = []
+    _leaf_diffs("code", state, archive, same)
+    assert same == []
+    handler.write_text("def handler(event, context): return 1\n")
+    changed: list[tuple[str, Any, Any]] = []
+    _leaf_diffs("code", state, archive, changed)
+    assert [path for path, _, _ in changed] == ["code.index.py"]

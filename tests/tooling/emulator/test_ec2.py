@@ -112,6 +112,7 @@ class TestDeployedNetwork:
         assert sources == {
             groups[f"{prefix}-trading-core"]["GroupId"],
             groups[f"{prefix}-web-api"]["GroupId"],
+            groups[f"{prefix}-database-users"]["GroupId"],  # the bootstrap function
         }
         assert {perm["FromPort"] for perm in database["IpPermissions"]} == {5432}
         # Every group reference resolves inside the VPC; only the ALB admits the internet.

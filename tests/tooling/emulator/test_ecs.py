@@ -1,12 +1,10 @@
-"""ECS in the emulator: the services, their task definitions, and the rotation redeploy that targets them."""
+"""ECS in the emulator: the services and their task definitions (none holds the master secret)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from moto.events.models import EventPattern
 
 from tests.tooling.emulator.support import Emulated
 
@@ -14,7 +12,7 @@ pytestmark = pytest.mark.moto
 
 
 class TestDeployedServices:
-    """The ECS services of each deployed stack and what redeploys them."""
+    """The ECS services of each deployed stack and what they may read."""
 
     def test_three_ecs_services_on_the_cluster_with_their_task_definitions(self, emulated: Emulated) -> None:
         ecs = emulated.client("ecs")
@@ -33,45 +31,27 @@ class TestDeployedServices:
         web = next(s for s in services if s["serviceName"] == "web-api")
         assert len(web["loadBalancers"]) == 2
 
-    def test_rotation_of_the_master_secret_redeploys_its_consumers(self, emulated: Emulated) -> None:
-        """The rule matches AWS's rotation event for the master secret only, and starts the machine,
-        which force-deploys exactly the ECS services whose tasks inject that secret."""
-        events, sfn, ecs = emulated.client("events"), emulated.client("stepfunctions"), emulated.client("ecs")
+    def test_no_task_definition_holds_the_master_secret(self, emulated: Emulated) -> None:
+        """A rotation of the master password concerns no service: none injects it, none may read it."""
+        ecs, iam = emulated.client("ecs"), emulated.client("iam")
         outputs = emulated.deployment.outputs
         master = outputs["databaseMasterSecretArn"]
-        [rule] = events.list_rules(NamePrefix=f"arbiter-{emulated.stack}-db-rotated")["Rules"]
-
-        def event(secret: str, name: str = "RotationSucceeded") -> dict[str, Any]:
-            return {
-                "source": "aws.secretsmanager",
-                "detail-type": "AWS Service Event via CloudTrail",
-                "detail": {
-                    "eventSource": "secretsmanager.amazonaws.com",
-                    "eventName": name,
-                    "additionalEventData": {"SecretId": secret},
-                },
-            }
-
-        # moto has no TestEventPattern API; its own EventBridge matcher (what its rules use) decides.
-        pattern = EventPattern.load(rule["EventPattern"])
-        assert pattern.matches_event(event(master))
-        assert not pattern.matches_event(event(master, "RotationFailed"))
-        assert not pattern.matches_event(event(outputs["redisAuthSecretArn"]))
-        [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
-        machine = sfn.describe_state_machine(stateMachineArn=target["Arn"])
-        assert target["Arn"] == outputs["rotationRedeployStateMachineArn"]
-        assert machine["type"] == "STANDARD"
-        assert machine["loggingConfiguration"]["level"] == "ALL"
-        [parallel] = json.loads(machine["definition"])["States"].values()
-        redeployed = {
-            b["States"][next(iter(b["States"]))]["Parameters"]["Service"] for b in parallel["Branches"]
-        }
-        cluster = outputs["clusterName"]
-        services = ecs.describe_services(cluster=cluster, services=outputs["serviceNames"])["services"]
-        injecting = set()
-        for svc in services:
+        services = ecs.describe_services(cluster=outputs["clusterName"], services=outputs["serviceNames"])
+        for svc in services["services"]:
             td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
             refs = [s["valueFrom"] for c in td["containerDefinitions"] for s in c.get("secrets", [])]
-            if any(r.startswith(f"{master}:") for r in refs):
-                injecting.add(svc["serviceArn"])
-        assert redeployed == injecting and len(injecting) == 2
+            assert not [r for r in refs if r.startswith(master)], svc["serviceName"]
+            exec_role = td["executionRoleArn"].rsplit("/", 1)[1]
+            for name in iam.list_role_policies(RoleName=exec_role)["PolicyNames"]:
+                document = json.dumps(
+                    iam.get_role_policy(RoleName=exec_role, PolicyName=name)["PolicyDocument"]
+                )
+                assert master not in document, exec_role
+
+    def test_the_database_users_function_runs_in_the_private_subnets(self, emulated: Emulated) -> None:
+        outputs = emulated.deployment.outputs
+        function = emulated.client("lambda").get_function(FunctionName=outputs["databaseUsersFunctionName"])
+        config = function["Configuration"]
+        assert config["Runtime"] == "python3.12"
+        assert set(config["VpcConfig"]["SubnetIds"]) == set(outputs["privateSubnetIds"])
+        assert config["Role"].endswith(f"arbiter-{emulated.stack}-database-users-exec")
