@@ -208,7 +208,9 @@ COMPUTED: dict[str, Filler] = {
         ],
     },
     t.CACHE_USER: lambda s, rid, n: {"arn": _arn("elasticache", f"user:{s.get('userId', n)}")},
-    t.CACHE_USER_GROUP: lambda s, rid, n: {"arn": _arn("elasticache", f"usergroup:{s.get('userGroupId', n)}")},
+    t.CACHE_USER_GROUP: lambda s, rid, n: {
+        "arn": _arn("elasticache", f"usergroup:{s.get('userGroupId', n)}")
+    },
     t.LOAD_BALANCERS[0]: lambda s, rid, n: {
         "arn": _arn("elasticloadbalancing", f"loadbalancer/app/{n}/{rid[:16]}"),
         "arnSuffix": f"app/{n}/{rid[:16]}",
