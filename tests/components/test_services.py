@@ -13,13 +13,13 @@ from components.services import ServiceSpec, ServiceTier, ServiceTierArgs, env_n
 from tests.components.conftest import Build
 from tests.components.service_fixtures import (
     ACCOUNT,
-    AUTH_SECRET,
     CACHE,
     DATABASE,
     KEY_ARN,
     MASTER_SECRET,
     REGION,
     container,
+    redis_secret,
     service_config,
     services_config,
 )
@@ -42,7 +42,9 @@ def _tier(naming: Naming, traits: dict[str, ServiceTraits] = TRAITS, **overrides
     args: dict[str, Any] = {
         "config": services_config(CONFIGS, **overrides.pop("services", {})),
         "services": {
-            svc: ServiceSpec(config=CONFIGS[svc], traits=t, security_group_id=f"sg-{svc}")
+            svc: ServiceSpec(
+                config=CONFIGS[svc], traits=t, security_group_id=f"sg-{svc}", redis_user=CACHE.users.get(svc)
+            )
             for svc, t in traits.items()
         },
         "naming": naming,
@@ -119,13 +121,17 @@ def test_discoverable_services_are_registered_and_their_callers_get_the_address(
 def test_secrets_reach_only_their_service_and_never_the_environment(tier: Deployment) -> None:
     assert _secrets(tier, "chat") == {
         "TELEGRAM_BOT_TOKEN": f"{TELEGRAM}:bot_token::",
-        "REDIS_AUTH_TOKEN": f"{AUTH_SECRET}:auth_token::",
+        "REDIS_USERNAME": f"{redis_secret('chat')}:username::",
+        "REDIS_PASSWORD": f"{redis_secret('chat')}:password::",
     }
     assert _secrets(tier, "front") == {
         "DATABASE_USERNAME": f"{MASTER_SECRET}:username::",
         "DATABASE_PASSWORD": f"{MASTER_SECRET}:password::",
     }
-    assert set(_secrets(tier, "engine")) == {"DATABASE_USERNAME", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"}
+    engine = _secrets(tier, "engine")
+    assert set(engine) == {"DATABASE_USERNAME", "DATABASE_PASSWORD", "REDIS_USERNAME", "REDIS_PASSWORD"}
+    # Each Redis user's secret reaches its own service only.
+    assert engine["REDIS_PASSWORD"] == f"{redis_secret('engine')}:password::"
     for svc in TRAITS:
         env = _env(tier, svc)
         assert not set(env) & set(_secrets(tier, svc))
