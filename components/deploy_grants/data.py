@@ -1,5 +1,5 @@
-"""The deploy role's grants for the data tier (areas `data`, `backup`): Aurora, Redis, Secrets
-Manager, the stack CMK, and AWS Backup of the cluster.
+"""The deploy role's grants for the data tier (areas `data`, `cache`, `backup`): Aurora, Redis and its
+RBAC users, Secrets Manager, the stack CMK, and AWS Backup of the cluster.
 
 A data table (one `Grant` per statement, in policy order); `components.deploy_grants` joins the
 areas into the deploy role's policies.
@@ -172,14 +172,14 @@ GRANTS: Final[tuple[Grant, ...]] = (
         (f"{_RDS}:es:{{p}}-*",),
     ),
     Grant(
-        "data",
+        "cache",
         "RedisReads",
         "engine-version lookup has no resource type",
         ("elasticache:DescribeCacheEngineVersions",),
         "unscopable",
     ),
     Grant(
-        "data",
+        "cache",
         "RedisOwnReplicationGroup",
         "the Redis replication group, its member clusters, subnet and parameter groups, final "
         "snapshot; names use either prefix because ElastiCache ids are limited to 40 characters",
@@ -206,20 +206,23 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "elasticache:RemoveTagsFromResource",
         ),
         "arns",
-        tuple(
-            f"{_ELC}:{kind}:{prefix}-*"
-            for kind in ("replicationgroup", "cluster", "subnetgroup", "parametergroup", "snapshot")
-            for prefix in ("{p}", "{s}")
+        (
+            *(
+                f"{_ELC}:{kind}:{prefix}-*"
+                for kind in ("replicationgroup", "cluster", "subnetgroup", "parametergroup", "snapshot")
+                for prefix in ("{p}", "{s}")
+            ),
+            # Attaching the stack's user group (RBAC) to the group on create and modify.
+            f"{_ELC}:usergroup:{{p}}-*",
         ),
     ),
     Grant(
-        "data",
+        "cache",
         "RedisOwnUsers",
         "the RBAC users (arbiter-<env>-<service>, arbiter-<env>-default) and the user group "
-        "(arbiter-<env>-redis), and attaching that group to the replication group",
+        "(arbiter-<env>-redis)",
         (
             "elasticache:AddTagsToResource",
-            "elasticache:CreateReplicationGroup",
             "elasticache:CreateUser",
             "elasticache:CreateUserGroup",
             "elasticache:DeleteUser",
@@ -227,7 +230,6 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "elasticache:DescribeUserGroups",
             "elasticache:DescribeUsers",
             "elasticache:ListTagsForResource",
-            "elasticache:ModifyReplicationGroup",
             "elasticache:ModifyUser",
             "elasticache:ModifyUserGroup",
             "elasticache:RemoveTagsFromResource",

@@ -52,9 +52,15 @@ EXCHANGE_ENV = {
     "KALSHI_PRIVATE_KEY": ("kalshi", "private_key"),
 }
 EXPECTED_SECRETS = {
-    "trading-core": {*EXCHANGE_ENV, "DATABASE_USERNAME", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"},
-    "telegram-bot": {"TELEGRAM_BOT_TOKEN", "REDIS_AUTH_TOKEN"},
-    "web-api": {"DATABASE_USERNAME", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"},
+    "trading-core": {
+        *EXCHANGE_ENV,
+        "DATABASE_USERNAME",
+        "DATABASE_PASSWORD",
+        "REDIS_USERNAME",
+        "REDIS_PASSWORD",
+    },
+    "telegram-bot": {"TELEGRAM_BOT_TOKEN", "REDIS_USERNAME", "REDIS_PASSWORD"},
+    "web-api": {"DATABASE_USERNAME", "DATABASE_PASSWORD", "REDIS_USERNAME", "REDIS_PASSWORD"},
 }
 EXPECTED_ENV = {
     "trading-core": {

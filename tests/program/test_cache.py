@@ -1,9 +1,10 @@
-"""ElastiCache Redis in both stacks: size, placement, TLS and AUTH, its token secret, snapshots, slow log."""
+"""ElastiCache Redis in both stacks: size, placement, TLS and RBAC users (one per service, default off), their secrets, snapshots, slow log."""
 
 from __future__ import annotations
 
 import json
 
+from arbiter_infra import redis_acl
 from arbiter_tools.runtime import Deployment
 from tests.program.data_tier_helpers import (
     EXPECTED,
@@ -17,6 +18,9 @@ from tests.program.data_tier_helpers import (
     sg_id,
     versions_of,
 )
+
+USER = "aws:elasticache/user:User"
+USER_GROUP = "aws:elasticache/userGroup:UserGroup"
 
 
 def test_redis_group_size_and_placement(deployment: Deployment) -> None:
@@ -37,35 +41,61 @@ def test_redis_group_size_and_placement(deployment: Deployment) -> None:
     assert g["autoMinorVersionUpgrade"] is True
 
 
-def test_redis_encryption_and_auth(deployment: Deployment) -> None:
+def test_redis_encryption_and_rbac_without_an_auth_token(deployment: Deployment) -> None:
     g = deployment.one(GROUP)
     assert g.inputs["transitEncryptionEnabled"] is True
     assert g.inputs["transitEncryptionMode"] == "required"
     assert g.inputs["atRestEncryptionEnabled"] is True
     assert g.inputs["kmsKeyId"] == key_arn(deployment)
-    pw = deployment.one(PASSWORD)
-    assert pw.inputs["length"] == 64 and pw.inputs["special"] is False
-    token = pw.outputs["result"]
-    assert len(token) == 64
-    assert g.inputs["authToken"] == token
-    assert "authToken" in g.secret_inputs
-    assert g.inputs["authTokenUpdateStrategy"] == "ROTATE"
+    group = deployment.one(USER_GROUP)
+    assert g.inputs["userGroupIds"] == [group.inputs["userGroupId"]] == [f"arbiter-{deployment.stack}-redis"]
+    assert "authToken" not in g.inputs
+    assert g.inputs["authTokenUpdateStrategy"] == "DELETE"
+    assert "redisAuthSecretArn" not in deployment.outputs
 
 
-def test_redis_auth_secret(deployment: Deployment) -> None:
+def test_redis_user_per_service_with_the_access_its_stack_section_gives(deployment: Deployment) -> None:
     env = deployment.stack
-    auth = secret(deployment, f"arbiter-{env}/redis-auth")
-    assert auth.inputs["kmsKeyId"] == key_arn(deployment)
-    assert auth.inputs["recoveryWindowInDays"] == EXPECTED[env]["window"]
-    (version,) = versions_of(deployment, auth)
-    assert json.loads(version.inputs["secretString"]) == {
-        "auth_token": deployment.one(PASSWORD).outputs["result"]
+    users = {u.inputs["userId"]: u for u in deployment.of_type(USER)}
+    services = json.loads(deployment.config["arbiter:services"])
+    using = {
+        svc: section
+        for svc, section in services.items()
+        if isinstance(section, dict) and section.get("usesRedis")
     }
-    assert "secretString" in version.secret_inputs
-    arn = auth.outputs["arn"]
-    assert arn == deployment.outputs["redisAuthSecretArn"]
-    # Every Redis user receives the token per key from this secret.
-    assert f"{arn}:auth_token::" in injected(deployment)
+    assert len(using) == 3
+    for key, section in using.items():
+        svc = {"tradingCore": "trading-core", "telegramBot": "telegram-bot", "webApi": "web-api"}[key]
+        user = users[f"arbiter-{env}-{svc}"]
+        access = section["redisAccess"]
+        assert user.inputs["accessString"] == redis_acl.access_string(
+            access["keys"], access.get("readKeys", []), access["commands"]
+        )
+        assert user.inputs["userName"] == f"arbiter-{env}-{svc}"
+        assert user.protect is (env == "prod")
+    default = users[f"arbiter-{env}-default"]
+    assert (default.inputs["userName"], default.inputs["accessString"]) == ("default", "off -@all")
+    assert sorted(deployment.one(USER_GROUP).inputs["userIds"]) == sorted(users)
+
+
+def test_redis_user_secrets(deployment: Deployment) -> None:
+    env = deployment.stack
+    arns = deployment.outputs["redisUserSecretArns"]
+    assert set(arns) == {"trading-core", "telegram-bot", "web-api"}
+    passwords = {p.name: p.outputs["result"] for p in deployment.of_type(PASSWORD)}
+    for svc, arn in arns.items():
+        s = secret(deployment, f"arbiter-{env}/redis-{svc}")
+        assert s.outputs["arn"] == arn
+        assert s.inputs["kmsKeyId"] == key_arn(deployment)
+        assert s.inputs["recoveryWindowInDays"] == EXPECTED[env]["window"]
+        (version,) = versions_of(deployment, s)
+        assert json.loads(version.inputs["secretString"]) == {
+            "username": f"arbiter-{env}-{svc}",
+            "password": passwords[f"arbiter-{env}-cache-{svc}-password"],
+        }
+        assert "secretString" in version.secret_inputs
+        # The service reads both keys from its own secret, per key.
+        assert {f"{arn}:username::", f"{arn}:password::"} <= injected(deployment)
 
 
 def test_redis_parameters_snapshots_and_slow_log(deployment: Deployment) -> None:
