@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from arbiter_infra import redis_acl
-from arbiter_tools.runtime import Deployment
+from arbiter_tools.runtime import PROJECT_DIR, Deployment, run_program
+from policies.offline import evaluate
 from tests.program.data_tier_helpers import (
     EXPECTED,
     GROUP,
@@ -142,3 +145,24 @@ def test_redis_attributes_and_outputs(deployment: Deployment) -> None:
     assert out["redisPrimaryEndpoint"] == g["primaryEndpointAddress"]
     assert out["redisReaderEndpoint"] == g["readerEndpointAddress"]
     assert out["redisPort"] == 6379
+
+
+def test_migration_step_keeps_the_old_token_as_the_default_users_password() -> None:
+    """`cache.legacyAuthToken` (docs/redis-access.md, step 1): tasks still sending the token keep
+    working as the default user, limited to the services' union; the pack says the default is on."""
+    cache = {**yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text())["config"]["arbiter:cache"]}
+    d = run_program("prod", config_overrides={"cache": {**cache, "legacyAuthToken": True}})
+    token = d.one(PASSWORD, "arbiter-prod-cache-auth-token").outputs["result"]
+    auth = secret(d, "arbiter-prod/redis-auth")
+    assert auth.protect is False and d.outputs["redisAuthSecretArn"] == auth.outputs["arn"]
+    default = next(u for u in d.of_type(USER) if u.inputs["userName"] == "default")
+    assert default.inputs["authenticationMode"]["passwords"] == [token]
+    services = [u.inputs["accessString"] for u in d.of_type(USER) if u.inputs["userName"] != "default"]
+    assert default.inputs["accessString"] == redis_acl.union(services)
+    g = d.one(GROUP).inputs
+    assert "authToken" not in g and g["authTokenUpdateStrategy"] == "DELETE" and g["userGroupIds"]
+    # No task receives the token any more: only the default user (old tasks) accepts it.
+    assert not any(":auth_token::" in v for v in injected(d))
+    fired = {v.policy for v in evaluate(d)}
+    assert "redis-default-user-disabled" in fired
+    assert not fired & {"redis-rbac-users", "redis-user-least-privilege"}

@@ -56,7 +56,7 @@ class TestDeployedServices:
         pattern = EventPattern.load(rule["EventPattern"])
         assert pattern.matches_event(event(master))
         assert not pattern.matches_event(event(master, "RotationFailed"))
-        assert not pattern.matches_event(event(outputs["redisAuthSecretArn"]))
+        assert not pattern.matches_event(event(outputs["redisUserSecretArns"]["web-api"]))
         [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
         machine = sfn.describe_state_machine(stateMachineArn=target["Arn"])
         assert target["Arn"] == outputs["rotationRedeployStateMachineArn"]
