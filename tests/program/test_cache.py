@@ -157,7 +157,8 @@ def test_migration_step_keeps_the_old_token_as_the_default_users_password() -> N
     assert auth.protect is False and d.outputs["redisAuthSecretArn"] == auth.outputs["arn"]
     default = next(u for u in d.of_type(USER) if u.inputs["userName"] == "default")
     assert default.inputs["authenticationMode"]["passwords"] == [token]
-    services = [u.inputs["accessString"] for u in d.of_type(USER) if u.inputs["userName"] != "default"]
+    by_id = {u.inputs["userId"]: u.inputs["accessString"] for u in d.of_type(USER)}
+    services = [by_id[f"arbiter-prod-{svc}"] for svc in ("trading-core", "telegram-bot", "web-api")]
     assert default.inputs["accessString"] == redis_acl.union(services)
     g = d.one(GROUP).inputs
     assert "authToken" not in g and g["authTokenUpdateStrategy"] == "DELETE" and g["userGroupIds"]
