@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from moto.core.responses import ActionResult
+from moto.ecs.models import ecs_backends
 from moto.elasticache.exceptions import InvalidParameterValueException, PasswordTooShort, UserNotFound
 from moto.elasticache.models import elasticache_backends
 from moto.elasticache.responses import ElastiCacheResponse
@@ -78,6 +79,10 @@ def stack(aws: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
         taskDefinition="arbiter-staging-web-api",
         desiredCount=1,
     )
+    # Deployed a minute ago: moto dates secret versions to the second, so a service created in the
+    # same second as the new version would look rolled after it.
+    [deployment] = ecs_backends[ACCOUNT_ID]["us-east-1"].services["arbiter-staging:web-api"].deployments
+    deployment["createdAt"] -= datetime.timedelta(minutes=1)
     yield {"elasticache": elasticache, "sm": sm, "ecs": ecs}
 
 
