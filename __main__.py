@@ -194,6 +194,12 @@ def environment_stack(config: StackConfig) -> None:
             security_group_id=security_groups.cache.id,
             kms_key_arn=key.arn,
             secret_recovery_window_days=config.secrets.recovery_window_days,
+            # One Redis user per service that uses Redis, with the access its stack section gives.
+            users={
+                svc: svc_cfg.redis_access.access_string
+                for svc, svc_cfg in config.services.by_name().items()
+                if svc_cfg.redis_access is not None
+            },
         ),
         opts=providers.opts("cache"),
     )
@@ -213,6 +219,7 @@ def environment_stack(config: StackConfig) -> None:
                     database_user=application.database_user(svc)
                     if services_config[svc].uses_database
                     else None,
+                    redis_user=cache.connection.users.get(svc),
                 )
                 for svc, traits in application.SERVICES.items()
             },
@@ -328,7 +335,9 @@ def environment_stack(config: StackConfig) -> None:
     pulumi.export("redisPrimaryEndpoint", cache.primary_endpoint)
     pulumi.export("redisReaderEndpoint", cache.reader_endpoint)
     pulumi.export("redisPort", cache.port)
-    pulumi.export("redisAuthSecretArn", cache.auth_secret.arn)
+    pulumi.export("redisUserSecretArns", {svc: secret.arn for svc, secret in cache.user_secrets.items()})
+    if cache.auth_secret is not None:
+        pulumi.export("redisAuthSecretArn", cache.auth_secret.arn)
     pulumi.export("albDnsName", services.alb_dns_name)
     pulumi.export("albUrl", services.alb_url)
     pulumi.export("clusterName", services.cluster_name)

@@ -40,6 +40,7 @@ from arbiter_tools.preflight_checks import (
     api_error,
     check_account,
     check_certificate,
+    check_redis_auth,
     check_secret,
     check_state_bucket,
     check_state_key,
@@ -100,6 +101,7 @@ def run_checks(
         ("state bucket", lambda: check_state_bucket(client("s3"), config)),
         ("state key", lambda: check_state_key(client("kms"), config)),
         ("certificate", lambda: check_certificate(client("acm"), config)),
+        ("redis auth", lambda: check_redis_auth(client("elasticache"), config)),
     ]
     keys = {"trading-core": "tradingCore", "telegram-bot": "telegramBot", "web-api": "webApi"}
     arch = config.services.cpu_architecture

@@ -183,6 +183,36 @@ def check_secret(sm: Any, stack: str, prefix: str, secret: str, *, paused: bool)
     return Check(check, "FAIL", f"{name} has no current value: tasks that need it cannot start", set_cmd)
 
 
+# --- Redis authentication ------------------------------------------------------------------
+
+
+def check_redis_auth(elasticache: Any, config: StackConfig) -> Check:
+    """A group that still has its AUTH token must go through the migration's middle step first.
+
+    Deploying the end state (default user off) onto such a group is AWS's one-call migration: the
+    token is deleted while the running tasks still send it, and they lose Redis until replaced.
+    """
+    group_id, check = f"{config.prefix}-redis", "redis auth"
+    try:
+        groups = elasticache.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"]
+    except ClientError as err:
+        if api_error(err)[0] == "ReplicationGroupNotFoundFault":
+            return Check(check, "ok", f"{group_id} does not exist yet: it is created with RBAC users")
+        return denied(check, "elasticache:DescribeReplicationGroups", err)
+    token = bool(groups[0].get("AuthTokenEnabled"))
+    if token and not config.cache.legacy_auth_token:
+        return Check(
+            check,
+            "FAIL",
+            f"{group_id} still has its AUTH token and cache.legacyAuthToken is false: this `pulumi up` "
+            "would delete the token under the running tasks",
+            "first deploy with arbiter:cache.legacyAuthToken: true (docs/redis-access.md, step 1)",
+        )
+    users = groups[0].get("UserGroupIds") or []
+    detail = "AUTH token still on (the migration's step 1 removes it)" if token else f"user group {users}"
+    return Check(check, "ok", f"{group_id}: {detail}")
+
+
 # --- state backend ----------------------------------------------------------------------------
 
 

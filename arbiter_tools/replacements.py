@@ -120,6 +120,9 @@ REPLACEMENTS: Final[dict[str, TypeRules]] = {
         "(customizeDiffEngineVersionForceNewOnDowngrade)",
     ),
     "aws:elasticache/subnetGroup:SubnetGroup": _rules("elasticache/subnet_group.go", "name"),
+    # The ids and the user name: ModifyUser / ModifyUserGroup cannot change them.
+    "aws:elasticache/user:User": _rules("elasticache/user.go", "userId", "userName"),
+    "aws:elasticache/userGroup:UserGroup": _rules("elasticache/user_group.go", "userGroupId"),
     "aws:elasticache/parameterGroup:ParameterGroup": _rules(
         "elasticache/parameter_group.go", "description", "family", "name"
     ),

@@ -243,6 +243,17 @@ def _asset_hashes(new: pulumi.AssetArchive, old: Any) -> tuple[dict[str, str], A
     return program, {k: v.get("hash") if isinstance(v, dict) else v for k, v in assets.items()}
 
 
+def _holds_unknown(value: Any) -> bool:
+    """Whether an unknown sits anywhere in `value` (a secret object built from a new password)."""
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_holds_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_unknown(v) for v in value)
+    return False
+
+
 def _leaf_diffs(path: str, old: Any, new: Any, out: list[tuple[str, Any, Any]]) -> None:
     """Append (path, old, new) for every leaf that differs; JSON strings are compared parsed."""
     if new is UNKNOWN:
@@ -251,7 +262,9 @@ def _leaf_diffs(path: str, old: Any, new: Any, out: list[tuple[str, Any, Any]]) 
     if isinstance(new, pulumi.AssetArchive):
         new, old = _asset_hashes(new, old)
     if is_secret(old):
-        # Ciphertext cannot be compared: unchanged unless the program's value is unknown.
+        # Ciphertext cannot be compared: unchanged unless the program's value is (or holds) unknown.
+        if _holds_unknown(new):
+            out.append((path, old, UNKNOWN))
         return
     old, new = _decode(old), _decode(new)
     if old is None:

@@ -20,7 +20,7 @@ from arbiter_infra.application import ServiceTraits
 from arbiter_infra.config import EXCHANGE_SECRET_KEYS, ServiceConfig, ServicesConfig
 from arbiter_infra.naming import Naming
 from components.alb import LoadBalancer, LoadBalancerArgs
-from components.cache import CacheConnection
+from components.cache import CacheConnection, RedisUserSecret
 from components.database import DatabaseConnection
 from components.ecs_service import (
     DatabaseUser,
@@ -61,6 +61,8 @@ class ServiceSpec:
     #: Its own PostgreSQL user (IAM authentication: `rds-db:connect` on that user only); set
     #: exactly when `config.uses_database`. No service receives the master user or its secret.
     database_user: str | None = None
+    #: Its own Redis user's secret (`Redis.connection.users[name]`); required with `uses_redis`.
+    redis_user: RedisUserSecret | None = None
 
 
 @dataclass(frozen=True)
@@ -320,5 +322,14 @@ class ServiceTier(pulumi.ComponentResource):
             if secret in spec.traits.secrets
         ]
         if cfg.uses_redis:
-            refs.append(SecretRef("REDIS_AUTH_TOKEN", args.cache.auth_value_from, args.cache.auth_secret_arn))
+            # Its own user only: the execution role may read this secret and no other Redis one.
+            user = spec.redis_user
+            if user is None:
+                raise ValueError(
+                    "a service that uses Redis needs its own Redis user (ServiceSpec.redis_user)"
+                )
+            refs += [
+                SecretRef("REDIS_USERNAME", user.username_value_from, user.secret_arn),
+                SecretRef("REDIS_PASSWORD", user.password_value_from, user.secret_arn),
+            ]
         return refs

@@ -16,12 +16,15 @@ from policies.base import (
     has_unknown,
     is_blank,
     is_false_or_absent,
+    is_set,
     is_true,
     number,
 )
 from policies.resource_types import (
     BACKUP_PLAN,
     BACKUP_SELECTION,
+    CACHE_USER,
+    CACHE_USER_GROUP,
     RDS_CLUSTER,
     RDS_CLUSTER_INSTANCE,
     RDS_EVENT_SUBSCRIPTION,
@@ -88,6 +91,88 @@ def _redis_encryption(res: Res) -> Iterator[str]:
         yield "transitEncryptionEnabled is not true: clients talk to Redis in clear text"
     if is_blank(res.get("authToken")) and is_blank(res.get("userGroupIds")):
         yield "neither authToken nor userGroupIds is set: Redis accepts unauthenticated clients"
+
+
+#: ElastiCache's user name for the user every group holds, which AUTH-token clients become.
+_DEFAULT_USER = "default"
+
+
+def _redis_rbac(res: Res) -> Iterator[str]:
+    if is_set(res.get("authToken")):
+        yield (
+            "authToken is set: a client that sends the token is Redis's default user, with every key and "
+            "command; use RBAC (userGroupIds, one user per service)"
+        )
+    if res.get("userGroupIds") is not UNKNOWN and is_blank(res.get("userGroupIds")):
+        yield "userGroupIds is not set: no RBAC users, every client is the default user"
+
+
+def _default_user_off(view: StackView) -> Iterator[tuple[str, str | None]]:
+    """Each replication group's user group holds a `default` user that is off."""
+    groups = view.of_type(CACHE_USER_GROUP)
+    users = view.of_type(CACHE_USER)
+    if any(has_unknown(g.get("userGroupId")) or has_unknown(g.get("userIds")) for g in groups):
+        return
+    if any(has_unknown(u.get("userId")) or has_unknown(u.get("userName")) for u in users):
+        return
+    by_group = {g.get("userGroupId"): g for g in groups}
+    by_user = {u.get("userId"): u for u in users}
+    for rg in view.of_type(REPLICATION_GROUP):
+        ids = rg.get("userGroupIds")
+        if has_unknown(ids) or is_blank(ids):
+            continue  # `redis-rbac-users` reports a group without users
+        for group_id in as_list(ids):
+            group = by_group.get(group_id)
+            if group is None:
+                yield (
+                    f"user group {group_id} is not declared in this stack: its default user cannot be shown off",
+                    rg.urn,
+                )
+                continue
+            members = [by_user.get(uid) for uid in as_list(group.get("userIds"))]
+            defaults = [m for m in members if m is not None and m.get("userName") == _DEFAULT_USER]
+            if not defaults:
+                yield (
+                    f"user group {group_id} has no declared member named default (AWS requires one)",
+                    rg.urn,
+                )
+            for user in defaults:
+                access = user.get("accessString")
+                if has_unknown(access):
+                    continue
+                if not isinstance(access, str) or access.split()[:1] != ["off"]:
+                    yield (
+                        f"the default user of {group_id} is enabled ({access!r}): clients that send only a "
+                        "password (the old AUTH token) reach Redis; its access string must start with off",
+                        user.urn,
+                    )
+
+
+def _redis_user_access(res: Res) -> Iterator[str]:
+    access = res.get("accessString")
+    if not isinstance(access, str):
+        return
+    rules = access.split()
+    enabled = "on" in rules and rules.index("on") > max(
+        (i for i, r in enumerate(rules) if r == "off"), default=-1
+    )
+    for rule, why in (
+        ("+@all", "every command"),
+        ("allcommands", "every command"),
+        ("+@admin", "admin commands (ACL, CONFIG, ...)"),
+        ("+@dangerous", "dangerous commands (FLUSHALL, KEYS, MONITOR, ...)"),
+        ("~*", "every key"),
+        ("allkeys", "every key"),
+        ("%RW~*", "every key"),
+    ):
+        if rule in rules:
+            yield f"access string grants {why} ({rule}): give the user its key prefixes and command categories"
+    mode = res.get("authenticationMode")
+    no_password = res.get("noPasswordRequired") is True or (
+        isinstance(mode, dict) and mode.get("type") == "no-password-required"
+    )
+    if enabled and (no_password or "nopass" in rules):
+        yield "an enabled user needs no password: anyone who reaches the port is this user"
 
 
 def _redis_failover(res: Res) -> Iterator[str]:
@@ -289,6 +374,39 @@ POLICIES: Final = [
         ),
         resource_types=(REPLICATION_GROUP,),
         check=_redis_encryption,
+    ),
+    ArbiterPolicy(
+        name="redis-rbac-users",
+        description="Redis authenticates clients as RBAC users (a user group), never with the shared AUTH token.",
+        severity=Severity.HIGH,
+        controls=("ElastiCache.6", "AEC6"),
+        remediation=(
+            "Set user_group_ids to the stack's user group and no auth_token (components/cache.py); an existing "
+            "group migrates with auth_token_update_strategy DELETE (docs/redis-access.md)."
+        ),
+        resource_types=(REPLICATION_GROUP,),
+        check=_redis_rbac,
+    ),
+    ArbiterPolicy(
+        name="redis-default-user-disabled",
+        description="The default user of each Redis user group is off: only the services' own users log in.",
+        severity=Severity.HIGH,
+        controls=("ElastiCache.6",),
+        remediation=(
+            "Give the group a user named default whose access string is `off -@all` (components/cache.py). "
+            "Only the AUTH-to-RBAC migration's middle deploy enables it (docs/redis-access.md)."
+        ),
+        resource_types=(REPLICATION_GROUP, CACHE_USER_GROUP, CACHE_USER),
+        stack_check=_default_user_off,
+    ),
+    ArbiterPolicy(
+        name="redis-user-least-privilege",
+        description="A Redis user gets its key prefixes and command categories, never every key or command, and a password.",
+        severity=Severity.HIGH,
+        controls=("ElastiCache.6",),
+        remediation="Configure services.<name>.redisAccess (keys, readKeys, commands); arbiter_infra/redis_acl.py writes the string.",
+        resource_types=(CACHE_USER,),
+        check=_redis_user_access,
     ),
     ArbiterPolicy(
         name="redis-multi-az-failover-prod",

@@ -63,7 +63,13 @@ from arbiter_infra.config.sections import (
     NetworkConfig,
     SecretsConfig,
 )
-from arbiter_infra.config.services import MAX_TASKS, ServiceConfig, ServicesConfig, WafConfig
+from arbiter_infra.config.services import (
+    MAX_TASKS,
+    RedisAccessConfig,
+    ServiceConfig,
+    ServicesConfig,
+    WafConfig,
+)
 from arbiter_infra.config.stack import AccountConfig, AccountSettings, StackConfig
 
 __all__ = [
@@ -92,6 +98,7 @@ __all__ = [
     "MaintenanceWindow",
     "MonitoringConfig",
     "NetworkConfig",
+    "RedisAccessConfig",
     "RetentionDays",
     "SecretsConfig",
     "ServiceConfig",

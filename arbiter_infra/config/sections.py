@@ -210,6 +210,10 @@ class CacheConfig(Model):
     snapshot_window: Window
     maintenance_window: MaintenanceWindow
     log_retention_days: RetentionDays
+    #: Migration from AUTH to RBAC (docs/redis-access.md): the old AUTH token stays valid as the
+    #: `default` user's password, limited to what the services together may do, while the services
+    #: move to their own users. False (the end state): the `default` user is off.
+    legacy_auth_token: bool = False
 
     @model_validator(mode="after")
     def _failover(self) -> CacheConfig:

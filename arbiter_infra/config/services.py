@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Final, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from arbiter_infra import application, catalog
+from arbiter_infra import application, catalog, redis_acl
 from arbiter_infra.config.base import ECR_IMAGE, KeyedError, Model, RetentionDays, listed
 
 #: What a service may do in a schema: `owner` creates, alters and writes its tables (the only role
@@ -15,6 +15,38 @@ DATABASE_ACCESS_LEVELS: Final = ("owner", "read")
 
 #: ECS's quota of tasks per service: AWS refuses a larger desired count.
 MAX_TASKS: Final = 5000
+
+
+def _key_patterns(v: list[str]) -> list[str]:
+    for pattern in v:
+        redis_acl.check_key_pattern(pattern)
+    if len(set(v)) != len(v):
+        raise ValueError("must not repeat a key pattern")
+    return v
+
+
+def _command_rules(v: list[str]) -> list[str]:
+    for rule in v:
+        redis_acl.check_command_rule(rule)
+    if not any(not rule.startswith("-") for rule in v):
+        raise ValueError("must grant at least one @category or command")
+    return v
+
+
+class RedisAccessConfig(Model):
+    """What a service may do in Redis (its ElastiCache user's access string, `redis_acl`)."""
+
+    #: Key patterns it reads and writes (`session:web:*`).
+    keys: Annotated[list[str], Field(min_length=1), AfterValidator(_key_patterns)]
+    #: Key patterns it may only read (`quota:*`); default none.
+    read_keys: Annotated[list[str], AfterValidator(_key_patterns)] = []
+    #: `@category`, `command`, and `-@category` / `-command` to take some back, in order.
+    commands: Annotated[list[str], Field(min_length=1), AfterValidator(_command_rules)]
+
+    @property
+    def access_string(self) -> str:
+        """The ElastiCache access string, written by the one function the tests exercise."""
+        return redis_acl.access_string(self.keys, self.read_keys, self.commands)
 
 
 class ServiceConfig(Model):
@@ -32,6 +64,8 @@ class ServiceConfig(Model):
     #: Schema -> access level of the service's own database user; set exactly when `uses_database`.
     database_access: dict[str, str] | None = None
     uses_redis: bool
+    #: Its Redis user's keys and commands: required with `usesRedis`, refused without.
+    redis_access: RedisAccessConfig | None = None
     user: str = Field(pattern=r"^[1-9]\d*(:\d+)?$")
     stop_timeout_seconds: int = Field(ge=2, le=120)
     min_count: int | None = Field(default=None, ge=0, le=MAX_TASKS)
@@ -90,6 +124,10 @@ class ServiceConfig(Model):
             )
         if not self.uses_database and self.database_access is not None:
             raise KeyedError("databaseAccess", self.database_access, "unset when usesDatabase is false")
+        if self.uses_redis and self.redis_access is None:
+            raise KeyedError("redisAccess", None, "set with usesRedis: true ({keys: [...], commands: [...]})")
+        if not self.uses_redis and self.redis_access is not None:
+            raise KeyedError("redisAccess", "...", "unset while usesRedis is false")
         scaling = (self.min_count, self.max_count, self.cpu_target_percent)
         if any(v is not None for v in scaling) and None in scaling:
             raise KeyedError(

@@ -110,6 +110,10 @@ EMULATOR_ONLY: Final = {
     ("acm", "DescribeCertificate"): "the emulator looks for the externally issued certificate",
     ("acm", "ImportCertificate"): "the emulator imports a self-signed stand-in for that certificate",
     (
+        "elasticache",
+        "DescribeUsers",
+    ): "the emulator checks a user group's members exist and one is `default` (AWS does, moto has no groups)",
+    (
         "elbv2",
         "DescribeListeners",
     ): "the emulator checks a gRPC/HTTP2 target group is reached only over HTTPS",

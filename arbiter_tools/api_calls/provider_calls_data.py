@@ -129,4 +129,26 @@ DATA_CALLS: Final[dict[str, ProviderCalls]] = {
         ),
         (("elasticache:ModifyReplicationGroup", "{o[arn]}"), *ELC_TAGS),
     ),
+    rt.CACHE_USER: ProviderCalls(
+        f"{P}/elasticache/user.go (DescribeUsers, ListTagsForResource; ModifyUser on an access-string change)",
+        (("elasticache:DescribeUsers", "{o[arn]}"), ("elasticache:ListTagsForResource", "{o[arn]}")),
+        (("elasticache:ModifyUser", "{o[arn]}"), *ELC_TAGS),
+    ),
+    rt.CACHE_USER_GROUP: ProviderCalls(
+        f"{P}/elasticache/user_group.go (created by the provider; moto has no user-group API: "
+        "CreateUserGroup needs the group and each member user)",
+        (("elasticache:DescribeUserGroups", "{o[arn]}"), ("elasticache:ListTagsForResource", "{o[arn]}")),
+        (
+            ("elasticache:CreateUserGroup", "{o[arn]}"),
+            *(
+                (
+                    "elasticache:CreateUserGroup",
+                    f"arn:aws:elasticache:{{region}}:{{account}}:user:{{i[userIds][{n}]}}",
+                )
+                for n in range(2)
+            ),
+            ("elasticache:ModifyUserGroup", "{o[arn]}"),
+            *ELC_TAGS,
+        ),
+    ),
 }

@@ -99,6 +99,15 @@ def _elc_subnet_group(c: CallContext) -> None:
     c.created(arn)
 
 
+@rule("elasticache", "CreateUser")
+def _elc_user(c: CallContext) -> None:
+    arn = _elc(c, "user", c.p["UserId"])
+    c.need("elasticache:CreateUser", arn, tags=c.tags)
+    if c.tags:
+        c.need("elasticache:AddTagsToResource", arn, tags=c.tags, why="tags on create")
+    c.created(arn)
+
+
 @rule("elasticache", "CreateReplicationGroup")
 def _elc_replication_group(c: CallContext) -> None:
     arn = _elc(c, "replicationgroup", c.p["ReplicationGroupId"])
@@ -109,6 +118,8 @@ def _elc_replication_group(c: CallContext) -> None:
     ):
         if c.p.get(param):
             c.need("elasticache:CreateReplicationGroup", _elc(c, kind, c.p[param]))
+    for group in c.p.get("UserGroupIds") or ():
+        c.need("elasticache:CreateReplicationGroup", _elc(c, "usergroup", group), why="RBAC user group")
     if c.tags:
         c.need("elasticache:AddTagsToResource", arn, tags=c.tags, why="tags on create")
     if c.p.get("KmsKeyId"):

@@ -1,9 +1,13 @@
-"""ElastiCache: subnet groups and replication groups."""
+"""ElastiCache: subnet groups, RBAC users and user groups, replication groups."""
 
 from __future__ import annotations
 
-from arbiter_tools.emulator.core import Request, Result, clean, handles, opt_int
+from arbiter_tools.emulator.core import Request, Result, aws_error, clean, handles, opt_int
 from policies import resource_types as rt
+
+#: ElastiCache's own rules for a user group that moto (no user-group API) does not check.
+DEFAULT_USER_NAME = "default"
+MAX_USERS_PER_GROUP = 100
 
 
 @handles(rt.CACHE_SUBNET_GROUP)
@@ -16,6 +20,46 @@ def _cache_subnet_group(req: Request) -> Result:
         Tags=req.tag_list(),
     )["CacheSubnetGroup"]
     return name, {"name": name, "arn": group.get("ARN"), "vpcId": group.get("VpcId")}
+
+
+@handles(rt.CACHE_USER)
+def _cache_user(req: Request) -> Result:
+    i = req.inputs
+    mode = i.get("authenticationMode") or {}
+    user = req.client("elasticache").create_user(
+        **clean(
+            {
+                "UserId": i["userId"],
+                "UserName": i["userName"],
+                "Engine": i["engine"],
+                "AccessString": i["accessString"],
+                "AuthenticationMode": clean({"Type": mode.get("type"), "Passwords": mode.get("passwords")})
+                or None,
+                "Tags": req.tag_list(),
+            }
+        )
+    )
+    return str(user["UserId"]), {"arn": user.get("ARN"), "userId": user["UserId"]}
+
+
+@handles(rt.CACHE_USER_GROUP)
+def _cache_user_group(req: Request) -> Result:
+    """moto has no user groups: check what AWS checks (members exist, one is named `default`)."""
+    i = req.inputs
+    ids = list(i.get("userIds") or [])
+    client = req.client("elasticache")
+    names = [client.describe_users(UserId=uid)["Users"][0]["UserName"] for uid in ids]
+    if DEFAULT_USER_NAME not in names:
+        raise aws_error("DefaultUserRequired", f"user group {i['userGroupId']}: no member is named default")
+    if len(ids) > MAX_USERS_PER_GROUP:
+        raise aws_error(
+            "UserGroupQuotaExceeded", f"{len(ids)} users: at most {MAX_USERS_PER_GROUP} per group"
+        )
+    ident = str(i["userGroupId"])
+    arn = (
+        f"arn:aws:elasticache:{req.region or req.emulator.region}:{req.emulator.account_id}:usergroup:{ident}"
+    )
+    return ident, {"arn": arn, "userGroupId": ident}
 
 
 @handles(rt.REPLICATION_GROUP)
@@ -39,6 +83,7 @@ def _cache_replication_group(req: Request) -> Result:
                 "SecurityGroupIds": i.get("securityGroupIds"),
                 "Port": opt_int(i.get("port")),
                 "AuthToken": i.get("authToken"),
+                "UserGroupIds": i.get("userGroupIds"),
                 "TransitEncryptionEnabled": i.get("transitEncryptionEnabled"),
                 "TransitEncryptionMode": i.get("transitEncryptionMode"),
                 "AtRestEncryptionEnabled": i.get("atRestEncryptionEnabled"),

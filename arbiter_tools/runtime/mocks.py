@@ -213,6 +213,10 @@ COMPUTED: dict[str, Filler] = {
             f"{s.get('replicationGroupId', n)}-00{i + 1}" for i in range(int(s.get("numCacheClusters", 1)))
         ],
     },
+    t.CACHE_USER: lambda s, rid, n: {"arn": _arn("elasticache", f"user:{s.get('userId', n)}")},
+    t.CACHE_USER_GROUP: lambda s, rid, n: {
+        "arn": _arn("elasticache", f"usergroup:{s.get('userGroupId', n)}")
+    },
     t.LOAD_BALANCERS[0]: lambda s, rid, n: {
         "arn": _arn("elasticloadbalancing", f"loadbalancer/app/{n}/{rid[:16]}"),
         "arnSuffix": f"app/{n}/{rid[:16]}",

@@ -7,14 +7,21 @@ from typing import Any
 
 from arbiter_infra.config import ServiceConfig, ServicesConfig
 from arbiter_tools.runtime import DeclaredResource, Deployment
-from components.cache import CacheConnection
+from components.cache import CacheConnection, RedisUserSecret
 from components.database import DatabaseConnection
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/unit"
 MASTER_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!cluster-unit"
-AUTH_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:arbiter-unit/redis-auth"
+
+
+def redis_secret(client: str) -> str:
+    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:arbiter-unit/redis-{client}"
+
+
+#: A valid `redisAccess` for a service section that sets `usesRedis`.
+REDIS_ACCESS = {"keys": ["unit:*"], "commands": ["@connection", "@string"]}
 DATABASE = DatabaseConnection(
     endpoint="db.unit",
     reader_endpoint="db-ro.unit",
@@ -27,8 +34,15 @@ DATABASE = DatabaseConnection(
 CACHE = CacheConnection(
     primary_endpoint="redis.unit",
     port=6379,
-    auth_secret_arn=AUTH_SECRET,
-    auth_value_from=f"{AUTH_SECRET}:auth_token::",
+    users={
+        client: RedisUserSecret(
+            user_id=f"arbiter-unit-{client}",
+            secret_arn=redis_secret(client),
+            username_value_from=f"{redis_secret(client)}:username::",
+            password_value_from=f"{redis_secret(client)}:password::",
+        )
+        for client in ("engine", "chat")
+    },
 )
 
 
@@ -48,6 +62,8 @@ def service_config(**overrides: Any) -> ServiceConfig:
         "stopTimeoutSeconds": 30,
     }
     section.update(overrides)
+    if section["usesRedis"]:
+        section.setdefault("redisAccess", REDIS_ACCESS)
     return ServiceConfig.model_validate(section)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from typing import Any
 
@@ -69,11 +70,18 @@ def _aurora(naming: Naming) -> None:
     pulumi.export("attributes", [db.cluster_identifier, db.database_name, db.instance_classes])
 
 
-def _redis(naming: Naming) -> None:
+#: Two clients' access strings (as `redis_acl.access_string` writes them).
+USERS = {
+    "engine": "on ~quota:* -@all +@string -@dangerous",
+    "chat": "on ~chat:* -@all +@hash -@dangerous",
+}
+
+
+def _redis(naming: Naming, config: CacheConfig = CACHE) -> None:
     cache = Redis(
         naming("cache"),
         RedisArgs(
-            config=CACHE,
+            config=config,
             naming=naming,
             is_prod=False,
             availability_zones=AZS,
@@ -81,9 +89,13 @@ def _redis(naming: Naming) -> None:
             security_group_id="sg-cache",
             kms_key_arn=KEY_ARN,
             secret_recovery_window_days=7,
+            users=USERS,
         ),
     )
-    pulumi.export("connection", _as_dict(cache.connection))
+    pulumi.export(
+        "connection",
+        {**_as_dict(cache.connection), "users": {k: _as_dict(v) for k, v in cache.connection.users.items()}},
+    )
     pulumi.export("readerEndpoint", cache.reader_endpoint)
 
 
@@ -109,16 +121,108 @@ def test_aurora_connection_is_the_clusters_endpoints_secret_and_user(build: Buil
     assert logs.inputs["name"] == "/aws/rds/cluster/arbiter-unit-aurora/postgresql"
 
 
-def test_redis_connection_is_the_primary_and_its_auth_secret(build: Build, naming: Naming) -> None:
+def test_redis_connection_is_the_primary_and_each_clients_own_secret(build: Build, naming: Naming) -> None:
     d = build(lambda: _redis(naming))
     group = d.one("aws:elasticache/replicationGroup:ReplicationGroup").outputs
-    secret = d.one("aws:secretsmanager/secret:Secret")
-    assert secret.inputs["name"] == "arbiter-unit/redis-auth"
-    arn = secret.outputs["arn"]
+    secrets = {s.inputs["name"]: s.outputs["arn"] for s in d.of_type("aws:secretsmanager/secret:Secret")}
+    assert set(secrets) == {"arbiter-unit/redis-engine", "arbiter-unit/redis-chat"}
     assert d.outputs["connection"] == {
         "primary_endpoint": group["primaryEndpointAddress"],
         "port": 6379,
-        "auth_secret_arn": arn,
-        "auth_value_from": f"{arn}:auth_token::",
+        "users": {
+            client: {
+                "user_id": f"arbiter-unit-{client}",
+                "secret_arn": secrets[f"arbiter-unit/redis-{client}"],
+                "username_value_from": f"{secrets[f'arbiter-unit/redis-{client}']}:username::",
+                "password_value_from": f"{secrets[f'arbiter-unit/redis-{client}']}:password::",
+            }
+            for client in USERS
+        },
     }
     assert d.outputs["readerEndpoint"] == group["readerEndpointAddress"]
+
+
+def _users(d: Any) -> dict[str, Any]:
+    return {u.inputs["userId"]: u for u in d.of_type("aws:elasticache/user:User")}
+
+
+def test_redis_user_per_client_with_its_access_string_and_first_password(
+    build: Build, naming: Naming
+) -> None:
+    d = build(lambda: _redis(naming))
+    users = _users(d)
+    passwords = {p.name: p for p in d.of_type("random:index/randomPassword:RandomPassword")}
+    for client, access in USERS.items():
+        user = users[f"arbiter-unit-{client}"]
+        assert user.inputs["userName"] == f"arbiter-unit-{client}"
+        assert user.inputs["engine"] == "redis"
+        assert user.inputs["accessString"] == access
+        password = passwords[f"arbiter-unit-cache-{client}-password"]
+        assert password.inputs["length"] == 64 and password.inputs["special"] is False
+        assert user.inputs["authenticationMode"] == {
+            "type": "password",
+            "passwords": [password.outputs["result"]],
+        }
+        assert "authenticationMode" in user.secret_inputs
+        # Rotation (the runbook) owns later passwords: the program never puts the first one back.
+        assert user.ignore_changes == ("authenticationMode",)
+        [secret] = [
+            s
+            for s in d.of_type("aws:secretsmanager/secret:Secret")
+            if s.inputs["name"] == f"arbiter-unit/redis-{client}"
+        ]
+        assert secret.inputs["kmsKeyId"] == KEY_ARN
+        [version] = [
+            v
+            for v in d.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+            if v.inputs["secretId"] == secret.id
+        ]
+        assert json.loads(version.inputs["secretString"]) == {
+            "username": f"arbiter-unit-{client}",
+            "password": password.outputs["result"],
+        }
+        assert "secretString" in version.secret_inputs
+        assert version.ignore_changes == ("secretString",)
+
+
+def test_redis_default_user_off_and_the_group_on_the_replication_group(build: Build, naming: Naming) -> None:
+    d = build(lambda: _redis(naming))
+    default = _users(d)["arbiter-unit-default"]
+    assert default.inputs["userName"] == "default"
+    assert default.inputs["accessString"] == "off -@all"
+    assert default.inputs["authenticationMode"]["type"] == "password"
+    group = d.one("aws:elasticache/userGroup:UserGroup").inputs
+    assert group["userGroupId"] == "arbiter-unit-redis"
+    assert sorted(group["userIds"]) == ["arbiter-unit-chat", "arbiter-unit-default", "arbiter-unit-engine"]
+    rg = d.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    assert rg["userGroupIds"] == ["arbiter-unit-redis"]
+    assert "authToken" not in rg
+    assert rg["authTokenUpdateStrategy"] == "DELETE"
+    assert not [
+        s for s in d.of_type("aws:secretsmanager/secret:Secret") if s.inputs["name"].endswith("redis-auth")
+    ]
+
+
+def test_redis_legacy_auth_token_is_the_default_users_password_limited_to_the_clients_union(
+    build: Build, naming: Naming
+) -> None:
+    legacy = CACHE.model_copy(update={"legacy_auth_token": True})
+    d = build(lambda: _redis(naming, legacy))
+    token = next(
+        p
+        for p in d.of_type("random:index/randomPassword:RandomPassword")
+        if p.name == "arbiter-unit-cache-auth-token"
+    )
+    default = _users(d)["arbiter-unit-default"]
+    assert default.inputs["authenticationMode"]["passwords"] == [token.outputs["result"]]
+    assert default.inputs["accessString"] == (
+        "on ~quota:* -@all +@string -@dangerous (~chat:* -@all +@hash -@dangerous)"
+    )
+    [auth] = [
+        s
+        for s in d.of_type("aws:secretsmanager/secret:Secret")
+        if s.inputs["name"] == "arbiter-unit/redis-auth"
+    ]
+    assert auth.protect is False  # the migration's last step deletes it, in prod too
+    rg = d.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    assert "authToken" not in rg and rg["authTokenUpdateStrategy"] == "DELETE"

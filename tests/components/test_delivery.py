@@ -152,6 +152,7 @@ def test_grant_tables_have_unique_sids_and_a_reason_each() -> None:
         "network",
         "data",
         "backup",
+        "cache",
         "compute",
         "ingress",
         "identity",

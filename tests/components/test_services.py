@@ -13,12 +13,12 @@ from components.services import ServiceSpec, ServiceTier, ServiceTierArgs, env_n
 from tests.components.conftest import Build
 from tests.components.service_fixtures import (
     ACCOUNT,
-    AUTH_SECRET,
     CACHE,
     DATABASE,
     KEY_ARN,
     REGION,
     container,
+    redis_secret,
     service_config,
     services_config,
 )
@@ -48,6 +48,7 @@ def _tier(naming: Naming, traits: dict[str, ServiceTraits] = TRAITS, **overrides
                 traits=t,
                 security_group_id=f"sg-{svc}",
                 database_user=f"{svc}_user" if CONFIGS[svc].uses_database else None,
+                redis_user=CACHE.users.get(svc),
             )
             for svc, t in traits.items()
         },
@@ -125,11 +126,18 @@ def test_discoverable_services_are_registered_and_their_callers_get_the_address(
 def test_secrets_reach_only_their_service_and_never_the_environment(tier: Deployment) -> None:
     assert _secrets(tier, "chat") == {
         "TELEGRAM_BOT_TOKEN": f"{TELEGRAM}:bot_token::",
-        "REDIS_AUTH_TOKEN": f"{AUTH_SECRET}:auth_token::",
+        "REDIS_USERNAME": f"{redis_secret('chat')}:username::",
+        "REDIS_PASSWORD": f"{redis_secret('chat')}:password::",
     }
     # The database is reached with IAM tokens of each service's own user: no password is injected.
-    assert _secrets(tier, "front") == {}
-    assert set(_secrets(tier, "engine")) == {"REDIS_AUTH_TOKEN"}
+    assert _secrets(tier, "front") == {
+        "REDIS_USERNAME": f"{redis_secret('front')}:username::",
+        "REDIS_PASSWORD": f"{redis_secret('front')}:password::",
+    }
+    engine = _secrets(tier, "engine")
+    assert set(engine) == {"REDIS_USERNAME", "REDIS_PASSWORD"}
+    # Each Redis user's secret reaches its own service only.
+    assert engine["REDIS_PASSWORD"] == f"{redis_secret('engine')}:password::"
     for svc in TRAITS:
         env = _env(tier, svc)
         assert not set(env) & set(_secrets(tier, svc))

@@ -315,6 +315,78 @@ BAD = [
         "staging",
         ["arbiter:services.waf.rateLimit"],
     ),
+    (
+        "redis-access-unknown-category",
+        set_value("services.webApi.redisAccess.commands", ["@connection", "@strings"]),
+        "staging",
+        ["arbiter:services.webApi.redisAccess.commands", "'@strings': unknown command category", "@string"],
+    ),
+    (
+        "redis-access-empty-commands",
+        set_value("services.webApi.redisAccess.commands", []),
+        "staging",
+        ["arbiter:services.webApi.redisAccess.commands", "at least 1"],
+    ),
+    (
+        "redis-access-only-revocations",
+        set_value("services.tradingCore.redisAccess.commands", ["-@write"]),
+        "staging",
+        ["arbiter:services.tradingCore.redisAccess.commands", "grant at least one"],
+    ),
+    (
+        "redis-access-empty-keys",
+        set_value("services.telegramBot.redisAccess.keys", []),
+        "prod",
+        ["arbiter:services.telegramBot.redisAccess.keys", "at least 1"],
+    ),
+    (
+        "redis-access-every-key",
+        set_value("services.webApi.redisAccess.keys", ["*"]),
+        "staging",
+        ["arbiter:services.webApi.redisAccess.keys", "'*' must be a key prefix", "never * alone"],
+    ),
+    (
+        "redis-access-admin-category",
+        set_value("services.webApi.redisAccess.commands", ["@connection", "@admin"]),
+        "prod",
+        ["arbiter:services.webApi.redisAccess.commands", "@admin is never granted"],
+    ),
+    (
+        "redis-access-dangerous-command",
+        set_value("services.webApi.redisAccess.commands", ["@connection", "flushall"]),
+        "staging",
+        ["arbiter:services.webApi.redisAccess.commands", "flushall is in @dangerous"],
+    ),
+    (
+        "redis-access-restricted-command",
+        set_value("services.webApi.redisAccess.commands", ["@connection", "-config"]),
+        "staging",
+        ["arbiter:services.webApi.redisAccess.commands", "ElastiCache makes config unavailable"],
+    ),
+    (
+        "redis-access-unknown-command",
+        set_value("services.webApi.redisAccess.commands", ["@connection", "gett"]),
+        "staging",
+        ["arbiter:services.webApi.redisAccess.commands", "'gett': not a Redis 7 command"],
+    ),
+    (
+        "redis-access-missing-with-uses-redis",
+        set_value("services.webApi.redisAccess", DELETE),
+        "staging",
+        ["arbiter:services.webApi.redisAccess", "set with usesRedis: true"],
+    ),
+    (
+        "redis-access-without-uses-redis",
+        set_value("services.webApi.usesRedis", False),
+        "staging",
+        ["arbiter:services.webApi.redisAccess", "unset while usesRedis is false"],
+    ),
+    (
+        "redis-access-unknown-key",
+        set_value("services.webApi.redisAccess.channels", ["*"]),
+        "staging",
+        ["arbiter:services.webApi.redisAccess.channels"],
+    ),
 ]
 
 

@@ -8,6 +8,8 @@ from policies.resource_types import (
     BACKUP_VAULT,
     BACKUP_VAULT_LOCK,
     BUCKET_PAB,
+    CACHE_USER,
+    CACHE_USER_GROUP,
     KMS_KEY,
     LOG_GROUP,
     RDS_CLUSTER,
@@ -108,12 +110,41 @@ def add_data(b: StackBuilder) -> None:
             "atRestEncryptionEnabled": True,
             "kmsKeyId": KEY_ARN,
             "transitEncryptionEnabled": True,
-            "authToken": "s3cr3t-token-from-secrets-manager",
+            "userGroupIds": ["arbiter-prod-redis"],
             "automaticFailoverEnabled": True,
             "multiAzEnabled": True,
             "snapshotRetentionLimit": 7,
         },
         protect=True,
+    )
+    b.add(
+        CACHE_USER_GROUP,
+        "redis-users",
+        {
+            "userGroupId": "arbiter-prod-redis",
+            "engine": "redis",
+            "userIds": ["arbiter-prod-default", "arbiter-prod-app"],
+        },
+    )
+    b.add(
+        CACHE_USER,
+        "redis-default",
+        {
+            "userId": "arbiter-prod-default",
+            "userName": "default",
+            "accessString": "off -@all",
+            "authenticationMode": {"type": "password"},
+        },
+    )
+    b.add(
+        CACHE_USER,
+        "redis-app",
+        {
+            "userId": "arbiter-prod-app",
+            "userName": "arbiter-prod-app",
+            "accessString": "on ~session:* -@all +@connection +@string -@dangerous",
+            "authenticationMode": {"type": "password"},
+        },
     )
     b.add(
         SECRET,

@@ -151,8 +151,13 @@ CASES = [
         UNKNOWN_ARRAY_VALUE,
         "actions",
     ),
+    Unknowable("redis-rbac-users", _prop("redis", "userGroupIds"), [], UNKNOWN_ARRAY_VALUE, "user-groups"),
     Unknowable(
-        "redis-encryption-and-auth", _prop("redis", "authToken"), None, UNKNOWN_STRING_VALUE, "auth-token"
+        "redis-default-user-disabled",
+        _prop("redis-default", "accessString"),
+        "on ~x:* -@all +@string",
+        UNKNOWN_STRING_VALUE,
+        "default-user",
     ),
     Unknowable(
         "vpc-flow-logs-enabled", _prop("flow-log", "vpcId"), "vpc-other", UNKNOWN_STRING_VALUE, "flow-log"

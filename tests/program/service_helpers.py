@@ -52,9 +52,9 @@ EXCHANGE_ENV = {
     "KALSHI_PRIVATE_KEY": ("kalshi", "private_key"),
 }
 EXPECTED_SECRETS = {
-    "trading-core": {*EXCHANGE_ENV, "REDIS_AUTH_TOKEN"},
-    "telegram-bot": {"TELEGRAM_BOT_TOKEN", "REDIS_AUTH_TOKEN"},
-    "web-api": {"REDIS_AUTH_TOKEN"},
+    "trading-core": {*EXCHANGE_ENV, "REDIS_USERNAME", "REDIS_PASSWORD"},
+    "telegram-bot": {"TELEGRAM_BOT_TOKEN", "REDIS_USERNAME", "REDIS_PASSWORD"},
+    "web-api": {"REDIS_USERNAME", "REDIS_PASSWORD"},
 }
 EXPECTED_ENV = {
     "trading-core": {

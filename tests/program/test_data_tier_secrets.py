@@ -49,8 +49,10 @@ def test_exchange_secrets_exist_encrypted_without_values(deployment: Deployment)
         assert s.inputs["recoveryWindowInDays"] == EXPECTED[env]["window"]
         assert versions_of(deployment, s) == []  # containers only: an operator sets the values
         assert s.outputs["arn"] == deployment.outputs["exchangeSecretArns"][name]
-    # The only secret version the program writes is the Redis AUTH token it generates itself.
-    assert [v.name for v in deployment.of_type(VERSION)] == [f"arbiter-{env}-cache-auth-value"]
+    # The only secret versions the program writes are the Redis users' first passwords it generates.
+    assert sorted(v.name for v in deployment.of_type(VERSION)) == sorted(
+        f"arbiter-{env}-cache-{svc}-user-value" for svc in ("trading-core", "telegram-bot", "web-api")
+    )
     assert deployment.outputs["exchangeSecretFields"] == {
         "polymarket": ["private_key", "api_key", "api_secret", "passphrase"],
         "kalshi": ["key_id", "private_key"],
@@ -71,8 +73,9 @@ def _plaintext_leaks(value: Any, needles: list[str]) -> bool:
     return any(n in text or json.dumps(n)[1:-1] in text for n in needles)
 
 
-def test_generated_auth_token_never_leaves_secret_inputs(deployment: Deployment) -> None:
-    needles = [deployment.one(PASSWORD).outputs["result"]]
+def test_generated_redis_passwords_never_leave_secret_inputs(deployment: Deployment) -> None:
+    needles = [p.outputs["result"] for p in deployment.of_type(PASSWORD)]
+    assert len(needles) == 4  # three services' users and the (disabled) default user
     for r in deployment.resources:
         public = {k: v for k, v in r.inputs.items() if k not in r.secret_inputs}
         assert not _plaintext_leaks(public, needles), f"{r.type} {r.name} carries a secret in plain inputs"

@@ -77,7 +77,8 @@ def test_execution_role_policy_is_exact(deployment: Deployment, svc: str) -> Non
     assert stmts["ReadInjectedSecrets"]["Action"] == ["secretsmanager:GetSecretValue"]
     assert set(stmts["ReadInjectedSecrets"]["Resource"]) == referenced
     assert len(stmts["ReadInjectedSecrets"]["Resource"]) == len(referenced)
-    expected = {secret_arn(deployment, f"arbiter-{env}/redis-auth")}
+    # Its own Redis user's secret only: no service can read another's Redis password.
+    expected = {secret_arn(deployment, f"arbiter-{env}/redis-{svc}")}
     if svc == "trading-core":
         expected |= {
             secret_arn(deployment, f"arbiter-{env}/polymarket"),

@@ -240,8 +240,10 @@ def test_each_service_gets_exactly_its_secrets_per_key(deployment: Deployment, s
     env = env_of(deployment)
     secrets = {s["name"]: s["valueFrom"] for s in container(deployment, svc)["secrets"]}
     assert set(secrets) == EXPECTED_SECRETS[svc]
-    redis = secret_arn(deployment, f"arbiter-{env}/redis-auth")
-    assert secrets["REDIS_AUTH_TOKEN"] == f"{redis}:auth_token::"
+    # Its own Redis user's secret, no other service's.
+    redis = secret_arn(deployment, f"arbiter-{env}/redis-{svc}")
+    assert secrets["REDIS_USERNAME"] == f"{redis}:username::"
+    assert secrets["REDIS_PASSWORD"] == f"{redis}:password::"
     for name, (secret, field) in EXCHANGE_ENV.items():
         if name in secrets:
             assert secrets[name] == f"{secret_arn(deployment, f'arbiter-{env}/{secret}')}:{field}::"

@@ -138,3 +138,29 @@ def test_a_version_without_awscurrent_is_no_value() -> None:
     stub.activate()
     check = preflight_checks.check_secret(sm, "staging", "arbiter-staging", "telegram", paused=False)
     assert check.status == "FAIL" and "has no current value" in check.detail
+
+
+# --- Redis authentication (moto) --------------------------------------------------------------
+
+
+def test_redis_group_with_its_auth_token_needs_the_migration_step_first(aws: boto3.Session) -> None:
+    config = load_stack("staging").config
+    cache = aws.client("elasticache")
+    check = preflight_checks.check_redis_auth(cache, config)
+    assert check.status == "ok" and "does not exist yet" in check.detail  # a new stack: RBAC from the start
+    cache.create_replication_group(
+        ReplicationGroupId="arbiter-staging-redis",
+        ReplicationGroupDescription="deployed before RBAC",
+        Engine="redis",
+        CacheNodeType="cache.t4g.micro",
+        TransitEncryptionEnabled=True,
+        AuthToken="a" * 64,
+    )
+    # The end state (default user off) onto a token-protected group would cut off running tasks.
+    check = preflight_checks.check_redis_auth(cache, config)
+    assert check.status == "FAIL" and "still has its AUTH token" in check.detail
+    assert check.fix is not None and "legacyAuthToken: true" in check.fix
+    migrating = config.model_copy(
+        update={"cache": config.cache.model_copy(update={"legacy_auth_token": True})}
+    )
+    assert preflight_checks.check_redis_auth(cache, migrating).status == "ok"

@@ -265,29 +265,31 @@ def test_ignore_changes_is_recorded_and_honoured(
 def test_secrets_are_compared_opaquely_and_never_printed(
     tmp_path: Path, staging: Deployment, staging_state: dict[str, Any]
 ) -> None:
-    password = staging.one("random:index/randomPassword:RandomPassword")
-    version = staging.one("aws:secretsmanager/secretVersion:SecretVersion")
-    assert state_entry(staging_state, version.urn)["inputs"]["secretString"][SECRET_SIG]
+    password = staging.one(
+        "random:index/randomPassword:RandomPassword", "arbiter-staging-cache-default-password"
+    )
+    user = staging.one("aws:elasticache/user:User", "arbiter-staging-cache-default-user")
+    assert state_entry(staging_state, user.urn)["inputs"]["authenticationMode"][SECRET_SIG]
     # A --show-secrets export holds plaintext: a different value is a change, shown as [secret].
     doc = copy.deepcopy(staging_state)
-    envelope = state_entry(doc, version.urn)["inputs"]["secretString"]
+    envelope = state_entry(doc, user.urn)["inputs"]["authenticationMode"]
     envelope.pop("ciphertext")
-    envelope["plaintext"] = json.dumps('{"auth_token": "old-token-value"}')
+    envelope["plaintext"] = json.dumps({"type": "password", "passwords": ["old-password-value"]})
     plan = diff_plan(tmp_path, staging, doc)
-    change = next(c for c in plan.changes if c.urn == version.urn)
+    change = next(c for c in plan.changes if c.urn == user.urn)
     assert [(d.old, d.new) for d in change.diffs] == [("[secret]", "[secret]")]
-    assert "old-token-value" not in "\n".join(render(plan))
-    # A new password replaces the token; what consumes it is unknown until then, still unprinted.
+    assert "old-password-value" not in "\n".join(render(plan))
+    # A new password replaces the old; what consumes it is unknown until then, still unprinted.
     doc = copy.deepcopy(staging_state)
     state_entry(doc, password.urn)["inputs"]["length"] = 32
     plan = diff_plan(tmp_path, staging, doc)
-    ops = {c.type: c.op for c in plan.changes}
-    assert ops["random:index/randomPassword:RandomPassword"] == "replace"
-    assert ops["aws:secretsmanager/secretVersion:SecretVersion"] == "update"
-    assert ops[REDIS] == "update"  # authToken changes in place (ROTATE strategy)
+    ops = {(c.type, c.urn): c.op for c in plan.changes}
+    assert ops[("random:index/randomPassword:RandomPassword", password.urn)] == "replace"
+    assert ops[("aws:elasticache/user:User", user.urn)] == "update"  # the default user's password, in place
     text = "\n".join(render(plan))
     assert (
-        password.outputs["result"] not in text and "authToken: [secret] => output<known after deploy>" in text
+        password.outputs["result"] not in text
+        and "authenticationMode: [secret] => output<known after deploy>" in text
     )
 
 

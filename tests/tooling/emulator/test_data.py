@@ -39,7 +39,9 @@ class TestDeployedData:
         ][0]
         assert group["AtRestEncryptionEnabled"] is True
         assert group["TransitEncryptionEnabled"] is True
-        assert group["AuthTokenEnabled"] is True
+        # RBAC, no AUTH token: the stack's user group, whose `default` user is off.
+        assert group["AuthTokenEnabled"] is False
+        assert group["UserGroupIds"] == [f"arbiter-{emulated.stack}-redis"]
         primary = group["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
         assert primary == emulated.deployment.outputs["redisPrimaryEndpoint"]
         subnets = cache.describe_cache_subnet_groups(CacheSubnetGroupName=f"arbiter-{emulated.stack}-redis")[
@@ -48,6 +50,28 @@ class TestDeployedData:
         assert {s["SubnetIdentifier"] for s in subnets} == set(
             emulated.deployment.outputs["databaseSubnetIds"]
         )
+
+    def test_redis_users_one_per_service_and_the_default_off(self, emulated: Emulated) -> None:
+        cache, env = emulated.client("elasticache"), emulated.stack
+        users = {
+            u["UserId"]: u
+            for u in cache.describe_users()["Users"]
+            if u["UserId"].startswith(f"arbiter-{env}-")
+        }
+        services = [
+            k for k, v in emulated.sections["services"].items() if isinstance(v, dict) and v.get("usesRedis")
+        ]
+        assert len(users) == len(services) + 1
+        default = users[f"arbiter-{env}-default"]
+        assert default["UserName"] == "default"
+        assert default["AccessString"] == "off -@all"
+        for user_id, user in users.items():
+            assert user["Authentication"]["Type"] == "password"
+            if user_id != f"arbiter-{env}-default":
+                assert user["UserName"] == user_id
+                assert user["AccessString"].startswith("on ~") and user["AccessString"].endswith(
+                    " -@dangerous"
+                )
 
     def test_backup_vaults_in_two_regions_and_the_daily_plan_with_its_copy(self, emulated: Emulated) -> None:
         env, out = emulated.stack, emulated.deployment.outputs

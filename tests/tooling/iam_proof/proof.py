@@ -94,9 +94,10 @@ ADMIN_ONLY: tuple[AdminOnly, ...] = (
 PREVIEW_DENIED_BY_DESIGN: tuple[AdminOnly, ...] = (
     AdminOnly(
         "secretsmanager:GetSecretValue",
-        "arn:aws:secretsmanager:*:*:secret:arbiter-{env}/redis-auth-*",
-        "the SecretVersion's Read returns the Redis AUTH token: pull-request code must not read "
-        "it, so `pulumi preview --refresh` (not what preview.yml runs) cannot refresh this one resource",
+        "arn:aws:secretsmanager:*:*:secret:arbiter-{env}/redis-*",
+        "the SecretVersions' Read returns the Redis users' passwords (and, while migrating, the AUTH "
+        "token): pull-request code must not read them, so `pulumi preview --refresh` (not what "
+        "preview.yml runs) cannot refresh these resources",
     ),
 )
 

@@ -82,12 +82,12 @@ def test_admin_only_calls_are_denied_as_a_whole(proof: Proof) -> None:
         verdicts = [decide(policies, a).verdict for a in proof.authorizations if a.call is call]
         assert "denied" in verdicts, call
     # 2 CI roles + 3 execution roles + the database-users function's (the master secret's only
-    # reader); 9 deploy + 9 preview policies (one per area) + the boundary;
-    # their 18 attachments to the CI roles; the default security group's adoption (revoke, tag).
+    # reader); 10 deploy + 10 preview policies (one per area) + the boundary;
+    # their 20 attachments to the CI roles; the default security group's adoption (revoke, tag).
     areas = len(deploy_grants.AREAS)
     assert sum(c.operation == "CreateRole" for c in admin_calls) == 6
-    assert sum(c.operation == "CreatePolicy" for c in admin_calls) == 2 * areas + 1 == 19
-    assert sum(c.operation == "AttachRolePolicy" for c in admin_calls) == 2 * areas == 18
+    assert sum(c.operation == "CreatePolicy" for c in admin_calls) == 2 * areas + 1 == 21
+    assert sum(c.operation == "AttachRolePolicy" for c in admin_calls) == 2 * areas == 20
 
 
 def test_deploy_role_allows_the_providers_refresh_and_update_calls(proof: Proof) -> None:
