@@ -7,6 +7,8 @@ exports the stack outputs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 import pulumi_aws as aws
 
@@ -171,6 +173,10 @@ def environment_stack(config: StackConfig) -> None:
 
     # service tier: what each service is (SERVICES) meets how big and how many (the stack file)
     services_config = config.services.by_name()
+    # Each service rolls back on alarms the monitoring tier creates later from the alarm table:
+    # deferred Outputs, resolved below from the alarms, make every service wait for its alarms.
+    deployment_alarms: dict[str, tuple[pulumi.Output[list[str]], Callable[[pulumi.Output[list[str]]], None]]]
+    deployment_alarms = {svc: pulumi.deferred_output() for svc in application.SERVICES}
     services = ServiceTier(
         naming("services"),
         ServiceTierArgs(
@@ -198,6 +204,7 @@ def environment_stack(config: StackConfig) -> None:
             database=database.connection,
             cache=cache.connection,
             permissions_boundary=boundary.arn,
+            deployment_alarm_names={svc: names for svc, (names, _) in deployment_alarms.items()},
         ),
         opts=providers.opts("services"),
     )
@@ -237,7 +244,8 @@ def environment_stack(config: StackConfig) -> None:
             ecs_cluster_name=services.cluster.name,
             services={
                 svc: ServiceTarget(
-                    service_name=services.services[svc].service.name,
+                    # The name, not the service's output: the service waits for these alarms.
+                    service_name=svc,
                     running_floor=running_floor(services_config[svc]),
                     steady_capacity=traits.steady_capacity,
                 )
@@ -245,6 +253,7 @@ def environment_stack(config: StackConfig) -> None:
             },
             load_balancer_arn_suffix=services.alb.alb.arn_suffix,
             load_balancer_targets=application.public_service(),
+            load_balancer_service=application.public_service(),
             target_group_arn_suffixes={k: tg.arn_suffix for k, tg in services.target_groups.items()},
             aurora_cluster_identifier=database.cluster.cluster_identifier,
             aurora_instances=[
@@ -261,6 +270,8 @@ def environment_stack(config: StackConfig) -> None:
         ),
         opts=providers.opts("monitoring"),
     )
+    for svc, (_, resolve) in deployment_alarms.items():
+        resolve(monitoring.deployment_alarm_names(svc))
 
     # delivery tier
     delivery = Delivery(

@@ -27,6 +27,10 @@ class ServiceTraits:
     steady_capacity: bool = False
     #: Application secrets (operator-set, see `arbiter-infra secrets set`) injected into it.
     secrets: tuple[str, ...] = ()
+    #: At most one revision may act at a time (it trades): replaced stop-before-start, never
+    #: more tasks than desired, and the application holds a single-writer lock
+    #: (docs/delivery.md). Takes precedence over `steady_capacity` during a deployment.
+    single_writer: bool = False
 
 
 #: Every service, in deploy order. Keys are the `services.<name>` sections of the stack files.
@@ -35,6 +39,7 @@ SERVICES: Final[dict[str, ServiceTraits]] = {
         image_repository="arbiter-engine",
         discoverable=True,
         steady_capacity=True,
+        single_writer=True,
         secrets=("polymarket", "kalshi"),
     ),
     "telegram-bot": ServiceTraits(

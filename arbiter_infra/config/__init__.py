@@ -63,7 +63,13 @@ from arbiter_infra.config.sections import (
     NetworkConfig,
     SecretsConfig,
 )
-from arbiter_infra.config.services import MAX_TASKS, ServiceConfig, ServicesConfig, WafConfig
+from arbiter_infra.config.services import (
+    MAX_TASKS,
+    DeploymentConfig,
+    ServiceConfig,
+    ServicesConfig,
+    WafConfig,
+)
 from arbiter_infra.config.stack import AccountConfig, AccountSettings, StackConfig
 
 __all__ = [
@@ -89,6 +95,7 @@ __all__ = [
     "ConfigError",
     "DatabaseConfig",
     "DeliveryConfig",
+    "DeploymentConfig",
     "MaintenanceWindow",
     "MonitoringConfig",
     "NetworkConfig",

@@ -5,12 +5,60 @@ from __future__ import annotations
 from typing import Annotated, Final, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from arbiter_infra import catalog
 from arbiter_infra.config.base import ECR_IMAGE, KeyedError, Model, RetentionDays, listed
 
 #: ECS's quota of tasks per service: AWS refuses a larger desired count.
 MAX_TASKS: Final = 5000
+
+
+#: ECS bake times (minutes) are 0-1440.
+MAX_BAKE_MINUTES: Final = 1440
+
+
+class DeploymentConfig(Model):
+    """How ECS replaces a service's tasks (`services.<name>.deployment`); default a rolling update.
+
+    `canary` and `linear` shift the load balancer's traffic to the new revision gradually (ECS's
+    built-in strategies: an alternate target group and listener rules per production target
+    group), so only a service behind the ALB can use them. `bakeMinutes` is how long both
+    revisions stay up after all traffic has moved: a rollback within it is a traffic switch.
+    """
+
+    strategy: Literal["rolling", "canary", "linear"] = "rolling"
+    #: canary: share of traffic (0.1-100 %) the new revision gets first ...
+    canary_percent: float | None = Field(default=None, ge=0.1, le=100)
+    #: ... for this many minutes before the rest moves.
+    canary_minutes: int | None = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
+    #: linear: share of traffic moved per step (3-100 %) ...
+    step_percent: float | None = Field(default=None, ge=3, le=100)
+    #: ... and the minutes between steps.
+    step_minutes: int | None = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
+    #: Minutes both revisions stay after the shift (canary and linear only).
+    bake_minutes: int | None = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
+
+    @model_validator(mode="after")
+    def _complete(self) -> DeploymentConfig:
+        needs = {
+            "rolling": (),
+            "canary": ("canary_percent", "canary_minutes", "bake_minutes"),
+            "linear": ("step_percent", "step_minutes", "bake_minutes"),
+        }[self.strategy]
+        fields = ("canary_percent", "canary_minutes", "step_percent", "step_minutes", "bake_minutes")
+        for name in fields:
+            value, camel = getattr(self, name), to_camel(name)
+            if name in needs and value is None:
+                raise KeyedError(camel, None, f"set for strategy {self.strategy}")
+            if name not in needs and value is not None:
+                raise KeyedError(camel, value, f"unset for strategy {self.strategy}")
+        return self
+
+    @property
+    def gradual(self) -> bool:
+        """Traffic moves to the new revision in steps through the load balancer."""
+        return self.strategy != "rolling"
 
 
 class ServiceConfig(Model):
@@ -31,6 +79,7 @@ class ServiceConfig(Model):
     min_count: int | None = Field(default=None, ge=0, le=MAX_TASKS)
     max_count: int | None = Field(default=None, ge=1, le=MAX_TASKS)
     cpu_target_percent: int | None = Field(default=None, ge=10, le=90)
+    deployment: DeploymentConfig = DeploymentConfig()
 
     @field_validator("image")
     @classmethod
@@ -136,4 +185,12 @@ class ServicesConfig(Model):
             raise KeyedError(
                 "tradingCore.minCount", self.trading_core.min_count, "unset: more replicas mean more traders"
             )
+        for key in ("tradingCore", "telegramBot"):
+            strategy = self.by_key()[key].deployment.strategy
+            if strategy != "rolling":
+                raise KeyedError(
+                    f"{key}.deployment.strategy",
+                    strategy,
+                    "rolling: only webApi is behind the load balancer that canary and linear shift",
+                )
         return self
