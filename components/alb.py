@@ -303,9 +303,14 @@ class LoadBalancer(pulumi.ComponentResource):
                 iam.statement("ReadLoadBalancing", ECS_LB_READ_ACTIONS, ["*"]),
                 iam.statement("RegisterRevisions", ECS_LB_TARGET_ACTIONS, groups),
                 iam.statement(
-                    "ShiftProductionTraffic",
-                    ECS_LB_ROUTING_ACTIONS,
-                    [self.serving_listener.arn, *[rule.arn for rule in self.production_rules.values()]],
+                    "ShiftProductionRules",
+                    ("elasticloadbalancing:ModifyRule",),
+                    [rule.arn for rule in self.production_rules.values()],
+                ),
+                iam.statement(
+                    "ShiftProductionListener",
+                    ("elasticloadbalancing:ModifyListener",),
+                    [self.serving_listener.arn],
                 ),
             ),
             opts=child,

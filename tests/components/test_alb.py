@@ -87,7 +87,8 @@ def test_the_traffic_shift_role_is_ecs_s_and_reaches_only_this_alb(build: Build,
     assert sorted(stmts["RegisterRevisions"]["Resource"]) == group_arns
     rule_arns = {r.outputs["arn"] for r in d.of_type("aws:lb/listenerRule:ListenerRule")}
     [https] = [lst for lst in d.of_type("aws:lb/listener:Listener") if lst.inputs["port"] == 443]
-    assert set(stmts["ShiftProductionTraffic"]["Resource"]) == rule_arns | {https.outputs["arn"]}
+    assert set(stmts["ShiftProductionRules"]["Resource"]) == rule_arns
+    assert stmts["ShiftProductionListener"]["Resource"] == [https.outputs["arn"]]
     # The actions of AWS's managed policy for this role, nothing more.
     granted = {a for s in stmts.values() for a in s["Action"]}
     assert granted == set(ECS_LB_READ_ACTIONS + ECS_LB_TARGET_ACTIONS + ECS_LB_ROUTING_ACTIONS)
