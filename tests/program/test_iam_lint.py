@@ -79,6 +79,14 @@ JUDGED: tuple[Judgement, ...] = (
         actions=frozenset({"elasticloadbalancing:ModifyRule", "elasticloadbalancing:ModifyListener"}),
     ),
     Judgement(
+        "RESOURCE_MISMATCH",
+        "arbiter-*-boundary",
+        "false positive",
+        "the boundary's room for the traffic-shift role: this stack's ALB listener and rule ARNs "
+        "(listener/app/..., listener-rule/app/...); parliament expects the network-load-balancer form too",
+        actions=frozenset({"elasticloadbalancing:ModifyRule", "elasticloadbalancing:ModifyListener"}),
+    ),
+    Judgement(
         "RESOURCE_STAR",
         "arbiter-*-*",
         "false positive",
