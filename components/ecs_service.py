@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from arbiter_infra import iam
+from arbiter_infra.application import deployment_percents
 from arbiter_infra.config import DeploymentConfig, ServiceConfig
 from arbiter_infra.naming import Naming
 from components.ecs_task import (
@@ -40,29 +41,10 @@ __all__ = [
     "deployment_percents",
 ]
 
-#: Minimum healthy percent during a deploy: a steady-capacity service never drops below its
-#: count (new tasks start first), the others may halve to deploy with fewer extra tasks.
-STEADY_MIN_HEALTHY_PERCENT = 100
-DEFAULT_MIN_HEALTHY_PERCENT = 50
-DEFAULT_MAX_PERCENT = 200
-#: A single-writer service is replaced stop-before-start: never more tasks than desired (no
-#: surge), and every old task may stop before a new one starts.
-SINGLE_WRITER_MIN_HEALTHY_PERCENT = 0
-SINGLE_WRITER_MAX_PERCENT = 100
+#: Seconds the ALB health checks are ignored after a task starts (image pull, warm-up).
+LB_GRACE_PERIOD_SECONDS = 60
 #: ECS's names of the config's strategies.
 ECS_STRATEGIES = {"rolling": "ROLLING", "canary": "CANARY", "linear": "LINEAR"}
-
-
-def deployment_percents(*, single_writer: bool, steady_capacity: bool) -> tuple[int, int]:
-    """(minimum healthy, maximum) percent of the desired count during a deployment.
-
-    Single writer wins over steady capacity: two revisions that both trade cost more than a gap.
-    """
-    if single_writer:
-        return SINGLE_WRITER_MIN_HEALTHY_PERCENT, SINGLE_WRITER_MAX_PERCENT
-    if steady_capacity:
-        return STEADY_MIN_HEALTHY_PERCENT, DEFAULT_MAX_PERCENT
-    return DEFAULT_MIN_HEALTHY_PERCENT, DEFAULT_MAX_PERCENT
 
 
 @dataclass(frozen=True)
@@ -85,10 +67,6 @@ class TrafficShift:
     routes: Sequence[TrafficRoute]
     #: The ECS infrastructure role for load balancers (ECS assumes it to change the rules).
     role_arn: pulumi.Input[str]
-
-
-#: Seconds the ALB health checks are ignored after a task starts (image pull, warm-up).
-LB_GRACE_PERIOD_SECONDS = 60
 
 
 @dataclass(frozen=True)
