@@ -60,6 +60,19 @@ class DeploymentConfig(Model):
         """Traffic moves to the new revision in steps through the load balancer."""
         return self.strategy != "rolling"
 
+    @property
+    def shift_minutes(self) -> int:
+        """Minutes from the new revision taking traffic to the old one's end: the steps and the bake."""
+        if self.strategy == "canary":
+            assert self.canary_minutes is not None and self.bake_minutes is not None
+            return self.canary_minutes + self.bake_minutes
+        if self.strategy == "linear":
+            assert self.step_percent is not None and self.step_minutes is not None
+            assert self.bake_minutes is not None
+            steps = -(-100 // self.step_percent)  # the last step may be partial
+            return int(steps) * self.step_minutes + self.bake_minutes
+        return 0
+
 
 class ServiceConfig(Model):
     """One Fargate service; its sizes and counts are the stack file's values."""
