@@ -240,7 +240,7 @@ class ServiceTier(pulumi.ComponentResource):
                 # AWS rejects a service whose target group has no listener yet.
                 after += [*self.listeners.values(), self.alb.grpc_rule, *self.alb.production_rules.values()]
                 if self.alb.traffic_shift_policy is not None:
-                    # ECS checks the role may change the rules when the service is created.
+                    # The role's permissions are in place before ECS may use it.
                     after.append(self.alb.traffic_shift_policy)
             self.services[svc] = FargateService(
                 f"{name}-{svc}",
