@@ -98,7 +98,7 @@ class ServiceTierArgs:
     permissions_boundary: pulumi.Input[str] | None = None
     #: Per service: the CloudWatch alarms its deployments roll back on (an Output of the alarms,
     #: e.g. `Monitoring.deployment_alarm_names`, so each service waits for its alarms). Every
-    #: service needs an entry; default none (only for tests that build no service).
+    #: service needs an entry: the tier refuses one without (the default is only a placeholder).
     deployment_alarm_names: Mapping[str, pulumi.Input[Sequence[pulumi.Input[str]]]] = field(
         default_factory=dict
     )
