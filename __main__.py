@@ -7,6 +7,8 @@ exports the stack outputs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 import pulumi_aws as aws
 
@@ -206,6 +208,10 @@ def environment_stack(config: StackConfig) -> None:
 
     # service tier: what each service is (SERVICES) meets how big and how many (the stack file)
     services_config = config.services.by_name()
+    # Each service rolls back on alarms the monitoring tier creates later from the alarm table:
+    # deferred Outputs, resolved below from the alarms, make every service wait for its alarms.
+    deployment_alarms: dict[str, tuple[pulumi.Output[list[str]], Callable[[pulumi.Output[list[str]]], None]]]
+    deployment_alarms = {svc: pulumi.deferred_output() for svc in application.SERVICES}
     services = ServiceTier(
         naming("services"),
         ServiceTierArgs(
@@ -239,6 +245,7 @@ def environment_stack(config: StackConfig) -> None:
             permissions_boundary=boundary.arn,
             # The NACLs deny the service ports from outside their callers, replies included.
             reserved_client_ports=sorted(set(ports.values())),
+            deployment_alarm_names={svc: names for svc, (names, _) in deployment_alarms.items()},
         ),
         # New tasks log in as their own database users: those exist (and have their grants) first.
         opts=pulumi.ResourceOptions.merge(
@@ -259,7 +266,8 @@ def environment_stack(config: StackConfig) -> None:
             ecs_cluster_name=services.cluster.name,
             services={
                 svc: ServiceTarget(
-                    service_name=services.services[svc].service.name,
+                    # The name, not the service's output: the service waits for these alarms.
+                    service_name=svc,
                     running_floor=running_floor(services_config[svc]),
                     steady_capacity=traits.steady_capacity,
                 )
@@ -267,6 +275,7 @@ def environment_stack(config: StackConfig) -> None:
             },
             load_balancer_arn_suffix=services.alb.alb.arn_suffix,
             load_balancer_targets=application.public_service(),
+            load_balancer_service=application.public_service(),
             target_group_arn_suffixes={k: tg.arn_suffix for k, tg in services.target_groups.items()},
             aurora_cluster_identifier=database.cluster.cluster_identifier,
             aurora_instances=[
@@ -282,6 +291,8 @@ def environment_stack(config: StackConfig) -> None:
         ),
         opts=providers.opts("monitoring"),
     )
+    for svc, (_, resolve) in deployment_alarms.items():
+        resolve(monitoring.deployment_alarm_names(svc))
 
     # delivery tier
     delivery = Delivery(

@@ -27,6 +27,33 @@ class ServiceTraits:
     steady_capacity: bool = False
     #: Application secrets (operator-set, see `arbiter-infra secrets set`) injected into it.
     secrets: tuple[str, ...] = ()
+    #: At most one revision may act at a time (it trades): replaced stop-before-start, never
+    #: more tasks than desired, and the application holds a single-writer lock
+    #: (docs/delivery.md). Takes precedence over `steady_capacity` during a deployment.
+    single_writer: bool = False
+
+
+#: Deployment percentages (of the desired count): a steady-capacity service never drops below its
+#: count (new tasks start first), the others may halve to deploy with fewer extra tasks; a single
+#: writer is replaced stop-before-start and never runs more tasks than desired.
+STEADY_MIN_HEALTHY_PERCENT: Final = 100
+DEFAULT_MIN_HEALTHY_PERCENT: Final = 50
+DEFAULT_MAX_PERCENT: Final = 200
+SINGLE_WRITER_MIN_HEALTHY_PERCENT: Final = 0
+SINGLE_WRITER_MAX_PERCENT: Final = 100
+
+
+def deployment_percents(*, single_writer: bool, steady_capacity: bool) -> tuple[int, int]:
+    """(minimumHealthyPercent, maximumPercent) of a rolling deployment; the ECS services and
+    preflight's quota check both read it.
+
+    Single writer wins over steady capacity: two revisions that both trade cost more than a gap.
+    """
+    if single_writer:
+        return SINGLE_WRITER_MIN_HEALTHY_PERCENT, SINGLE_WRITER_MAX_PERCENT
+    if steady_capacity:
+        return STEADY_MIN_HEALTHY_PERCENT, DEFAULT_MAX_PERCENT
+    return DEFAULT_MIN_HEALTHY_PERCENT, DEFAULT_MAX_PERCENT
 
 
 #: Every service, in deploy order. Keys are the `services.<name>` sections of the stack files.
@@ -35,6 +62,7 @@ SERVICES: Final[dict[str, ServiceTraits]] = {
         image_repository="arbiter-engine",
         discoverable=True,
         steady_capacity=True,
+        single_writer=True,
         secrets=("polymarket", "kalshi"),
     ),
     "telegram-bot": ServiceTraits(

@@ -1,31 +1,28 @@
 """Fargate capacity a stack needs: the deployment percentages and the vCPU they add up to.
 
 A rolling deploy starts the new tasks before it stops the old ones, so for a moment a service runs
-up to `maximumPercent` of its count. The Fargate On-Demand vCPU quota must cover that peak, not the
+up to `maximumPercent` of its count (200; a single writer, trading-core, 100: it stops first; a
+canary runs the new revision at full count beside the old one, like 200). The Fargate On-Demand vCPU quota must cover that peak, not the
 steady state, or the deploy stalls with "You've reached the limit on the number of vCPUs". The
 program's ECS services and `preflight` read the percentages from here so they cannot disagree.
 """
 
 from __future__ import annotations
 
+from arbiter_infra import application
 from arbiter_infra.application import SERVICES
 from arbiter_infra.config import ServiceConfig, ServicesConfig
 
-#: Every service may double during a deploy: new tasks start before old ones stop.
-MAXIMUM_PERCENT = 200
-#: A service with steady capacity (trading-core) never drops below its count during a deploy.
-STEADY_MIN_HEALTHY_PERCENT = 100
-#: Stateless services may lose half their tasks during a deploy (faster, smaller surge).
-DEFAULT_MIN_HEALTHY_PERCENT = 50
 #: Fargate counts vCPU in units of 1024 task cpu.
 CPU_UNITS_PER_VCPU = 1024
 
 
 def deployment_percents(service: str) -> tuple[int, int]:
-    """(minimumHealthyPercent, maximumPercent) of one service's rolling deploy."""
-    steady = SERVICES[service].steady_capacity
-    min_healthy = STEADY_MIN_HEALTHY_PERCENT if steady else DEFAULT_MIN_HEALTHY_PERCENT
-    return min_healthy, MAXIMUM_PERCENT
+    """(minimumHealthyPercent, maximumPercent) of one service's rolling deploy, as its ECS service has them."""
+    traits = SERVICES[service]
+    return application.deployment_percents(
+        single_writer=traits.single_writer, steady_capacity=traits.steady_capacity
+    )
 
 
 def most_tasks(cfg: ServiceConfig) -> int:

@@ -34,6 +34,7 @@ from arbiter_tools.command_support import (
 )
 from arbiter_tools.errors import UserError
 from arbiter_tools.operations import describe_services, rollback, status, tail_logs, wait_stable
+from arbiter_tools.stacks import load_stack
 
 DEFAULT_TIMEOUT = 600
 
@@ -77,15 +78,24 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     )
     if done is None or args.no_wait:
         return 0
-    wait_stable(lambda: describe_services(ecs, cluster, [args.service]), timeout=args.timeout, out=sys.stdout)
+    timeout = args.timeout if args.timeout is not None else deployment_timeout(args.stack, [args.service])
+    wait_stable(lambda: describe_services(ecs, cluster, [args.service]), timeout=timeout, out=sys.stdout)
     return 0
+
+
+def deployment_timeout(stack: str, services: list[str]) -> float:
+    """Seconds a deployment of `services` may take: DEFAULT_TIMEOUT plus the longest traffic shift
+    (a canary's or linear steps and its bake time) the stack file configures for them."""
+    configs = load_stack(stack).config.services.by_name()
+    return DEFAULT_TIMEOUT + 60 * max(configs[svc].deployment.shift_minutes for svc in services)
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
     ecs = client_for(args.stack, "ecs")
     cluster = cluster_name(args.stack)
     services = _services(args)
-    wait_stable(lambda: describe_services(ecs, cluster, services), timeout=args.timeout, out=sys.stdout)
+    timeout = args.timeout if args.timeout is not None else deployment_timeout(args.stack, services)
+    wait_stable(lambda: describe_services(ecs, cluster, services), timeout=timeout, out=sys.stdout)
     return 0
 
 
@@ -183,8 +193,8 @@ def register(sub: Any) -> None:
         p.add_argument(
             "--timeout",
             type=seconds,
-            default=DEFAULT_TIMEOUT,
-            help=f"seconds to wait (default {DEFAULT_TIMEOUT})",
+            default=None,
+            help=f"seconds to wait (default {DEFAULT_TIMEOUT} plus the stack file's canary/linear steps and bake time)",
         )
 
     p = sub.add_parser(

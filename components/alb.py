@@ -59,6 +59,28 @@ class LoadBalancerArgs:
     #: Short name of the targets in the target groups' names (`arb-<env>-<label>-rest`, at most 32
     #: characters); default `web`.
     target_label: str = "web"
+    #: ECS shifts traffic between revisions (canary, linear): an alternate target group per
+    #: group, production listener rules forwarding to both, and the role ECS changes them with;
+    #: default False (a rolling service: the HTTPS listener's default action serves REST).
+    traffic_shift: bool = False
+    #: Permissions boundary of the traffic-shift role; default none.
+    permissions_boundary: pulumi.Input[str] | None = None
+
+
+#: Listener-rule priorities: gRPC (by content-type) is matched before the REST catch-all.
+GRPC_RULE_PRIORITY = 10
+REST_RULE_PRIORITY = 20
+#: What ECS needs of Elastic Load Balancing to shift traffic: the actions of the AWS managed
+#: policy AmazonECSInfrastructureRolePolicyForLoadBalancers (v6, read from moto's copy of the AWS
+#: managed policies), scoped here to this ALB's groups, rules and listener instead of `*`.
+ECS_LB_READ_ACTIONS = (
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+)
+ECS_LB_TARGET_ACTIONS = ("elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets")
+ECS_LB_ROUTING_ACTIONS = ("elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule")
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -72,6 +94,13 @@ class LoadBalancer(pulumi.ComponentResource):
     #: The HTTPS listener: it forwards to the targets (gRPC needs HTTPS); HTTP only redirects.
     serving_listener: aws.lb.Listener
     grpc_rule: aws.lb.ListenerRule
+    #: With `traffic_shift`: per key (rest, grpc) the alternate group (also in `target_groups` as
+    #: `<key>-alt`), the production rule ECS shifts (REST's is a catch-all rule, since ECS shifts
+    #: rules, not default actions) and the role ECS assumes; else empty / None.
+    alternate_target_groups: dict[str, aws.lb.TargetGroup]
+    production_rules: dict[str, aws.lb.ListenerRule]
+    traffic_shift_role: aws.iam.Role | None
+    traffic_shift_policy: aws.iam.RolePolicy | None
     #: Set only without a configured certificate: the generated key, certificate and ACM import.
     self_signed_key: tls.PrivateKey | None
     self_signed_cert: tls.SelfSignedCert | None
@@ -139,6 +168,15 @@ class LoadBalancer(pulumi.ComponentResource):
             # gRPC health: matcher is a gRPC status code (0 = OK), not an HTTP status.
             "grpc": target_group("grpc", "GRPC", GRPC_HEALTH_PATH, "0"),
         }
+        self.alternate_target_groups = {}
+        if args.traffic_shift:
+            # The same health checks: ECS registers the new revision here and shifts traffic only
+            # once it is healthy; after the shift, the roles of the two groups swap.
+            self.alternate_target_groups = {
+                "rest": target_group("rest-alt", "HTTP1", REST_HEALTH_PATH, "200"),
+                "grpc": target_group("grpc-alt", "GRPC", GRPC_HEALTH_PATH, "0"),
+            }
+            self.target_groups |= {f"{k}-alt": tg for k, tg in self.alternate_target_groups.items()}
         forward_rest = [
             aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.target_groups["rest"].arn)
         ]
@@ -178,16 +216,56 @@ class LoadBalancer(pulumi.ComponentResource):
         }
         self.serving_listener = self.listeners["https"]
 
-        self.grpc_rule = aws.lb.ListenerRule(
-            f"{name}-grpc-rule",
-            listener_arn=self.serving_listener.arn,
-            priority=10,
-            conditions=[
-                {"http_header": {"http_header_name": "content-type", "values": ["application/grpc*"]}}
-            ],
-            actions=[{"type": "forward", "target_group_arn": self.target_groups["grpc"].arn}],
-            opts=child,
+        grpc_condition = aws.lb.ListenerRuleConditionArgs(
+            http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
+                http_header_name="content-type", values=["application/grpc*"]
+            )
         )
+        self.production_rules = {}
+        if not args.traffic_shift:
+            self.grpc_rule = aws.lb.ListenerRule(
+                f"{name}-grpc-rule",
+                listener_arn=self.serving_listener.arn,
+                priority=GRPC_RULE_PRIORITY,
+                conditions=[grpc_condition],
+                actions=[{"type": "forward", "target_group_arn": self.target_groups["grpc"].arn}],
+                opts=child,
+            )
+        else:
+            conditions = {
+                "grpc": grpc_condition,
+                "rest": aws.lb.ListenerRuleConditionArgs(
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=["/*"])
+                ),
+            }
+            priorities = {"grpc": GRPC_RULE_PRIORITY, "rest": REST_RULE_PRIORITY}
+            self.production_rules = {
+                key: aws.lb.ListenerRule(
+                    f"{name}-{key}-rule",
+                    listener_arn=self.serving_listener.arn,
+                    priority=priorities[key],
+                    conditions=[conditions[key]],
+                    # Both groups, all weight on the primary: ECS moves the weights during a
+                    # deployment and leaves them swapped after it, so they are not Pulumi's.
+                    actions=[
+                        {
+                            "type": "forward",
+                            "forward": {
+                                "target_groups": [
+                                    {"arn": self.target_groups[key].arn, "weight": 100},
+                                    {"arn": self.alternate_target_groups[key].arn, "weight": 0},
+                                ]
+                            },
+                        }
+                    ],
+                    opts=pulumi.ResourceOptions(parent=self, ignore_changes=["actions"]),
+                )
+                for key in ("grpc", "rest")
+            }
+            self.grpc_rule = self.production_rules["grpc"]
+        self.traffic_shift_role = self.traffic_shift_policy = None
+        if args.traffic_shift:
+            self._traffic_shift_role(name, args)
 
         self.dns_name = self.alb.dns_name
         self.url = self.alb.dns_name.apply(lambda dns: f"https://{dns}")
@@ -202,6 +280,40 @@ class LoadBalancer(pulumi.ComponentResource):
                 "targetGroupArns": {key: tg.arn for key, tg in self.target_groups.items()},
                 "listenerArns": {key: listener.arn for key, listener in self.listeners.items()},
             }
+        )
+
+    def _traffic_shift_role(self, name: str, args: LoadBalancerArgs) -> None:
+        """The ECS infrastructure role for load balancers, limited to this ALB's groups and rules."""
+        child = pulumi.ResourceOptions(parent=self)
+        self.traffic_shift_role = aws.iam.Role(
+            f"{name}-traffic-shift-role",
+            name=args.naming("ecs-traffic-shift", kind="iam-role"),
+            description="ECS shifts the ALB's traffic between service revisions (canary, linear)",
+            # The trust AWS documents for the ECS infrastructure role: ECS does not promise to send
+            # aws:SourceAccount when it assumes it, so no condition that could refuse ECS itself.
+            assume_role_policy=iam.assume_role_policy("ecs.amazonaws.com"),
+            permissions_boundary=args.permissions_boundary,
+            opts=child,
+        )
+        groups = [tg.arn for tg in self.target_groups.values()]
+        self.traffic_shift_policy = aws.iam.RolePolicy(
+            f"{name}-traffic-shift-policy",
+            role=self.traffic_shift_role.id,
+            policy=iam.document(
+                iam.statement("ReadLoadBalancing", ECS_LB_READ_ACTIONS, ["*"]),
+                iam.statement("RegisterRevisions", ECS_LB_TARGET_ACTIONS, groups),
+                iam.statement(
+                    "ShiftProductionRules",
+                    ("elasticloadbalancing:ModifyRule",),
+                    [rule.arn for rule in self.production_rules.values()],
+                ),
+                iam.statement(
+                    "ShiftProductionListener",
+                    ("elasticloadbalancing:ModifyListener",),
+                    [self.serving_listener.arn],
+                ),
+            ),
+            opts=child,
         )
 
     def _self_signed_certificate(self, name: str, naming: Naming) -> pulumi.Output[str]:

@@ -16,7 +16,8 @@ import pulumi
 import pulumi_aws as aws
 
 from arbiter_infra import iam
-from arbiter_infra.config import ServiceConfig
+from arbiter_infra.application import deployment_percents
+from arbiter_infra.config import DeploymentConfig, ServiceConfig
 from arbiter_infra.naming import Naming
 from components.ecs_task import (
     EXEC_CHANNEL_ACTIONS,
@@ -29,14 +30,43 @@ from components.ecs_task import (
 )
 
 #: Re-exported: the service tier builds these values for its services.
-__all__ = ["DatabaseUser", "ExecSettings", "FargateService", "FargateServiceArgs", "SecretRef"]
+__all__ = [
+    "DatabaseUser",
+    "ExecSettings",
+    "FargateService",
+    "FargateServiceArgs",
+    "SecretRef",
+    "TrafficRoute",
+    "TrafficShift",
+    "deployment_percents",
+]
 
-#: Minimum healthy percent during a deploy: a steady-capacity service never drops below its
-#: count (new tasks start first), the others may halve to deploy with fewer extra tasks.
-STEADY_MIN_HEALTHY_PERCENT = 100
-DEFAULT_MIN_HEALTHY_PERCENT = 50
 #: Seconds the ALB health checks are ignored after a task starts (image pull, warm-up).
 LB_GRACE_PERIOD_SECONDS = 60
+#: ECS's names of the config's strategies.
+ECS_STRATEGIES = {"rolling": "ROLLING", "canary": "CANARY", "linear": "LINEAR"}
+
+
+@dataclass(frozen=True)
+class TrafficRoute:
+    """One production target group of a gradual deployment, its alternate and the rule ECS shifts."""
+
+    #: The target group the service registers in (production traffic).
+    target_group_arn: pulumi.Input[str]
+    #: The group ECS registers the new revision in, then shifts traffic to.
+    alternate_target_group_arn: pulumi.Input[str]
+    #: The listener rule forwarding to both groups; ECS changes its weights.
+    production_listener_rule_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class TrafficShift:
+    """What ECS needs to shift a load balancer's traffic between revisions (canary, linear)."""
+
+    #: One per target group of the service, in the order of `target_group_arns`.
+    routes: Sequence[TrafficRoute]
+    #: The ECS infrastructure role for load balancers (ECS assumes it to change the rules).
+    role_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -65,6 +95,9 @@ class FargateServiceArgs:
     kms_key_arn: pulumi.Input[str]
     #: Non-secret settings only; secrets go through `secrets`.
     environment_variables: Mapping[str, pulumi.Input[str]]
+    #: CloudWatch alarms ECS watches during each deployment, rolling back when one fires (an
+    #: Output of the alarms, so the service is created after them). At least one.
+    deployment_alarm_names: pulumi.Input[Sequence[pulumi.Input[str]]]
     #: ECS secrets (one `valueFrom` per key); the execution role may read exactly these secrets.
     #: Default: none.
     secrets: Sequence[SecretRef] = ()
@@ -79,6 +112,12 @@ class FargateServiceArgs:
     #: Never below its desired count during a deploy (minimum healthy 100 %, else 50 %): for a
     #: service where a gap in capacity costs money (missed trades). Default False.
     steady_capacity: bool = False
+    #: At most one revision may run its work at a time: stop-before-start, no surge (see
+    #: `deployment_percents`); default False.
+    single_writer: bool = False
+    #: Required when `config.deployment` is canary or linear: the alternate target groups, rules
+    #: and role; default None (rolling).
+    traffic_shift: TrafficShift | None = None
     #: Resources the ECS service must be created after (listeners of its target groups, ...).
     depends_on: Sequence[pulumi.Resource] = ()
     #: Permissions boundary (arbiter-<env>-boundary) every role created here carries; default none.
@@ -159,7 +198,25 @@ class FargateService(pulumi.ComponentResource):
             registries = aws.ecs.ServiceServiceRegistriesArgs(registry_arn=self.discovery_service.arn)
 
         behind_lb = bool(args.target_group_arns)
-        min_healthy = STEADY_MIN_HEALTHY_PERCENT if args.steady_capacity else DEFAULT_MIN_HEALTHY_PERCENT
+        min_healthy, max_percent = deployment_percents(
+            single_writer=args.single_writer, steady_capacity=args.steady_capacity
+        )
+        deployment = cfg.deployment
+        shift = args.traffic_shift
+        if deployment.gradual and (
+            shift is None or len(shift.routes) != len(args.target_group_arns) or not behind_lb
+        ):
+            raise ValueError(
+                f"{svc}: a {deployment.strategy} deployment needs one traffic route (alternate target "
+                "group and production listener rule) per target group, and a load balancer role"
+            )
+        if not deployment.gradual:
+            shift = None
+        ignore = ["desiredCount"] if cfg.autoscaled else []
+        if shift is not None:
+            # ECS swaps the primary and alternate groups after each deployment; sending the
+            # declared pair again would point the next deployment at the wrong group.
+            ignore.append("loadBalancers")
         self.service = aws.ecs.Service(
             f"{name}-service",
             name=svc,
@@ -175,15 +232,33 @@ class FargateService(pulumi.ComponentResource):
             ),
             load_balancers=[
                 aws.ecs.ServiceLoadBalancerArgs(
-                    target_group_arn=arn, container_name=svc, container_port=cfg.port
+                    target_group_arn=arn,
+                    container_name=svc,
+                    container_port=cfg.port,
+                    advanced_configuration=(
+                        aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+                            alternate_target_group_arn=shift.routes[i].alternate_target_group_arn,
+                            production_listener_rule=shift.routes[i].production_listener_rule_arn,
+                            role_arn=shift.role_arn,
+                        )
+                        if shift is not None
+                        else None
+                    ),
                 )
-                for arn in args.target_group_arns
+                for i, arn in enumerate(args.target_group_arns)
             ],
             health_check_grace_period_seconds=LB_GRACE_PERIOD_SECONDS if behind_lb else None,
             service_registries=registries,
             deployment_circuit_breaker={"enable": True, "rollback": True},
+            # Beside the circuit breaker (tasks that never become healthy): the service's own
+            # alarms (5XX, latency, memory, tasks dying after start) fail and roll back a release
+            # that is healthy by its health check but bad.
+            alarms=aws.ecs.ServiceAlarmsArgs(
+                alarm_names=args.deployment_alarm_names, enable=True, rollback=True
+            ),
+            deployment_configuration=self._strategy(deployment),
             deployment_minimum_healthy_percent=min_healthy,
-            deployment_maximum_percent=200,
+            deployment_maximum_percent=max_percent,
             enable_execute_command=args.exec_settings is not None,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
@@ -192,7 +267,7 @@ class FargateService(pulumi.ComponentResource):
                 parent=self,
                 depends_on=list(args.depends_on),
                 # Autoscaling owns the running count once it exists.
-                ignore_changes=["desiredCount"] if cfg.autoscaled else None,
+                ignore_changes=ignore or None,
             ),
         )
         self._autoscaling(name, args)
@@ -205,6 +280,33 @@ class FargateService(pulumi.ComponentResource):
                 "executionRoleArn": self.execution_role.arn,
                 "taskRoleArn": self.task_role.arn,
             }
+        )
+
+    @staticmethod
+    def _strategy(deployment: DeploymentConfig) -> aws.ecs.ServiceDeploymentConfigurationArgs:
+        """ECS's deployment strategy: rolling, or a traffic shift with its steps and bake time."""
+        strategy = ECS_STRATEGIES[deployment.strategy]
+        if deployment.strategy == "rolling":
+            return aws.ecs.ServiceDeploymentConfigurationArgs(strategy=strategy)
+        return aws.ecs.ServiceDeploymentConfigurationArgs(
+            strategy=strategy,
+            bake_time_in_minutes=str(deployment.bake_minutes),
+            canary_configuration=(
+                aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
+                    canary_percent=deployment.canary_percent,
+                    canary_bake_time_in_minutes=str(deployment.canary_minutes),
+                )
+                if deployment.strategy == "canary"
+                else None
+            ),
+            linear_configuration=(
+                aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
+                    step_percent=deployment.step_percent,
+                    step_bake_time_in_minutes=str(deployment.step_minutes),
+                )
+                if deployment.strategy == "linear"
+                else None
+            ),
         )
 
     def _roles(self, name: str, args: FargateServiceArgs) -> None:

@@ -122,6 +122,10 @@ class MonitoringArgs:
     load_balancer_targets: str = "the targets"
     #: AWS Backup vaults whose failed backup and copy jobs page (by vault name); default none.
     backup_vaults: Sequence[str] = ()
+    #: The service (a key of `services`) behind the load balancer: the load-balancer and
+    #: target-group rows marked `deployment` are its deployment alarms; default None (no such
+    #: service: those rows are nobody's deployment alarms).
+    load_balancer_service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ class _Instance:
     instance_class: str | None = None
     #: For running-floor thresholds.
     floor: int | None = None
+    #: The service whose deployments this alarm guards, if its row is a deployment alarm.
+    service: str | None = None
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -145,12 +151,18 @@ class Monitoring(pulumi.ComponentResource):
     topic_policy: aws.sns.TopicPolicy
     subscriptions: dict[str, aws.sns.TopicSubscription]
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
+    #: Per service: its deployment alarms (rows marked `deployment`), for the service's `alarms`.
+    deployment_alarms: dict[str, list[aws.cloudwatch.MetricAlarm]]
     dashboard: aws.cloudwatch.Dashboard
     event_subscriptions: dict[str, aws.rds.EventSubscription]
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:monitoring:Monitoring", name, None, opts)
         naming = args.naming
+        if args.load_balancer_service is not None and args.load_balancer_service not in args.services:
+            raise ValueError(
+                f"load_balancer_service {args.load_balancer_service!r} is not one of the services"
+            )
         child = pulumi.ResourceOptions(parent=self)
 
         self.topic = aws.sns.Topic(
@@ -234,6 +246,7 @@ class Monitoring(pulumi.ComponentResource):
         }
 
         self.alarms = {}
+        self.deployment_alarms = {svc: [] for svc in args.services}
         widgets: dict[tuple[str, str], list[list[Any]]] = {}
         for spec in ALARMS:
             for target in self._targets(spec, args):
@@ -264,6 +277,8 @@ class Monitoring(pulumi.ComponentResource):
                     ok_actions=[self.topic.arn],
                     opts=child,
                 )
+                if spec.deployment and target.service is not None:
+                    self.deployment_alarms[target.service].append(self.alarms[key])
                 metric: list[Any] = [spec.namespace, spec.metric]
                 for dim, value in target.dimensions.items():
                     metric += [dim, value]
@@ -281,6 +296,9 @@ class Monitoring(pulumi.ComponentResource):
                 "topicArn": self.topic.arn,
                 "dashboardName": self.dashboard.dashboard_name,
                 "alarmNames": [alarm.name for alarm in self.alarms.values()],
+                "deploymentAlarmNames": {
+                    svc: [alarm.name for alarm in alarms] for svc, alarms in self.deployment_alarms.items()
+                },
             }
         )
 
@@ -294,6 +312,7 @@ class Monitoring(pulumi.ComponentResource):
                     name,
                     {"ClusterName": args.ecs_cluster_name, "ServiceName": args.services[name].service_name},
                     floor=args.services[name].running_floor,
+                    service=name,
                 )
                 for name in args.services
                 if spec.steady_capacity in (None, args.services[name].steady_capacity)
@@ -310,9 +329,9 @@ class Monitoring(pulumi.ComponentResource):
             ]
             if len(args.aurora_instances) >= 2
             else [],
-            "load-balancer": [_Instance(None, {"LoadBalancer": lb})],
+            "load-balancer": [_Instance(None, {"LoadBalancer": lb}, service=args.load_balancer_service)],
             "target-group": [
-                _Instance(tg, {"TargetGroup": suffix, "LoadBalancer": lb})
+                _Instance(tg, {"TargetGroup": suffix, "LoadBalancer": lb}, service=args.load_balancer_service)
                 for tg, suffix in args.target_group_arn_suffixes.items()
             ],
             "redis-node": [
@@ -326,3 +345,14 @@ class Monitoring(pulumi.ComponentResource):
             ],
         }
         return targets[spec.target]
+
+    def deployment_alarm_names(self, service: str) -> pulumi.Output[list[str]]:
+        """The names of `service`'s deployment alarms, as an Output that depends on the alarms.
+
+        Handed to the ECS service's `alarms`, it makes the service wait for its alarms: ECS reads
+        them from the first deployment on.
+        """
+        alarms = self.deployment_alarms[service]
+        if not alarms:
+            raise ValueError(f"no deployment alarm watches {service!r}: mark a row of ALARMS `deployment`")
+        return pulumi.Output.all(*[alarm.name for alarm in alarms])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -28,6 +28,8 @@ from components.ecs_service import (
     FargateService,
     FargateServiceArgs,
     SecretRef,
+    TrafficRoute,
+    TrafficShift,
 )
 from components.waf import WebFirewall, WebFirewallArgs
 
@@ -102,6 +104,12 @@ class ServiceTierArgs:
     #: Ports no task may use as a client port: the ones the network ACLs deny inbound from outside
     #: their callers (a reply to such a port would be dropped). Default none.
     reserved_client_ports: Sequence[int] = ()
+    #: Per service: the CloudWatch alarms its deployments roll back on (an Output of the alarms,
+    #: e.g. `Monitoring.deployment_alarm_names`, so each service waits for its alarms). Every
+    #: service needs an entry: the tier refuses one without (the default is only a placeholder).
+    deployment_alarm_names: Mapping[str, pulumi.Input[Sequence[pulumi.Input[str]]]] = field(
+        default_factory=dict
+    )
 
 
 class ServiceTier(pulumi.ComponentResource):
@@ -190,6 +198,8 @@ class ServiceTier(pulumi.ComponentResource):
                 target_port=args.services[public_name].config.port,
                 # Target-group names are 32 characters at most: the name's first word (`web`).
                 target_label=public_name.split("-")[0],
+                traffic_shift=args.services[public_name].config.deployment.gradual,
+                permissions_boundary=args.permissions_boundary,
             ),
             opts=child,
         )
@@ -214,13 +224,32 @@ class ServiceTier(pulumi.ComponentResource):
             if services_cfg.enable_exec
             else None
         )
+        missing = sorted(set(args.services) - set(args.deployment_alarm_names))
+        if missing:
+            raise ValueError(f"no deployment alarms for {missing}: every service rolls back on its alarms")
+        traffic_shift: TrafficShift | None = None
+        if self.alb.traffic_shift_role is not None:
+            traffic_shift = TrafficShift(
+                routes=[
+                    TrafficRoute(
+                        target_group_arn=self.target_groups[key].arn,
+                        alternate_target_group_arn=self.alb.alternate_target_groups[key].arn,
+                        production_listener_rule_arn=self.alb.production_rules[key].arn,
+                    )
+                    for key in ("rest", "grpc")
+                ],
+                role_arn=self.alb.traffic_shift_role.arn,
+            )
         self.services = {}
         for svc, spec in args.services.items():
             cfg, traits = spec.config, spec.traits
             after: list[pulumi.Resource] = [self.capacity_providers]
             if traits.public:
                 # AWS rejects a service whose target group has no listener yet.
-                after += [*self.listeners.values(), self.alb.grpc_rule]
+                after += [*self.listeners.values(), self.alb.grpc_rule, *self.alb.production_rules.values()]
+                if self.alb.traffic_shift_policy is not None:
+                    # The role's permissions are in place before ECS may use it.
+                    after.append(self.alb.traffic_shift_policy)
             self.services[svc] = FargateService(
                 f"{name}-{svc}",
                 FargateServiceArgs(
@@ -236,6 +265,7 @@ class ServiceTier(pulumi.ComponentResource):
                     security_group_id=spec.security_group_id,
                     kms_key_arn=args.kms_key_arn,
                     environment_variables=self._environment(spec, args),
+                    deployment_alarm_names=args.deployment_alarm_names[svc],
                     secrets=self._secrets(spec, args),
                     database_user=(
                         DatabaseUser(args.database.cluster_resource_id, spec.database_user)
@@ -251,6 +281,8 @@ class ServiceTier(pulumi.ComponentResource):
                     discovery_namespace_id=self.namespace.id if traits.discoverable else None,
                     reserved_client_ports=args.reserved_client_ports,
                     steady_capacity=traits.steady_capacity,
+                    single_writer=traits.single_writer,
+                    traffic_shift=traffic_shift if traits.public else None,
                     depends_on=tuple(after),
                     permissions_boundary=args.permissions_boundary,
                 ),

@@ -19,6 +19,7 @@ from policies.base import (
     is_false_or_absent,
     is_true,
     json_value,
+    number,
 )
 from policies.identity import statements
 from policies.resource_types import (
@@ -96,6 +97,41 @@ def _circuit_breaker(res: Res) -> Iterator[str]:
         return
     if is_false_or_absent(dig(breaker, "enable")) or is_false_or_absent(dig(breaker, "rollback")):
         yield "deploymentCircuitBreaker must have enable=true and rollback=true: a bad image would stay deployed"
+
+
+def _deployment_alarms(res: Res) -> Iterator[str]:
+    if dig(res.get("deploymentController"), "type") in ("CODE_DEPLOY", "EXTERNAL", UNKNOWN):
+        return  # ECS deployment alarms exist only for the ECS controller
+    alarms = res.get("alarms")
+    if alarms is UNKNOWN or dig(alarms, "alarmNames") is UNKNOWN:
+        return
+    if is_false_or_absent(dig(alarms, "enable")) or is_false_or_absent(dig(alarms, "rollback")):
+        yield "alarms must have enable=true and rollback=true: a release that is healthy but failing would stay"
+    elif not as_list(dig(alarms, "alarmNames")):
+        yield "alarms names no CloudWatch alarm: nothing would roll a bad release back"
+
+
+#: ECS strategies that move a load balancer's traffic to a new revision in steps, with a bake time.
+GRADUAL_STRATEGIES: Final = ("CANARY", "LINEAR", "BLUE_GREEN")
+
+
+def _gradual_in_prod(res: Res) -> Iterator[str]:
+    balancers = res.get("loadBalancers")
+    if not res.is_prod or balancers is UNKNOWN or not as_list(balancers):
+        return
+    if dig(res.get("deploymentController"), "type") in ("CODE_DEPLOY", "EXTERNAL", UNKNOWN):
+        return  # CodeDeploy or an external controller shifts traffic itself
+    config = res.get("deploymentConfiguration")
+    strategy = dig(config, "strategy")
+    if strategy is UNKNOWN or dig(config, "bakeTimeInMinutes") is UNKNOWN:
+        return
+    if strategy not in GRADUAL_STRATEGIES:
+        yield (
+            f"a prod service behind a load balancer deploys {strategy or 'ROLLING'}: a bad release takes "
+            "all traffic at once; use CANARY, LINEAR or BLUE_GREEN"
+        )
+    elif (number(dig(config, "bakeTimeInMinutes")) or 0) <= 0:
+        yield f"{strategy} without a bake time: the old revision is gone the moment traffic has moved"
 
 
 def _fargate_platform(res: Res) -> Iterator[str]:
@@ -203,6 +239,26 @@ POLICIES: Final = [
         remediation="Set deployment_circuit_breaker={'enable': True, 'rollback': True} on every ECS service.",
         resource_types=(ECS_SERVICE,),
         check=_circuit_breaker,
+    ),
+    ArbiterPolicy(
+        name="ecs-deployment-alarms-rollback",
+        description="ECS deployments watch CloudWatch alarms and roll back when one fires.",
+        severity=Severity.MEDIUM,
+        controls=("ARBITER-REL-3",),
+        remediation="Set alarms={'alarm_names': [...], 'enable': True, 'rollback': True} on every ECS service "
+        "(rows marked deployment in components/alarms.py).",
+        resource_types=(ECS_SERVICE,),
+        check=_deployment_alarms,
+    ),
+    ArbiterPolicy(
+        name="ecs-prod-gradual-traffic-shift",
+        description="A prod ECS service behind a load balancer shifts traffic gradually, with a bake time.",
+        severity=Severity.MEDIUM,
+        controls=("ARBITER-REL-4",),
+        remediation="Set services.<name>.deployment.strategy to canary or linear with bakeMinutes in the stack "
+        "file (an alternate target group and production listener rule per group).",
+        resource_types=(ECS_SERVICE,),
+        check=_gradual_in_prod,
     ),
     ArbiterPolicy(
         name="ecs-fargate-latest-platform",

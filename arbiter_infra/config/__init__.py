@@ -65,6 +65,7 @@ from arbiter_infra.config.sections import (
 )
 from arbiter_infra.config.services import (
     MAX_TASKS,
+    DeploymentConfig,
     RedisAccessConfig,
     ServiceConfig,
     ServicesConfig,
@@ -95,6 +96,7 @@ __all__ = [
     "ConfigError",
     "DatabaseConfig",
     "DeliveryConfig",
+    "DeploymentConfig",
     "MaintenanceWindow",
     "MonitoringConfig",
     "NetworkConfig",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from arbiter_infra import application, catalog, redis_acl
 from arbiter_infra.config.base import ECR_IMAGE, KeyedError, Model, RetentionDays, listed
@@ -49,6 +50,66 @@ class RedisAccessConfig(Model):
         return redis_acl.access_string(self.keys, self.read_keys, self.commands)
 
 
+#: ECS bake times (minutes) are 0-1440.
+MAX_BAKE_MINUTES: Final = 1440
+
+
+class DeploymentConfig(Model):
+    """How ECS replaces a service's tasks (`services.<name>.deployment`); default a rolling update.
+
+    `canary` and `linear` shift the load balancer's traffic to the new revision gradually (ECS's
+    built-in strategies: an alternate target group and listener rules per production target
+    group), so only a service behind the ALB can use them. `bakeMinutes` is how long both
+    revisions stay up after all traffic has moved: a rollback within it is a traffic switch.
+    """
+
+    strategy: Literal["rolling", "canary", "linear"] = "rolling"
+    #: canary: share of traffic (0.1-100 %) the new revision gets first ...
+    canary_percent: float | None = Field(default=None, ge=0.1, le=100)
+    #: ... for this many minutes before the rest moves.
+    canary_minutes: int | None = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
+    #: linear: share of traffic moved per step (3-100 %) ...
+    step_percent: float | None = Field(default=None, ge=3, le=100)
+    #: ... and the minutes between steps.
+    step_minutes: int | None = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
+    #: Minutes both revisions stay after the shift (canary and linear only).
+    bake_minutes: int | None = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
+
+    @model_validator(mode="after")
+    def _complete(self) -> DeploymentConfig:
+        needs = {
+            "rolling": (),
+            "canary": ("canary_percent", "canary_minutes", "bake_minutes"),
+            "linear": ("step_percent", "step_minutes", "bake_minutes"),
+        }[self.strategy]
+        fields = ("canary_percent", "canary_minutes", "step_percent", "step_minutes", "bake_minutes")
+        for name in fields:
+            value, camel = getattr(self, name), to_camel(name)
+            if name in needs and value is None:
+                raise KeyedError(camel, None, f"set for strategy {self.strategy}")
+            if name not in needs and value is not None:
+                raise KeyedError(camel, value, f"unset for strategy {self.strategy}")
+        return self
+
+    @property
+    def gradual(self) -> bool:
+        """Traffic moves to the new revision in steps through the load balancer."""
+        return self.strategy != "rolling"
+
+    @property
+    def shift_minutes(self) -> int:
+        """Minutes from the new revision taking traffic to the old one's end: the steps and the bake."""
+        if self.strategy == "canary":
+            assert self.canary_minutes is not None and self.bake_minutes is not None
+            return self.canary_minutes + self.bake_minutes
+        if self.strategy == "linear":
+            assert self.step_percent is not None and self.step_minutes is not None
+            assert self.bake_minutes is not None
+            steps = -(-100 // self.step_percent)  # the last step may be partial
+            return int(steps) * self.step_minutes + self.bake_minutes
+        return 0
+
+
 class ServiceConfig(Model):
     """One Fargate service; its sizes and counts are the stack file's values."""
 
@@ -71,6 +132,7 @@ class ServiceConfig(Model):
     min_count: int | None = Field(default=None, ge=0, le=MAX_TASKS)
     max_count: int | None = Field(default=None, ge=1, le=MAX_TASKS)
     cpu_target_percent: int | None = Field(default=None, ge=10, le=90)
+    deployment: DeploymentConfig = DeploymentConfig()
 
     @field_validator("image")
     @classmethod
@@ -228,4 +290,12 @@ class ServicesConfig(Model):
             raise KeyedError(
                 "tradingCore.minCount", self.trading_core.min_count, "unset: more replicas mean more traders"
             )
+        for key in ("tradingCore", "telegramBot"):
+            strategy = self.by_key()[key].deployment.strategy
+            if strategy != "rolling":
+                raise KeyedError(
+                    f"{key}.deployment.strategy",
+                    strategy,
+                    "rolling: only webApi is behind the load balancer that canary and linear shift",
+                )
         return self

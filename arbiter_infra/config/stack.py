@@ -179,6 +179,13 @@ class StackConfig(Model):
             raise KeyedError(
                 "monitoring.alertEmails", [], "at least one address in prod (someone must be paged)"
             )
+        if not self.services.web_api.deployment.gradual:
+            raise KeyedError(
+                "services.webApi.deployment.strategy",
+                self.services.web_api.deployment.strategy,
+                "canary or linear in prod (a release takes all traffic only after a share of it "
+                "stayed healthy)",
+            )
         if self.services.trading_core.desired_count == 1:
             raise KeyedError(
                 "services.tradingCore.desiredCount",

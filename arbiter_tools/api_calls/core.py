@@ -121,6 +121,11 @@ EMULATOR_ONLY: Final = {
         "elbv2",
         "DescribeTargetGroups",
     ): "the emulator checks a gRPC/HTTP2 target group is reached only over HTTPS",
+    (
+        "cloudwatch",
+        "DescribeAlarms",
+    ): "the emulator checks an ECS service's deployment alarms exist before the service",
+    ("iam", "GetRole"): "the emulator checks the role of an ECS traffic-shift route exists",
 }
 _PROGRAM_CERTIFICATE: Final = rt.ACM_CERTIFICATES[0]
 

@@ -41,6 +41,9 @@ def _ecs_task_definition(c: CallContext) -> None:
 def _ecs_service(c: CallContext) -> None:
     arn = str(c.r["service"]["serviceArn"])
     c.need("ecs:CreateService", arn, tags=c.tags)
+    # A blue/green, canary or linear route names the role ECS shifts the load balancer with.
+    for lb in c.p.get("loadBalancers") or []:
+        c.pass_role((lb.get("advancedConfiguration") or {}).get("roleArn"), "ecs.amazonaws.com")
     _ecs_tag(c, arn)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from botocore.exceptions import ClientError
 
 from arbiter_tools.emulator.core import Request, Result, clean, handles, opt_int
 from policies import resource_types as rt
@@ -74,6 +77,70 @@ def _ecs_task_definition(req: Request) -> Result:
     return td["family"], {"arn": arn, "arnWithoutRevision": arn.rsplit(":", 1)[0], "revision": td["revision"]}
 
 
+def _refuse_missing_alarms(req: Request, names: list[str]) -> None:
+    """ECS watches a service's deployment alarms from its first deployment: each must exist first.
+
+    AWS takes the names as given; the emulator refuses a service created before its alarms, so a
+    lost dependency (alarms created after the service, a typo'd name) fails the run.
+    """
+    found = {
+        a["AlarmName"] for a in req.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    }
+    missing = sorted(set(names) - found)
+    if missing:
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "InvalidParameterException",
+                    "Message": f"deployment alarms {missing} do not exist",
+                }
+            },
+            "CreateService",
+        )
+
+
+def _strategy(config: dict[str, Any]) -> dict[str, Any]:
+    """The deployment strategy: ECS's API takes integer minutes where the provider sends text."""
+    canary, linear = config.get("canaryConfiguration"), config.get("linearConfiguration")
+    return clean(
+        {
+            "strategy": config.get("strategy"),
+            "bakeTimeInMinutes": opt_int(config.get("bakeTimeInMinutes")),
+            "canaryConfiguration": clean(
+                {
+                    "canaryPercent": float(canary["canaryPercent"]),
+                    "canaryBakeTimeInMinutes": opt_int(canary.get("canaryBakeTimeInMinutes")),
+                }
+            )
+            if canary
+            else None,
+            "linearConfiguration": clean(
+                {
+                    "stepPercent": float(linear["stepPercent"]),
+                    "stepBakeTimeInMinutes": opt_int(linear.get("stepBakeTimeInMinutes")),
+                }
+            )
+            if linear
+            else None,
+        }
+    )
+
+
+def _advanced(req: Request, advanced: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A traffic-shift route; its role must exist (ECS assumes it to change the listener rules)."""
+    if not advanced:
+        return None
+    req.client("iam").get_role(RoleName=str(advanced["roleArn"]).rsplit("/", 1)[-1])
+    return clean(
+        {
+            "alternateTargetGroupArn": advanced["alternateTargetGroupArn"],
+            "productionListenerRule": advanced["productionListenerRule"],
+            "testListenerRule": advanced.get("testListenerRule"),
+            "roleArn": advanced["roleArn"],
+        }
+    )
+
+
 @handles(rt.ECS_SERVICE)
 def _ecs_service(req: Request) -> Result:
     i = req.inputs
@@ -82,11 +149,16 @@ def _ecs_service(req: Request) -> Result:
     if isinstance(registries, dict):
         registries = [registries]
     breaker = i.get("deploymentCircuitBreaker")
+    alarms = i.get("alarms")
+    if alarms:
+        _refuse_missing_alarms(req, list(alarms.get("alarmNames") or []))
     deployment = clean(
         {
             "deploymentCircuitBreaker": breaker,
             "minimumHealthyPercent": opt_int(i.get("deploymentMinimumHealthyPercent")),
             "maximumPercent": opt_int(i.get("deploymentMaximumPercent")),
+            "alarms": alarms,
+            **_strategy(i.get("deploymentConfiguration") or {}),
         }
     )
     service = req.client("ecs").create_service(
@@ -120,11 +192,14 @@ def _ecs_service(req: Request) -> Result:
                     else None
                 ),
                 "loadBalancers": [
-                    {
-                        "targetGroupArn": lb["targetGroupArn"],
-                        "containerName": lb["containerName"],
-                        "containerPort": int(lb["containerPort"]),
-                    }
+                    clean(
+                        {
+                            "targetGroupArn": lb["targetGroupArn"],
+                            "containerName": lb["containerName"],
+                            "containerPort": int(lb["containerPort"]),
+                            "advancedConfiguration": _advanced(req, lb.get("advancedConfiguration")),
+                        }
+                    )
                     for lb in i.get("loadBalancers") or []
                 ],
                 "healthCheckGracePeriodSeconds": opt_int(i.get("healthCheckGracePeriodSeconds")),

@@ -227,7 +227,20 @@ COMPUTED: dict[str, Filler] = {
         "arn": _arn("elasticloadbalancing", f"targetgroup/{n}/{rid[:16]}"),
         "arnSuffix": f"targetgroup/{n}/{rid[:16]}",
     },
-    t.LISTENERS[0]: lambda s, rid, n: {"arn": _arn("elasticloadbalancing", f"listener/app/{n}/{rid[:16]}")},
+    # AWS's shape: listener/app/<alb>/<alb id>/<listener id>, under its load balancer's ARN.
+    t.LISTENERS[0]: lambda s, rid, n: {
+        "arn": str(
+            s.get("loadBalancerArn") or _arn("elasticloadbalancing", f"loadbalancer/app/{n}/{rid[:16]}")
+        ).replace(":loadbalancer/", ":listener/", 1)
+        + f"/{rid[:16]}"
+    },
+    # AWS's shape: listener-rule/app/<alb>/<alb id>/<listener id>/<rule id>, under its listener's ARN.
+    t.LISTENER_RULES[0]: lambda s, rid, n: {
+        "arn": str(
+            s.get("listenerArn") or _arn("elasticloadbalancing", f"listener/app/{n}/{rid[:16]}")
+        ).replace(":listener/", ":listener-rule/", 1)
+        + f"/{rid[:16]}"
+    },
     t.ECS_CLUSTER: lambda s, rid, n: {"arn": _arn("ecs", f"cluster/{n}")},
     t.TASK_DEFINITION: lambda s, rid, n: {
         "arn": _arn("ecs", f"task-definition/{s.get('family', n)}:1"),

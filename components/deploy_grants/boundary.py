@@ -9,6 +9,8 @@ from typing import Final
 
 from components.deploy_grants.model import (
     _BACKUP_VAULTS,
+    _ECS,
+    _ELB,
     _EXEC_ROLES,
     _KMS_KEYS,
     _IAM,
@@ -209,5 +211,37 @@ BOUNDARY_GRANTS: Final[tuple[Grant, ...]] = (
             "ssmmessages:OpenDataChannel",
         ),
         "unscopable",
+    ),
+    Grant(
+        "boundary",
+        "EcsTrafficShiftReads",
+        "ECS's traffic-shift role (canary, linear) reads listeners, rules and target health; "
+        "describes have no resource type",
+        (
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetHealth",
+        ),
+        "unscopable",
+    ),
+    Grant(
+        "boundary",
+        "EcsShiftsOwnAlbTraffic",
+        "only ECS's traffic-shift role (arbiter-<env>-ecs-traffic-shift) registers revisions in "
+        "this stack's target groups and moves its listener rules' weights (ALB names use arb-<stg|prd>)",
+        (
+            "elasticloadbalancing:DeregisterTargets",
+            "elasticloadbalancing:ModifyListener",
+            "elasticloadbalancing:ModifyRule",
+            "elasticloadbalancing:RegisterTargets",
+        ),
+        "arns",
+        (
+            f"{_ELB}:targetgroup/{{s}}-*/*",
+            f"{_ELB}:listener/app/{{s}}-*/*/*",
+            f"{_ELB}:listener-rule/app/{{s}}-*/*/*/*",
+        ),
+        condition={"ArnLike": {"aws:PrincipalArn": f"{_IAM}:role/{{p}}-ecs-traffic-shift"}},
     ),
 )

@@ -116,6 +116,16 @@ GRANTS: Final[tuple[Grant, ...]] = (
     ),
     Grant(
         "identity",
+        "IamPassTrafficShiftRoleToEcs",
+        "a canary or linear service names the role ECS shifts the ALB's traffic with "
+        "(arbiter-<env>-ecs-traffic-shift); only that role, only to ECS itself",
+        ("iam:PassRole",),
+        "arns",
+        (f"{_IAM}:role/{{p}}-ecs-traffic-shift",),
+        condition={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
+    ),
+    Grant(
+        "identity",
         "IamServiceLinkedRoles",
         "first use of ECS, RDS, ElastiCache, ELB and ECS autoscaling in an account creates their "
         "service-linked roles",

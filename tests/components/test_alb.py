@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from arbiter_infra.naming import Naming
-from components.alb import LoadBalancer, LoadBalancerArgs
+from components.alb import (
+    ECS_LB_READ_ACTIONS,
+    ECS_LB_ROUTING_ACTIONS,
+    ECS_LB_TARGET_ACTIONS,
+    LoadBalancer,
+    LoadBalancerArgs,
+)
 from tests.components.conftest import Build
-from tests.components.service_fixtures import ACCOUNT, REGION, service_config, services_config
+from tests.components.service_fixtures import ACCOUNT, REGION, service_config, services_config, statements
 
 CERT = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/00000000-0000-0000-0000-000000000000"
 CONFIGS = {name: service_config() for name in ("a", "b", "c")}
 
 
-def _lb(naming: Naming, region: str = REGION, **config: Any) -> LoadBalancer:
+def _lb(naming: Naming, region: str = REGION, traffic_shift: bool = False, **config: Any) -> LoadBalancer:
     return LoadBalancer(
         "unit-lb",
         LoadBalancerArgs(
@@ -28,8 +35,63 @@ def _lb(naming: Naming, region: str = REGION, **config: Any) -> LoadBalancer:
             security_group_id="sg-alb",
             target_port=8443,
             target_label="api",
+            traffic_shift=traffic_shift,
+            permissions_boundary=f"arn:aws:iam::{ACCOUNT}:policy/arbiter-unit-boundary",
         ),
     )
+
+
+def test_rolling_needs_no_alternate_groups_rules_or_role(build: Build, naming: Naming) -> None:
+    d = build(lambda: _lb(naming))
+    assert len(d.of_type("aws:lb/targetGroup:TargetGroup")) == 2
+    assert len(d.of_type("aws:lb/listenerRule:ListenerRule")) == 1
+    assert d.of_type("aws:iam/role:Role") == []
+
+
+def test_a_traffic_shift_has_an_alternate_group_and_a_production_rule_per_protocol(
+    build: Build, naming: Naming
+) -> None:
+    """ECS shifts listener RULES (not default actions) between two groups for REST and for gRPC."""
+    d = build(lambda: _lb(naming, traffic_shift=True))
+    groups = {tg.inputs["name"]: tg for tg in d.of_type("aws:lb/targetGroup:TargetGroup")}
+    short = naming.short
+    assert set(groups) == {f"{short}-api-{k}" for k in ("rest", "grpc", "rest-alt", "grpc-alt")}
+    for key in ("rest", "grpc"):
+        primary, alternate = groups[f"{short}-api-{key}"], groups[f"{short}-api-{key}-alt"]
+        for field in ("protocolVersion", "port", "healthCheck", "targetType"):
+            assert primary.inputs[field] == alternate.inputs[field], (key, field)
+    rules = {r.inputs["priority"]: r for r in d.of_type("aws:lb/listenerRule:ListenerRule")}
+    assert set(rules) == {10, 20}  # gRPC by content-type first, then the REST catch-all
+    assert rules[10].inputs["conditions"][0]["httpHeader"]["values"] == ["application/grpc*"]
+    assert rules[20].inputs["conditions"][0]["pathPattern"]["values"] == ["/*"]
+    for priority, key in ((10, "grpc"), (20, "rest")):
+        [action] = rules[priority].inputs["actions"]
+        weights = {t["arn"]: t["weight"] for t in action["forward"]["targetGroups"]}
+        assert weights == {
+            groups[f"{short}-api-{key}"].outputs["arn"]: 100,
+            groups[f"{short}-api-{key}-alt"].outputs["arn"]: 0,
+        }
+        # ECS moves the weights; they are not the program's to put back.
+        assert "actions" in rules[priority].ignore_changes
+
+
+def test_the_traffic_shift_role_is_ecs_s_and_reaches_only_this_alb(build: Build, naming: Naming) -> None:
+    d = build(lambda: _lb(naming, traffic_shift=True))
+    role = d.one("aws:iam/role:Role")
+    assert role.inputs["name"] == "arbiter-unit-ecs-traffic-shift"
+    assert role.inputs["permissionsBoundary"] == f"arn:aws:iam::{ACCOUNT}:policy/arbiter-unit-boundary"
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "ecs.amazonaws.com"}]
+    stmts = statements(d.one("aws:iam/rolePolicy:RolePolicy"))
+    group_arns = sorted(tg.outputs["arn"] for tg in d.of_type("aws:lb/targetGroup:TargetGroup"))
+    assert sorted(stmts["RegisterRevisions"]["Resource"]) == group_arns
+    rule_arns = {r.outputs["arn"] for r in d.of_type("aws:lb/listenerRule:ListenerRule")}
+    [https] = [lst for lst in d.of_type("aws:lb/listener:Listener") if lst.inputs["port"] == 443]
+    assert set(stmts["ShiftProductionRules"]["Resource"]) == rule_arns
+    assert stmts["ShiftProductionListener"]["Resource"] == [https.outputs["arn"]]
+    # The actions of AWS's managed policy for this role, nothing more.
+    granted = {a for s in stmts.values() for a in s["Action"]}
+    assert granted == set(ECS_LB_READ_ACTIONS + ECS_LB_TARGET_ACTIONS + ECS_LB_ROUTING_ACTIONS)
 
 
 def test_target_groups_carry_the_label_and_port(build: Build, naming: Naming) -> None:

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from arbiter_infra.naming import Naming
-from components.ecs_service import DatabaseUser, ExecSettings, FargateService, FargateServiceArgs, SecretRef
+from components.ecs_service import (
+    DatabaseUser,
+    ExecSettings,
+    FargateService,
+    FargateServiceArgs,
+    SecretRef,
+    TrafficRoute,
+    TrafficShift,
+)
 from tests.components.conftest import Build
 from tests.components.service_fixtures import (
     ACCOUNT,
@@ -38,9 +46,20 @@ def _service(naming: Naming, **overrides: Any) -> FargateService:
         "security_group_id": "sg-svc",
         "kms_key_arn": KEY_ARN,
         "environment_variables": {"PLAIN": "value"},
+        "deployment_alarm_names": ["arbiter-unit-ecs-memory-svc"],
     }
     args.update(overrides)
     return FargateService("unit-svc", FargateServiceArgs(**args))
+
+
+CANARY = {"strategy": "canary", "canaryPercent": 10, "canaryMinutes": 10, "bakeMinutes": 15}
+SHIFT = TrafficShift(
+    routes=[
+        TrafficRoute("arn:tg/rest", "arn:tg/rest-alt", "arn:rule/rest"),
+        TrafficRoute("arn:tg/grpc", "arn:tg/grpc-alt", "arn:rule/grpc"),
+    ],
+    role_arn="arn:aws:iam::111122223333:role/arbiter-unit-ecs-traffic-shift",
+)
 
 
 def _policy(d: Any, suffix: str) -> dict[str, dict[str, Any]]:
@@ -54,6 +73,96 @@ def test_steady_capacity_never_drops_below_the_count(build: Build, naming: Namin
     assert steady.inputs["deploymentMinimumHealthyPercent"] == 100
     assert other.inputs["deploymentMinimumHealthyPercent"] == 50
     assert steady.inputs["deploymentMaximumPercent"] == other.inputs["deploymentMaximumPercent"] == 200
+
+
+@pytest.mark.parametrize("desired", [1, 2, 3])
+def test_a_single_writer_never_runs_more_tasks_than_desired(
+    build: Build, naming: Naming, desired: int
+) -> None:
+    """The infrastructure's guarantee to a single writer: at most `desired` tasks RUNNING or PENDING
+    at any point of a deployment (maximum percent 100, rounded down by ECS), and the old tasks may
+    all stop first (minimum healthy 0): no revision starts while the old one still fills every slot.
+    Single writer wins over steady capacity."""
+    config = service_config(desiredCount=desired)
+    ecs = build(lambda: _service(naming, config=config, single_writer=True, steady_capacity=True)).one(
+        ECS_SERVICE
+    )
+    max_percent = ecs.inputs["deploymentMaximumPercent"]
+    min_percent = ecs.inputs["deploymentMinimumHealthyPercent"]
+    assert desired * max_percent // 100 == desired  # never a task beyond the desired count
+    assert -(-desired * min_percent // 100) == 0  # ECS rounds up: every old task may stop first
+    assert ecs.inputs["deploymentConfiguration"]["strategy"] == "ROLLING"
+    assert ecs.inputs["alarms"] == {
+        "alarmNames": ["arbiter-unit-ecs-memory-svc"],
+        "enable": True,
+        "rollback": True,
+    }
+
+
+def test_every_deployment_rolls_back_on_its_alarms_beside_the_circuit_breaker(
+    build: Build, naming: Naming
+) -> None:
+    names = ["arbiter-unit-alb-target-5xx", "arbiter-unit-ecs-memory-svc"]
+    ecs = build(lambda: _service(naming, deployment_alarm_names=names)).one(ECS_SERVICE)
+    assert ecs.inputs["alarms"] == {"alarmNames": names, "enable": True, "rollback": True}
+    assert ecs.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+
+
+def test_a_canary_shifts_both_target_groups_with_a_bake_time(build: Build, naming: Naming) -> None:
+    config = service_config(deployment=CANARY)
+    d = build(
+        lambda: _service(
+            naming, config=config, target_group_arns=["arn:tg/rest", "arn:tg/grpc"], traffic_shift=SHIFT
+        )
+    )
+    ecs = d.one(ECS_SERVICE)
+    assert ecs.inputs["deploymentConfiguration"] == {
+        "strategy": "CANARY",
+        "bakeTimeInMinutes": "15",
+        "canaryConfiguration": {"canaryPercent": 10, "canaryBakeTimeInMinutes": "10"},
+    }
+    advanced = [lb["advancedConfiguration"] for lb in ecs.inputs["loadBalancers"]]
+    assert advanced == [
+        {
+            "alternateTargetGroupArn": f"arn:tg/{key}-alt",
+            "productionListenerRule": f"arn:rule/{key}",
+            "roleArn": SHIFT.role_arn,
+        }
+        for key in ("rest", "grpc")
+    ]
+    # ECS swaps primary and alternate after each deployment: Pulumi must not swap them back.
+    assert "loadBalancers" in ecs.ignore_changes
+
+
+def test_a_linear_shift_has_steps(build: Build, naming: Naming) -> None:
+    linear = {"strategy": "linear", "stepPercent": 25, "stepMinutes": 3, "bakeMinutes": 10}
+    config = service_config(deployment=linear)
+    ecs = build(
+        lambda: _service(
+            naming, config=config, target_group_arns=["arn:tg/rest", "arn:tg/grpc"], traffic_shift=SHIFT
+        )
+    ).one(ECS_SERVICE)
+    assert ecs.inputs["deploymentConfiguration"] == {
+        "strategy": "LINEAR",
+        "bakeTimeInMinutes": "10",
+        "linearConfiguration": {"stepPercent": 25, "stepBakeTimeInMinutes": "3"},
+    }
+
+
+def test_a_gradual_deployment_without_its_routes_is_refused(build: Build, naming: Naming) -> None:
+    config = service_config(deployment=CANARY)
+    with pytest.raises(ValueError, match="canary deployment needs one traffic route"):
+        build(lambda: _service(naming, config=config, target_group_arns=["arn:tg/rest", "arn:tg/grpc"]))
+    one_route = TrafficShift(routes=SHIFT.routes[:1], role_arn=SHIFT.role_arn)
+    with pytest.raises(ValueError, match="per target group"):
+        build(
+            lambda: _service(
+                naming,
+                config=config,
+                target_group_arns=["arn:tg/rest", "arn:tg/grpc"],
+                traffic_shift=one_route,
+            )
+        )
 
 
 def test_secrets_are_ecs_secrets_never_environment(build: Build, naming: Naming) -> None:

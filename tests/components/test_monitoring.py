@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
+import pytest
+
 from arbiter_infra.config import MonitoringConfig
 from arbiter_infra.naming import Naming
 from arbiter_tools.runtime import DeclaredResource, Deployment
-from components.monitoring import AuroraInstanceTarget, Monitoring, MonitoringArgs, ServiceTarget
+from components.monitoring import ALARMS, AuroraInstanceTarget, Monitoring, MonitoringArgs, ServiceTarget
 from tests.components.conftest import Build
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -110,3 +113,43 @@ def test_alerts_reach_the_configured_addresses(build: Build, naming: Naming) -> 
     assert (sub.inputs["protocol"], sub.inputs["endpoint"]) == ("email", "oncall@example.com")
     topic = d.one("aws:sns/topic:Topic")
     assert all(a.inputs["alarmActions"] == [topic.outputs["arn"]] for a in d.of_type(ALARM))
+
+
+def _deployment_alarms(build: Build, naming: Naming, **overrides: Any) -> dict[str, list[str]]:
+    """Per service, the names its ECS deployments roll back on (as the service would receive them)."""
+
+    def program() -> None:
+        m = _monitoring(naming, **overrides)
+        for svc in m.deployment_alarms:
+            pulumi.export(svc, m.deployment_alarm_names(svc))
+
+    outputs = build(program).outputs
+    return {svc: [n.removeprefix("arbiter-unit-") for n in names] for svc, names in outputs.items()}
+
+
+def test_deployment_alarms_are_the_marked_rows_of_each_service(build: Build, naming: Naming) -> None:
+    """A service rolls back on its own memory and, unless it is replaced stop-before-start (steady),
+    its running tasks; the service behind the ALB also on the ALB's 5XX and p99 latency."""
+    alarms = _deployment_alarms(build, naming, load_balancer_service="elastic")
+    assert alarms == {
+        "steady": ["ecs-memory-steady"],
+        "elastic": [
+            "ecs-memory-elastic",
+            "alb-response-time",
+            "alb-elb-5xx",
+            "alb-target-5xx",
+            "ecs-running-tasks-elastic",
+        ],
+    }
+    marked = {spec.key for spec in ALARMS if spec.deployment}
+    assert marked == {"ecs-memory", "alb-response-time", "alb-elb-5xx", "alb-target-5xx", "ecs-running-tasks"}
+    # What a good deployment itself moves is never a deployment alarm: CPU (load, autoscaling)
+    # and the stop-before-start gap of a steady single writer.
+    assert not any(s.deployment for s in ALARMS if s.key == "ecs-cpu" or s.steady_capacity is True)
+
+
+def test_a_service_without_deployment_alarms_is_refused(build: Build, naming: Naming) -> None:
+    """Without the ALB's service named, the steady service still has one; an unknown one is refused."""
+    with pytest.raises(ValueError, match="'nobody' is not one of the services"):
+        _deployment_alarms(build, naming, load_balancer_service="nobody")
+    assert _deployment_alarms(build, naming)["elastic"] == ["ecs-memory-elastic", "ecs-running-tasks-elastic"]

@@ -42,16 +42,19 @@ CONFIGS = {
 def _tier(naming: Naming, traits: dict[str, ServiceTraits] = TRAITS, **overrides: Any) -> ServiceTier:
     args: dict[str, Any] = {
         "config": services_config(CONFIGS, **overrides.pop("services", {})),
-        "services": {
-            svc: ServiceSpec(
-                config=CONFIGS[svc],
-                traits=t,
-                security_group_id=f"sg-{svc}",
-                database_user=f"{svc}_user" if CONFIGS[svc].uses_database else None,
-                redis_user=CACHE.users.get(svc),
-            )
-            for svc, t in traits.items()
-        },
+        "services": overrides.pop(
+            "specs",
+            {
+                svc: ServiceSpec(
+                    config=CONFIGS[svc],
+                    traits=t,
+                    security_group_id=f"sg-{svc}",
+                    database_user=f"{svc}_user" if CONFIGS[svc].uses_database else None,
+                    redis_user=CACHE.users.get(svc),
+                )
+                for svc, t in traits.items()
+            },
+        ),
         "naming": naming,
         "environment": "staging",
         "region": REGION,
@@ -65,6 +68,7 @@ def _tier(naming: Naming, traits: dict[str, ServiceTraits] = TRAITS, **overrides
         "secret_arns": {"telegram": TELEGRAM},
         "database": DATABASE,
         "cache": CACHE,
+        "deployment_alarm_names": {svc: [f"arbiter-unit-ecs-memory-{svc}"] for svc in traits},
     }
     args.update(overrides)
     return ServiceTier("unit-services", ServiceTierArgs(**args))
@@ -111,6 +115,59 @@ def test_only_the_public_service_gets_the_target_groups(tier: Deployment, naming
         assert listener.urn in front.dependencies
     for svc in ("engine", "chat"):
         assert not _service(tier, svc).inputs.get("loadBalancers")
+
+
+def test_a_canary_front_shifts_through_alternate_groups_and_rules_others_roll(
+    build: Build, naming: Naming
+) -> None:
+    canary = {"strategy": "canary", "canaryPercent": 5, "canaryMinutes": 5, "bakeMinutes": 10}
+    configs = {**CONFIGS, "front": service_config(port=8081, usesDatabase=True, deployment=canary)}
+    specs = {
+        svc: ServiceSpec(config=configs[svc], traits=t, security_group_id=f"sg-{svc}")
+        for svc, t in TRAITS.items()
+    }
+    d = build(lambda: _tier(naming, specs=specs, config=services_config(configs)))
+    front = _service(d, "front")
+    assert front.inputs["deploymentConfiguration"]["strategy"] == "CANARY"
+    rules = {r.outputs["arn"]: r for r in d.of_type("aws:lb/listenerRule:ListenerRule")}
+    [role] = [r for r in d.of_type("aws:iam/role:Role") if r.name.endswith("traffic-shift-role")]
+    [role_policy] = [
+        p for p in d.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("traffic-shift-policy")
+    ]
+    for lb in front.inputs["loadBalancers"]:
+        advanced = lb["advancedConfiguration"]
+        rule = rules[advanced["productionListenerRule"]]
+        forwarded = {t["arn"] for t in rule.inputs["actions"][0]["forward"]["targetGroups"]}
+        assert forwarded == {lb["targetGroupArn"], advanced["alternateTargetGroupArn"]}
+        assert advanced["roleArn"] == role.outputs["arn"]
+        assert rule.urn in front.dependencies
+    # ECS checks the role's permissions when it creates the service.
+    assert role_policy.urn in front.dependencies
+    for svc in ("engine", "chat"):
+        assert _service(d, svc).inputs["deploymentConfiguration"] == {"strategy": "ROLLING"}
+
+
+def test_a_single_writer_is_replaced_stop_before_start(build: Build, naming: Naming) -> None:
+    traits = {
+        **TRAITS,
+        "engine": ServiceTraits(image_repository="engine", discoverable=True, single_writer=True),
+    }
+    d = build(lambda: _tier(naming, traits))
+    engine = _service(d, "engine")
+    assert (engine.inputs["deploymentMinimumHealthyPercent"], engine.inputs["deploymentMaximumPercent"]) == (
+        0,
+        100,
+    )
+    assert _service(d, "chat").inputs["deploymentMaximumPercent"] == 200
+
+
+def test_every_service_rolls_back_on_its_own_alarms(tier: Deployment, build: Build, naming: Naming) -> None:
+    for svc in TRAITS:
+        alarms = _service(tier, svc).inputs["alarms"]
+        assert alarms == {"alarmNames": [f"arbiter-unit-ecs-memory-{svc}"], "enable": True, "rollback": True}
+    partial = {"engine": ["arbiter-unit-ecs-memory-engine"]}
+    with pytest.raises(ValueError, match=r"no deployment alarms for \['chat', 'front'\]"):
+        build(lambda: _tier(naming, deployment_alarm_names=partial))
 
 
 def test_discoverable_services_are_registered_and_their_callers_get_the_address(tier: Deployment) -> None:

@@ -387,6 +387,64 @@ BAD = [
         "staging",
         ["arbiter:services.webApi.redisAccess.channels"],
     ),
+    (
+        "deployment-unknown-strategy",
+        set_value("services.webApi.deployment.strategy", "big-bang"),
+        "staging",
+        ["arbiter:services.webApi.deployment.strategy", "big-bang", "'rolling', 'canary' or 'linear'"],
+    ),
+    (
+        "deployment-canary-without-percent",
+        set_value("services.webApi.deployment", {"strategy": "canary", "canaryMinutes": 5, "bakeMinutes": 5}),
+        "staging",
+        ["arbiter:services.webApi.deployment.canaryPercent = null", "set for strategy canary"],
+    ),
+    (
+        "deployment-rolling-with-bake-time",
+        set_value("services.webApi.deployment", {"strategy": "rolling", "bakeMinutes": 5}),
+        "staging",
+        ["arbiter:services.webApi.deployment.bakeMinutes = 5", "unset for strategy rolling"],
+    ),
+    (
+        "deployment-canary-percent-too-small",
+        set_value("services.webApi.deployment.canaryPercent", 0.01),
+        "prod",
+        ["arbiter:services.webApi.deployment.canaryPercent = 0.01", "greater than or equal to 0.1"],
+    ),
+    (
+        "deployment-bake-longer-than-ecs-allows",
+        set_value("services.webApi.deployment.bakeMinutes", 1441),
+        "prod",
+        ["arbiter:services.webApi.deployment.bakeMinutes = 1441", "less than or equal to 1440"],
+    ),
+    (
+        "deployment-linear-step-too-small",
+        set_value(
+            "services.webApi.deployment",
+            {"strategy": "linear", "stepPercent": 1, "stepMinutes": 5, "bakeMinutes": 5},
+        ),
+        "staging",
+        ["arbiter:services.webApi.deployment.stepPercent = 1", "greater than or equal to 3"],
+    ),
+    (
+        "deployment-gradual-without-load-balancer",
+        set_value(
+            "services.tradingCore.deployment",
+            {"strategy": "canary", "canaryPercent": 10, "canaryMinutes": 5, "bakeMinutes": 5},
+        ),
+        "staging",
+        [
+            "arbiter:services.tradingCore.deployment.strategy",
+            "canary",
+            "only webApi is behind the load balancer",
+        ],
+    ),
+    (
+        "prod-web-api-rolling",
+        set_value("services.webApi.deployment", {"strategy": "rolling"}),
+        "prod",
+        ["arbiter:services.webApi.deployment.strategy", "rolling", "canary or linear in prod"],
+    ),
 ]
 
 

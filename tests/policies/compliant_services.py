@@ -125,6 +125,7 @@ def add_containers(b: StackBuilder) -> None:
                 "assignPublicIp": False,
             },
             "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "alarms": {"alarmNames": ["arbiter-prod-alb-target-5xx"], "enable": True, "rollback": True},
         },
     )
     b.add(

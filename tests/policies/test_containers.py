@@ -17,6 +17,12 @@ from tests.policies.cases import (
 )
 from tests.policies.compliant import compliant_stack
 
+#: A load-balancer attachment of the compliant service (the gradual-shift rule's precondition).
+LB = {
+    "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/1",
+    "containerPort": 8080,
+}
+
 CASES: list[Case] = [
     Case(
         "ecs-no-privileged-containers",
@@ -65,6 +71,45 @@ CASES: list[Case] = [
         "rollback=true",
     ),
     Case(
+        "ecs-deployment-alarms-rollback",
+        lambda b: b.set("web-api", alarms={"alarmNames": ["a"], "enable": True, "rollback": False}),
+        "enable=true and rollback=true",
+    ),
+    Case(
+        "ecs-deployment-alarms-rollback",
+        lambda b: b.drop("web-api", "alarms"),
+        "enable=true and rollback=true",
+        id="absent",
+        environment="staging",
+    ),
+    Case(
+        "ecs-deployment-alarms-rollback",
+        lambda b: b.set("web-api", alarms={"alarmNames": [], "enable": True, "rollback": True}),
+        "names no CloudWatch alarm",
+        id="no-alarm",
+    ),
+    Case(
+        "ecs-prod-gradual-traffic-shift",
+        lambda b: b.set("web-api", loadBalancers=[LB], deploymentConfiguration={"strategy": "ROLLING"}),
+        "deploys ROLLING: a bad release takes all traffic at once",
+    ),
+    Case(
+        "ecs-prod-gradual-traffic-shift",
+        lambda b: b.set("web-api", loadBalancers=[LB]),
+        "deploys ROLLING",
+        id="default-strategy",
+    ),
+    Case(
+        "ecs-prod-gradual-traffic-shift",
+        lambda b: b.set(
+            "web-api",
+            loadBalancers=[LB],
+            deploymentConfiguration={"strategy": "CANARY", "bakeTimeInMinutes": "0"},
+        ),
+        "CANARY without a bake time",
+        id="no-bake",
+    ),
+    Case(
         "ecs-fargate-latest-platform", lambda b: b.set("web-api", platformVersion="1.3.0"), "pinned to 1.3.0"
     ),
     Case(
@@ -111,3 +156,14 @@ def test_multiple_containers_each_checked() -> None:
     b.containers("web-api-task", container(), container(name="sidecar", readonlyRootFilesystem=False))
     fired = run(b)
     assert [v.message for v in fired] == ["container sidecar: readonlyRootFilesystem is not true"]
+
+
+def test_a_canary_with_a_bake_time_passes_and_staging_may_roll() -> None:
+    """The gradual-shift rule judges prod services behind a load balancer only."""
+    b = compliant_stack("prod")
+    canary = {"strategy": "CANARY", "bakeTimeInMinutes": "15", "canaryConfiguration": {"canaryPercent": 10}}
+    b.set("web-api", loadBalancers=[LB], deploymentConfiguration=canary)
+    assert [v for v in run(b) if v.policy == "ecs-prod-gradual-traffic-shift"] == []
+    staging = compliant_stack("staging")
+    staging.set("web-api", loadBalancers=[LB], deploymentConfiguration={"strategy": "ROLLING"})
+    assert [v for v in run(staging) if v.policy == "ecs-prod-gradual-traffic-shift"] == []

@@ -159,5 +159,10 @@ def listeners(d: Deployment) -> dict[int, DeclaredResource]:
 
 
 def target_group(d: Deployment, protocol_version: str) -> DeclaredResource:
-    [found] = [r for r in d.of_type(TARGET_GROUP) if r.inputs["protocolVersion"] == protocol_version]
+    """The production group of a protocol (not a canary's alternate `-alt` group)."""
+    [found] = [
+        r
+        for r in d.of_type(TARGET_GROUP)
+        if r.inputs["protocolVersion"] == protocol_version and not r.inputs["name"].endswith("-alt")
+    ]
     return found

@@ -33,6 +33,9 @@ def expected_names(d: Deployment) -> set[str]:
     p = f"arbiter-{d.stack}"
     names = {f"{p}-alb-response-time", f"{p}-alb-elb-5xx", f"{p}-alb-target-5xx"}
     names |= {f"{p}-alb-unhealthy-hosts-{tg}" for tg in ("rest", "grpc")}
+    if d.stack == "prod":
+        # The canary's alternate groups: after a deployment they are the serving ones.
+        names |= {f"{p}-alb-unhealthy-hosts-{tg}-alt" for tg in ("rest", "grpc")}
     for svc in SERVICES:
         names |= {f"{p}-ecs-cpu-{svc}", f"{p}-ecs-memory-{svc}", f"{p}-ecs-running-tasks-{svc}"}
     instances = 2 if d.stack == "prod" else 1
@@ -55,7 +58,7 @@ def test_alarm_set_is_complete_and_names_are_unique(deployment: Deployment) -> N
     declared = [a.inputs["name"] for a in deployment.of_type(ALARM)]
     assert len(declared) == len(set(declared)), "alarm names must be unique per stack"
     assert set(declared) == expected_names(deployment)
-    assert len(declared) == (32 if deployment.stack == "prod" else 22)
+    assert len(declared) == (34 if deployment.stack == "prod" else 22)
 
 
 def test_alarm_names_do_not_collide_across_stacks(staging: Deployment, prod: Deployment) -> None:
@@ -176,8 +179,10 @@ def test_running_tasks_below_desired_per_service(deployment: Deployment) -> None
 
 def test_unhealthy_hosts_per_target_group(deployment: Deployment) -> None:
     groups = {tg.inputs["name"]: tg for tg in deployment.of_type(TARGET_GROUP)}
-    assert len(groups) == 2
-    for key in ("rest", "grpc"):
+    # prod's canary adds an alternate per group; after a deployment it is the serving one.
+    keys = ("rest", "grpc", "rest-alt", "grpc-alt") if deployment.stack == "prod" else ("rest", "grpc")
+    assert len(groups) == len(keys)
+    for key in keys:
         [tg] = [g for n, g in groups.items() if n.endswith(f"-web-{key}")]
         i = alarm_of(deployment, f"alb-unhealthy-hosts-{key}").inputs
         assert (i["namespace"], i["metricName"], i["statistic"]) == (

@@ -100,14 +100,20 @@ def test_target_groups_rest_and_grpc(deployment: Deployment) -> None:
 
 def test_grpc_rule_on_the_https_listener(deployment: Deployment) -> None:
     """ALB forwards to a GRPC target group only from HTTPS: both stacks put the rule there."""
-    rule = deployment.one(LISTENER_RULE)
+    [rule] = [r for r in deployment.of_type(LISTENER_RULE) if "httpHeader" in r.inputs["conditions"][0]]
     serving = listeners(deployment)[443]
     assert serving.inputs["protocol"] == "HTTPS"
-    assert rule.inputs["listenerArn"] == serving.outputs["arn"]
+    assert all(r.inputs["listenerArn"] == serving.outputs["arn"] for r in deployment.of_type(LISTENER_RULE))
     [cond] = rule.inputs["conditions"]
     assert cond["httpHeader"] == {"httpHeaderName": "content-type", "values": ["application/grpc*"]}
     [action] = rule.inputs["actions"]
-    assert action == {"type": "forward", "targetGroupArn": target_group(deployment, "GRPC").outputs["arn"]}
+    grpc = target_group(deployment, "GRPC").outputs["arn"]
+    if deployment.stack == "prod":
+        # The canary's production rule: all weight on the serving group, none on the alternate.
+        weights = {t["arn"]: t["weight"] for t in action["forward"]["targetGroups"]}
+        assert weights[grpc] == 100 and sorted(weights.values()) == [0, 100]
+    else:
+        assert action == {"type": "forward", "targetGroupArn": grpc}
 
 
 def test_every_stack_serves_tls13_https_and_redirects_http(deployment: Deployment) -> None:

@@ -96,10 +96,11 @@ def test_absent_service_linked_role_the_caller_may_or_may_not_create() -> None:
 
 def test_peak_vcpu_of_the_stack_files() -> None:
     staging, prod = load_stack("staging").config.services, load_stack("prod").config.services
-    # trading-core 1 vCPU x1, telegram-bot 0.25 x1, web-api 0.5 x maxCount 3; each doubled while deploying.
-    assert capacity.peak_vcpu(staging) == (1 * 1 + 0.25 * 1 + 0.5 * 3) * 2 == 5.5
+    # trading-core 1 vCPU x1 (a single writer: stop-before-start, never above its count),
+    # telegram-bot 0.25 x1, web-api 0.5 x maxCount 3; the last two doubled while deploying.
+    assert capacity.peak_vcpu(staging) == 1 * 1 + (0.25 * 1 + 0.5 * 3) * 2 == 4.5
     assert capacity.steady_vcpu(staging) == 2.75
-    assert capacity.peak_vcpu(prod) == (4 * 2 + 0.5 * 1 + 1 * 6) * 2 == 29
+    assert capacity.peak_vcpu(prod) == 4 * 2 + (0.5 * 1 + 1 * 6) * 2 == 21
     assert capacity.steady_vcpu(prod) == 14.5
     stopped = staging.trading_core.model_copy(update={"desired_count": 0})
     assert capacity.peak_vcpu(staging.model_copy(update={"trading_core": stopped})) == 3.5
@@ -116,18 +117,18 @@ def test_program_deploys_with_the_percentages_preflight_assumes(deployment: Depl
 def test_fargate_quota_covers_the_peak() -> None:
     """Stub-tested: moto has no Fargate quota in Service Quotas and no GetAWSDefaultServiceQuota."""
     staging, prod = load_stack("staging").config, load_stack("prod").config
-    check = preflight_account.check_fargate_quota(quota_client(applied(20)), staging, prod, "")
+    check = preflight_account.check_fargate_quota(quota_client(applied(19)), staging, prod, "")
     assert check.status == "ok"
     assert check.detail == (
-        "needs 20 vCPU (staging deploy peak 5.5 + prod running 14.5 (same account)) of 20 (applied quota)"
+        "needs 19 vCPU (staging deploy peak 4.5 + prod running 14.5 (same account)) of 19 (applied quota)"
     )
-    check = preflight_account.check_fargate_quota(quota_client(applied(19)), staging, prod, "")
-    assert check.status == "FAIL" and "but the quota is 19 (applied quota)" in check.detail
+    check = preflight_account.check_fargate_quota(quota_client(applied(18)), staging, prod, "")
+    assert check.status == "FAIL" and "but the quota is 18 (applied quota)" in check.detail
     assert check.fix == (
         "aws service-quotas request-service-quota-increase --service-code fargate --quota-code L-3032A538 "
-        "--desired-value 20 --region us-east-1"
+        "--desired-value 19 --region us-east-1"
     )
-    # Alone in its account, staging's 5.5 fits the documented default of 6.
+    # Alone in its account, staging's 4.5 fits the documented default of 6.
     assert preflight_account.check_fargate_quota(quota_client(applied(6)), staging, None, "").status == "ok"
 
 
@@ -144,7 +145,7 @@ def test_fargate_quota_falls_back_to_the_default() -> None:
         ("get_service_quota", "NoSuchResourceException"),
         ("get_aws_default_service_quota", "NoSuchResourceException"),
     )
-    prod = load_stack("prod").config  # staging's 5.5 vCPU would fit the documented default
+    prod = load_stack("prod").config  # staging's 4.5 vCPU would fit the documented default
     check = preflight_account.check_fargate_quota(quotas, prod, None, "")
     assert check.status == "FAIL" and "but the quota is 6 (documented AWS default" in check.detail
 

@@ -60,7 +60,7 @@ def test_green_after_the_bootstrap_steps(
     assert lines["certificate"].startswith("skip") and "self-signed certificate" in lines["certificate"]
     assert all(line.startswith("ok") for name, line in lines.items() if name != "certificate"), out
     assert "linux/arm64 (from the image index)" in lines["image web-api"]
-    assert "needs 20 vCPU (staging deploy peak 5.5 + prod running 14.5 (same account)) of 40" in out
+    assert "needs 19 vCPU (staging deploy peak 4.5 + prod running 14.5 (same account)) of 40" in out
     assert out.rstrip().endswith("ready for `pulumi up`")
 
     monkeypatch.setattr(
@@ -105,7 +105,7 @@ def test_an_empty_account_fails_each_check_in_one_line_with_its_fix(
         "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"
         in lines["service-linked role AWSServiceRoleForECS"]
     )
-    assert "--desired-value 20" in lines["Fargate vCPU quota"]
+    assert "--desired-value 19" in lines["Fargate vCPU quota"]
     assert out.rstrip().endswith("fix the FAIL lines before `pulumi up`")
 
 
@@ -129,7 +129,7 @@ def test_plain_moto_without_stubs(
     )
     checks = preflight.run_checks(factory(aws), IDENTITY, LoadedStack("staging", config))
     assert [c.check for c in checks if c.status == "FAIL"] == []
-    # Staging's deploy peak (5.5 vCPU) fits even a new account's documented default.
+    # Staging's deploy peak (4.5 vCPU) fits even a new account's documented default.
     quota = next(c for c in checks if c.check == "Fargate vCPU quota")
     assert "of 6 (documented AWS default: no applied value, default lookup gave no answer)" in quota.detail
     web = next(c for c in checks if c.check == "image web-api")

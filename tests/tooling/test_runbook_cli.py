@@ -15,7 +15,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from arbiter_infra.config import DeploymentConfig
 from arbiter_tools import cli
+from arbiter_tools.runbook import DEFAULT_TIMEOUT, deployment_timeout
 from tests.conftest import FAKE_ENV
 from tests.tooling.cli_support import one_line_failure, run_cli
 
@@ -199,3 +201,13 @@ def test_emulate_then_status_against_moto_server(
     assert (code, err) == (0, "")
     for service in ("trading-core", "telegram-bot", "web-api"):
         assert f"{service}: arbiter-staging-{service}:1" in out
+
+
+def test_wait_allows_a_canary_its_steps_and_bake_time() -> None:
+    """prod's web-api canary (10 minutes at 10%, 15 minutes' bake) is not a stuck deployment."""
+    assert deployment_timeout("prod", ["web-api"]) == DEFAULT_TIMEOUT + (10 + 15) * 60
+    assert deployment_timeout("prod", ["trading-core", "telegram-bot"]) == DEFAULT_TIMEOUT
+    assert deployment_timeout("staging", ["web-api"]) == DEFAULT_TIMEOUT
+    linear = {"strategy": "linear", "stepPercent": 30, "stepMinutes": 2, "bakeMinutes": 5}
+    # 30% steps: 30, 60, 90, 100 -> four steps of 2 minutes, then the bake.
+    assert DeploymentConfig.model_validate(linear).shift_minutes == 4 * 2 + 5

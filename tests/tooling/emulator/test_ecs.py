@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 
-from tests.tooling.emulator.support import Emulated
+from arbiter_tools.emulator import EmulatorMocks
+from policies import resource_types as rt
+from tests.tooling.emulator.support import Emulated, one_line_error, resource_args
 
 pytestmark = pytest.mark.moto
 
@@ -55,3 +58,39 @@ class TestDeployedServices:
         assert config["Runtime"] == "python3.12"
         assert set(config["VpcConfig"]["SubnetIds"]) == set(outputs["privateSubnetIds"])
         assert config["Role"].endswith(f"arbiter-{emulated.stack}-database-users-exec")
+
+    def test_prod_web_api_shifts_through_real_alternate_groups_and_rules(self, emulated: Emulated) -> None:
+        """In moto: each route of the canary names an existing alternate group of the same protocol,
+        a production rule forwarding to both groups (all weight on the primary), and ECS's role."""
+        ecs, elb, iam = emulated.client("ecs"), emulated.client("elbv2"), emulated.client("iam")
+        cluster = f"arbiter-{emulated.stack}"
+        [web] = ecs.describe_services(cluster=cluster, services=["web-api"])["services"]
+        advanced = [lb.get("advancedConfiguration") for lb in web["loadBalancers"]]
+        if emulated.stack == "staging":
+            assert advanced == [None, None]
+            return
+        role = iam.get_role(RoleName=f"arbiter-{emulated.stack}-ecs-traffic-shift")["Role"]
+        for lb, route in zip(web["loadBalancers"], advanced, strict=True):
+            assert route is not None and route["roleArn"] == role["Arn"]
+            primary, alternate = elb.describe_target_groups(
+                TargetGroupArns=[lb["targetGroupArn"], route["alternateTargetGroupArn"]]
+            )["TargetGroups"]
+            assert primary["ProtocolVersion"] == alternate["ProtocolVersion"]
+            [rule] = elb.describe_rules(RuleArns=[route["productionListenerRule"]])["Rules"]
+            [action] = rule["Actions"]
+            weights = {t["TargetGroupArn"]: t["Weight"] for t in action["ForwardConfig"]["TargetGroups"]}
+            assert weights == {lb["targetGroupArn"]: 100, route["alternateTargetGroupArn"]: 0}
+
+
+def test_a_service_created_before_its_deployment_alarms_is_refused(aws: boto3.Session) -> None:
+    """ECS watches the alarms from the first deployment: the emulator refuses a lost dependency."""
+    mocks = EmulatorMocks(session=aws)
+    args = resource_args(
+        rt.ECS_SERVICE,
+        "svc",
+        name="svc",
+        cluster="arbiter-unit",
+        desiredCount=1,
+        alarms={"alarmNames": ["arbiter-unit-ecs-memory-svc"], "enable": True, "rollback": True},
+    )
+    assert "deployment alarms ['arbiter-unit-ecs-memory-svc'] do not exist" in one_line_error(mocks, args)

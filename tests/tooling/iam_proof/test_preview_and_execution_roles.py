@@ -13,6 +13,7 @@ from arbiter_tools.api_calls import (
 )
 from arbiter_tools.iam_eval import Request, context_for, evaluate, evaluate_bounded
 from arbiter_tools.runtime import ACCOUNT_ID, REGION
+from components.alb import ECS_LB_TARGET_ACTIONS
 from tests.tooling.iam_proof.proof import PREVIEW_DENIED_BY_DESIGN, Proof, decide, judge
 
 pytestmark = pytest.mark.moto
@@ -128,3 +129,41 @@ def test_execution_role_allows_what_ecs_does_for_its_service(proof: Proof, servi
         evaluate_bounded(policies, proof.boundary, Request("ecr:BatchGetImage", other_repo)).verdict
         == "denied"
     )
+
+
+# ---- ECS's traffic-shift role (prod's canary) -------------------------------------------------------------
+
+
+def test_the_traffic_shift_role_may_shift_this_alb_and_nothing_else(proof: Proof) -> None:
+    """Through its policy and the boundary, ECS (as this role) registers revisions in the stack's
+    groups and moves its production rules; another stack's group, or the same call from a task
+    role, is denied by the boundary."""
+    d = proof.deployment
+    roles = [r for r in d.of_type("aws:iam/role:Role") if r.inputs["name"].endswith("-ecs-traffic-shift")]
+    if proof.stack == "staging":
+        assert roles == []
+        return
+    [role] = roles
+    arn = role.outputs["arn"]
+    policies = _execution_policies(proof, arn)
+    principal = {"aws:PrincipalArn": arn}
+    groups = [tg.outputs["arn"] for tg in d.of_type("aws:lb/targetGroup:TargetGroup")]
+    rules = [r.outputs["arn"] for r in d.of_type("aws:lb/listenerRule:ListenerRule")]
+    assert len(groups) == 4 and len(rules) == 2
+    requests = [
+        *(Request(a, g, principal) for g in groups for a in ECS_LB_TARGET_ACTIONS),
+        *(Request("elasticloadbalancing:ModifyRule", r, principal) for r in rules),
+        Request("elasticloadbalancing:DescribeTargetHealth", "*", principal),
+    ]
+    for request in requests:
+        decision = evaluate_bounded(policies, proof.boundary, request)
+        assert decision.verdict == "allowed", (request.action, request.resource, decision.reason)
+    foreign = (
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:targetgroup/arb-stg-web-rest/0123456789abcdef"
+    )
+    denied = Request("elasticloadbalancing:RegisterTargets", foreign, principal)
+    assert evaluate_bounded(policies, proof.boundary, denied).verdict == "denied"
+    # The boundary admits these writes for the traffic-shift role only.
+    task_role = f"arn:aws:iam::{ACCOUNT_ID}:role/arbiter-{proof.stack}-web-api-task"
+    as_task = Request("elasticloadbalancing:ModifyRule", rules[0], {"aws:PrincipalArn": task_role})
+    assert evaluate([proof.boundary], as_task).verdict == "denied"
