@@ -86,11 +86,12 @@ def build_parser(*, only_plan: bool = False) -> argparse.ArgumentParser:
     )
     plan.set_defaults(func=cmd_plan)
     if not only_plan:
-        from arbiter_tools import drill, runbook, scale
+        from arbiter_tools import db_upgrade, drill, runbook, scale
 
         runbook.register(sub)
         scale.register(sub)
         drill.register(sub)
+        db_upgrade.register(sub)
     return parser
 
 
