@@ -167,7 +167,7 @@ def instance_classes(rds: Any, cluster: dict[str, Any]) -> dict[str, str]:
         with aws_errors(f"describe DB instance {ident}"):
             instance = rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
         found[ident] = instance["DBInstanceClass"]
-    return found
+    return dict(sorted(found.items()))
 
 
 def deployments_of(rds: Any, cluster_arn: str) -> list[dict[str, Any]]:
@@ -607,13 +607,14 @@ def next_steps(request: Request, result: Result) -> list[str]:
         f"       (frees {result.old_parameter_group}, which `pulumi up` deletes; the old cluster is retired)",
         f"  4. pulumi refresh --stack {s} --yes && pulumi stack export --stack {s} --file {export} && "
         f"./dev plan --stack {s} --state {export}",
-        "       expect, and nothing else of the database: the cluster updated in place "
-        f"(dbClusterParameterGroupName {result.parameter_group} -> {program_group(s, to)}, "
-        "manageMasterUserPassword -> true), its instances unchanged, the parameter group "
-        f"replaced ({result.old_parameter_group} -> {program_group(s, to)}), task definitions replaced "
-        "(new master secret) and their services and roles updated (new resource id); no cluster or "
-        "instance replaced or deleted",
-        f"  5. pulumi up --stack {s}",
+        "       expect exactly these changes, none of them a replacement or deletion of the cluster or "
+        f"its instances: ClusterParameterGroup replace ({result.old_parameter_group} -> "
+        f"{program_group(s, to)}); Cluster update (dbClusterParameterGroupName {result.parameter_group} "
+        f"-> {program_group(s, to)}, manageMasterUserPassword false -> true); the task roles' "
+        f"RolePolicy update (rds-db:connect on {result.resource_id})",
+        f"  5. pulumi up --stack {s} && pulumi up --refresh --stack {s}",
+        "       (the first turns RDS management of the master password back on, a new secret; the "
+        "second rolls the task definitions onto that secret's ARN, known only once it exists)",
         "Then, once the application is checked on the new major:",
         f"  6. delete the old cluster: its instances (aws rds describe-db-clusters --db-cluster-identifier "
         f"{result.old_cluster} --region {r} lists them; aws rds delete-db-instance each), then aws rds "
