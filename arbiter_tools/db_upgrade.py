@@ -53,6 +53,12 @@ POLL_SECONDS = 30.0
 SWITCHOVER_GRACE_SECONDS = 120.0
 #: ModifyDBClusterParameterGroup takes at most 20 parameters per call.
 PARAMETERS_PER_CALL = 20
+#: Said with any failure after the master password stopped being RDS-managed.
+PASSWORD_NOTE = (
+    "the master password is self-managed since this run (blue/green needs it; the RDS-managed secret "
+    "is deleted, so new ECS tasks cannot start): `pulumi up --refresh --stack {stack}` turns RDS "
+    "management back on and rolls the services onto the new secret"
+)
 #: What AWS requires of an Aurora PostgreSQL blue cluster (Aurora User Guide,
 #: blue-green-deployments-creating, "Preparing an Aurora PostgreSQL DB cluster").
 LOGICAL_REPLICATION = "rds.logical_replication"
@@ -204,6 +210,11 @@ def check_logical_replication(rds: Any, cluster: dict[str, Any]) -> str:
             f"cluster parameter group {group} does not set {LOGICAL_REPLICATION}=1, which AWS requires "
             "for a blue/green deployment: `pulumi up` the current program (it sets it), reboot the writer "
             "in a quiet moment, then re-run"
+        )
+    if values.get("synchronous_commit", "on") != "on":
+        raise _user_error(
+            f"cluster parameter group {group} sets synchronous_commit={values['synchronous_commit']}: AWS "
+            "requires on for a blue/green deployment; remove the override, then re-run"
         )
     stale = [
         m["DBInstanceIdentifier"]
@@ -469,6 +480,65 @@ class Result:
     resource_id: str
 
 
+def _deploy_and_switch(
+    rds: Any,
+    request: Request,
+    cluster: dict[str, Any],
+    *,
+    version: str,
+    group: str,
+    tags: list[dict[str, str]],
+    out: TextIO,
+    clock: Clock,
+    sleep: Sleep,
+    interval: float,
+) -> tuple[str, dict[str, Any]]:
+    """Create the deployment, wait for green, switch over; the deployment id and the cluster after."""
+    ident, to = cluster["DBClusterIdentifier"], request.to
+    with aws_errors(f"create the blue/green deployment of {ident}"):
+        created = rds.create_blue_green_deployment(
+            BlueGreenDeploymentName=deployment_name(request.stack, to),
+            Source=cluster["DBClusterArn"],
+            TargetEngineVersion=version,
+            TargetDBClusterParameterGroupName=group,
+            Tags=tags,
+        )["BlueGreenDeployment"]
+    bgd = created["BlueGreenDeploymentIdentifier"]
+    print(
+        f"  blue/green deployment {deployment_name(request.stack, to)} ({bgd}): created; waiting for green",
+        file=out,
+        flush=True,
+    )
+    wait_green(
+        rds,
+        bgd,
+        timeout=request.sync_timeout,
+        region=request.region,
+        out=out,
+        clock=clock,
+        sleep=sleep,
+        interval=interval,
+    )
+    print(f"  switchover (SwitchoverTimeout {request.switchover_timeout}s)", file=out, flush=True)
+    switch_over(
+        rds,
+        bgd,
+        switchover_timeout=request.switchover_timeout,
+        region=request.region,
+        out=out,
+        clock=clock,
+        sleep=sleep,
+        interval=interval,
+    )
+    now = describe_cluster(rds, ident)
+    if major_of(now["EngineVersion"]) != to:
+        raise _user_error(
+            f"{bgd} reports a completed switchover but {ident} runs {now['EngineVersion']}: "
+            f"{_leave_for_operator(bgd, request.region)}"
+        )
+    return bgd, now
+
+
 def upgrade(
     rds: Any,
     secrets: Any,
@@ -537,43 +607,23 @@ def upgrade(
             "self-managed with the same password (RDS deleted the managed secret; `pulumi up` turns "
             "management back on)"
         )
-    with aws_errors(f"create the blue/green deployment of {ident}"):
-        created = rds.create_blue_green_deployment(
-            BlueGreenDeploymentName=deployment_name(request.stack, to),
-            Source=cluster["DBClusterArn"],
-            TargetEngineVersion=version,
-            TargetDBClusterParameterGroupName=group,
-            Tags=tags,
-        )["BlueGreenDeployment"]
-    bgd = created["BlueGreenDeploymentIdentifier"]
-    say(f"  blue/green deployment {deployment_name(request.stack, to)} ({bgd}): created; waiting for green")
-    wait_green(
-        rds,
-        bgd,
-        timeout=request.sync_timeout,
-        region=request.region,
-        out=out,
-        clock=clock,
-        sleep=sleep,
-        interval=interval,
-    )
-    say(f"  switchover (SwitchoverTimeout {request.switchover_timeout}s)")
-    switch_over(
-        rds,
-        bgd,
-        switchover_timeout=request.switchover_timeout,
-        region=request.region,
-        out=out,
-        clock=clock,
-        sleep=sleep,
-        interval=interval,
-    )
-    now = describe_cluster(rds, ident)
-    if major_of(now["EngineVersion"]) != to:
-        raise _user_error(
-            f"{bgd} reports a completed switchover but {ident} runs {now['EngineVersion']}: "
-            f"{_leave_for_operator(bgd, request.region)}"
+    try:
+        bgd, now = _deploy_and_switch(
+            rds,
+            request,
+            cluster,
+            version=version,
+            group=group,
+            tags=tags,
+            out=out,
+            clock=clock,
+            sleep=sleep,
+            interval=interval,
         )
+    except UserError as err:
+        if deleted_secret is None:
+            raise
+        raise _user_error(f"{err}; {PASSWORD_NOTE.format(stack=request.stack)}") from None
     return Result(
         cluster=ident,
         old_cluster=f"{ident}-old1",

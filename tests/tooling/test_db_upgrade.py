@@ -445,6 +445,8 @@ def test_switchover_timeout_leaves_the_cluster_and_the_deployment(
     assert rds.asked["SwitchoverTimeout"] == 60
     assert "the switchover did not complete within its 60s timeout" in message
     assert "blue still serves on the old major" in message
+    # The password had to stop being RDS-managed before the deployment: said, with the way back.
+    assert "`pulumi up --refresh --stack staging` turns RDS management back on" in message
     (deployment,) = aws.client("rds").describe_blue_green_deployments()["BlueGreenDeployments"]
     assert deployment["Status"] == "AVAILABLE"
     assert (
