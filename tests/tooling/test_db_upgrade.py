@@ -315,7 +315,16 @@ def _refusal_cases() -> list[tuple[str, dict[str, Any], Callable[[boto3.Session]
             BlueGreenDeploymentName="by-hand", Source=arn, TargetEngineVersion="17.4"
         )
 
+    def asynchronous_commit(session: boto3.Session) -> None:
+        session.client("rds").modify_db_cluster_parameter_group(
+            DBClusterParameterGroupName="arbiter-staging-aurora-pg16",
+            Parameters=[
+                {"ParameterName": "synchronous_commit", "ParameterValue": "off", "ApplyMethod": "immediate"}
+            ],
+        )
+
     return [
+        ("synchronous_commit off", {}, asynchronous_commit, "sets synchronous_commit=off: AWS requires on"),
         (
             "no cluster",
             {"skip": True},
