@@ -645,9 +645,10 @@ def next_steps(request: Request, result: Result) -> list[str]:
     return [
         f"Upgraded: {result.cluster} runs {result.to_version} (was {result.from_version}; the old cluster "
         f"is {result.old_cluster}). Same identifier and endpoints; new resource id {result.resource_id}.",
-        "Until step 5, new ECS tasks cannot start (their master secret is gone) and IAM database "
-        "authentication fails (rds-db:connect names the old resource id); running tasks keep their "
-        "password connections. Do steps 1-5 now:",
+        "Until step 5, "
+        + ("new ECS tasks cannot start (their master secret is gone) and " if result.deleted_secret else "")
+        + "IAM database authentication fails (rds-db:connect names the old resource id); running tasks "
+        "keep their password connections. Do steps 1-5 now:",
         f'  1. Pulumi.{s}.yaml: set arbiter:database.engineVersion: "{to}"',
         f"  2. aws rds delete-blue-green-deployment --blue-green-deployment-identifier {result.deployment_id} "
         f"--region {r}",

@@ -11,6 +11,7 @@ it as AWS does (ValidUpgradeTarget of the running version); everything else is m
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import subprocess
@@ -546,6 +547,10 @@ def test_the_steps_lead_to_the_plan_they_announce(
     assert policies and all(result.resource_id in str(d.new) for c in policies for d in c.diffs)
     assert plan.at_risk() == []
     steps = "\n".join(db_upgrade.next_steps(_request(), result))
+    # Only a password that was RDS-managed leaves new tasks without their secret until step 5.
+    assert "new ECS tasks cannot start" in steps
+    unmanaged = db_upgrade.next_steps(_request(), dataclasses.replace(result, deleted_secret=None))
+    assert "new ECS tasks cannot start" not in "\n".join(unmanaged)
     assert (
         "ClusterParameterGroup replace (arbiter-staging-aurora-pg16 -> arbiter-staging-aurora-pg17); Cluster update "
         "(dbClusterParameterGroupName arbiter-staging-aurora-pg17-bluegreen -> arbiter-staging-aurora-pg17, "
