@@ -56,8 +56,9 @@ PARAMETERS_PER_CALL = 20
 #: Said with any failure after the master password stopped being RDS-managed.
 PASSWORD_NOTE = (
     "the master password is self-managed since this run (blue/green needs it; the RDS-managed secret "
-    "is deleted, so new ECS tasks cannot start): `pulumi up --refresh --stack {stack}` turns RDS "
-    "management back on and rolls the services onto the new secret"
+    "is deleted, so new ECS tasks cannot start): once no deployment holds the cluster, `pulumi up "
+    "--refresh --stack {stack}` turns RDS management back on, and a second one rolls the services "
+    "onto the new secret"
 )
 #: What AWS requires of an Aurora PostgreSQL blue cluster (Aurora User Guide,
 #: blue-green-deployments-creating, "Preparing an Aurora PostgreSQL DB cluster").

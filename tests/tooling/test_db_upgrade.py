@@ -457,6 +457,7 @@ def test_switchover_timeout_leaves_the_cluster_and_the_deployment(
     assert "blue still serves on the old major" in message
     # The password had to stop being RDS-managed before the deployment: said, with the way back.
     assert "`pulumi up --refresh --stack staging` turns RDS management back on" in message
+    assert "a second one rolls the services onto the new secret" in message
     (deployment,) = aws.client("rds").describe_blue_green_deployments()["BlueGreenDeployments"]
     assert deployment["Status"] == "AVAILABLE"
     assert (
