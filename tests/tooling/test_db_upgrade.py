@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from arbiter_infra import catalog
-from arbiter_tools import cli, db_upgrade
+from arbiter_tools import cli, db_upgrade, pricing
 from arbiter_tools.errors import UserError
 from arbiter_tools.runtime import PROJECT_DIR, Deployment, run_program
 from arbiter_tools.state_diff import diff_state
@@ -536,6 +536,10 @@ def test_the_steps_lead_to_the_plan_they_announce(
     upgraded = run_program("staging", config_overrides={"database": database})
 
     plan = diff_state(upgraded, load_export(path, stack="staging"))
+
+    # 17 plans like 16: its family's group, and the same cost (Aurora is priced by class, not major).
+    assert upgraded.one(PARAMS).inputs["family"] == "aurora-postgresql17"
+    assert pricing.estimate(upgraded).total == pricing.estimate(staging).total
 
     ops = {(c.type, c.op) for c in plan.changes}
     assert ops == {(PARAMS, "replace"), (CLUSTER, "update"), ("aws:iam/rolePolicy:RolePolicy", "update")}
