@@ -21,7 +21,8 @@ minute; the old cluster stays, renamed `<id>-old1`. The command:
    `plan --state` must show.
 
 Every refusal is one line (`UserError`) and comes before the first change. A switchover that does
-not complete is rolled back by RDS: the command says so and leaves the deployment to inspect.
+not complete is rolled back by RDS: the command says so and leaves the deployment to inspect. Run
+again, it takes up its own deployment where an earlier run left it (its wait timed out, say).
 AWS calls are functions of boto3 clients (tested against moto) with an injectable clock.
 """
 
@@ -489,24 +490,30 @@ def _deploy_and_switch(
     version: str,
     group: str,
     tags: list[dict[str, str]],
+    existing: dict[str, Any] | None,
     out: TextIO,
     clock: Clock,
     sleep: Sleep,
     interval: float,
 ) -> tuple[str, dict[str, Any]]:
-    """Create the deployment, wait for green, switch over; the deployment id and the cluster after."""
+    """Create the deployment (or take up `existing`), wait for green, switch over; the deployment id
+    and the cluster after."""
     ident, to = cluster["DBClusterIdentifier"], request.to
-    with aws_errors(f"create the blue/green deployment of {ident}"):
-        created = rds.create_blue_green_deployment(
-            BlueGreenDeploymentName=deployment_name(request.stack, to),
-            Source=cluster["DBClusterArn"],
-            TargetEngineVersion=version,
-            TargetDBClusterParameterGroupName=group,
-            Tags=tags,
-        )["BlueGreenDeployment"]
-    bgd = created["BlueGreenDeploymentIdentifier"]
+    if existing is None:
+        with aws_errors(f"create the blue/green deployment of {ident}"):
+            existing = rds.create_blue_green_deployment(
+                BlueGreenDeploymentName=deployment_name(request.stack, to),
+                Source=cluster["DBClusterArn"],
+                TargetEngineVersion=version,
+                TargetDBClusterParameterGroupName=group,
+                Tags=tags,
+            )["BlueGreenDeployment"]
+        how = "created"
+    else:
+        how = f"taken up where an earlier run left it ({existing['Status']})"
+    bgd = existing["BlueGreenDeploymentIdentifier"]
     print(
-        f"  blue/green deployment {deployment_name(request.stack, to)} ({bgd}): created; waiting for green",
+        f"  blue/green deployment {deployment_name(request.stack, to)} ({bgd}): {how}; waiting for green",
         file=out,
         flush=True,
     )
@@ -540,6 +547,15 @@ def _deploy_and_switch(
     return bgd, now
 
 
+def _resumable(deployment: dict[str, Any], request: Request, cluster: dict[str, Any]) -> bool:
+    """This upgrade's own deployment, from an earlier run, not yet switched over or broken."""
+    return (
+        deployment.get("BlueGreenDeploymentName") == deployment_name(request.stack, request.to)
+        and deployment.get("Source") == cluster["DBClusterArn"]
+        and deployment["Status"] in ("PROVISIONING", "AVAILABLE")
+    )
+
+
 def upgrade(
     rds: Any,
     secrets: Any,
@@ -564,7 +580,8 @@ def upgrade(
     classes = instance_classes(rds, cluster)
     check_target(major_of(current), to, list(classes.values()), what=f"cluster {ident}")
     held = deployments_of(rds, cluster["DBClusterArn"])
-    if held:
+    resume = next((d for d in held if _resumable(d, request, cluster)), None)
+    if held and resume is None:
         d = held[0]
         raise _user_error(
             f"{ident} is already in blue/green deployment {d['BlueGreenDeploymentIdentifier']} ({d['Status']}): "
@@ -572,7 +589,8 @@ def upgrade(
             f"{d['BlueGreenDeploymentIdentifier']}`) first"
         )
     old_group = check_logical_replication(rds, cluster)
-    version = upgrade_target(rds, current, to)
+    # A deployment of an earlier run (say, its wait timed out) already has its target version.
+    version = upgrade_target(rds, current, to) if resume is None else to
     family = catalog.AURORA_PARAMETER_FAMILY[to]
     group = bluegreen_group(request.stack, to)
 
@@ -588,16 +606,18 @@ def upgrade(
         {"Key": "Environment", "Value": request.stack},
         {"Key": "ManagedBy", "Value": "arbiter-infra db-upgrade"},
     ]
-    how = ensure_parameter_group(
-        rds,
-        name=group,
-        family=family,
-        copy_from=old_group,
-        description=f"{ident}: green of the upgrade to {to} (parameters of {old_group})",
-        tags=tags,
-    )
-    say(f"  parameter group {group}: {how}")
-    deleted_secret = None
+    if resume is None:
+        how = ensure_parameter_group(
+            rds,
+            name=group,
+            family=family,
+            copy_from=old_group,
+            description=f"{ident}: green of the upgrade to {to} (parameters of {old_group})",
+            tags=tags,
+        )
+        say(f"  parameter group {group}: {how}")
+    # The program has RDS manage the password; an earlier run of this upgrade already turned it off.
+    deleted_secret = None if resume is None else "(by the earlier run)"
     if cluster.get("MasterUserSecret"):
         deleted_secret = unmanage_master_password(rds, secrets, cluster)
         wait_cluster_available(
@@ -616,6 +636,7 @@ def upgrade(
             version=version,
             group=group,
             tags=tags,
+            existing=resume,
             out=out,
             clock=clock,
             sleep=sleep,

@@ -476,7 +476,9 @@ def test_switchover_timeout_leaves_the_cluster_and_the_deployment(
     assert "Upgraded" not in out.text
 
 
-def test_green_never_in_sync_times_out(aws: boto3.Session, staging: Deployment) -> None:
+def test_green_never_in_sync_times_out_then_a_rerun_takes_it_up(
+    aws: boto3.Session, staging: Deployment
+) -> None:
     make_cluster(aws, staging)
     rds, clock = NeverInSync(aws.client("rds")), Clock()
     with pytest.raises(UserError) as err:
@@ -495,6 +497,22 @@ def test_green_never_in_sync_times_out(aws: boto3.Session, staging: Deployment) 
         "DBClusters"
     ][0]
     assert cluster["EngineVersion"] == "16.6"
+
+    # Run again once green has caught up: the same deployment is taken up, not a second one made.
+    out = Capture()
+    result = db_upgrade.upgrade(
+        AwsVersions(aws.client("rds")),
+        aws.client("secretsmanager"),
+        _request(),
+        out=out,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    (deployment,) = aws.client("rds").describe_blue_green_deployments()["BlueGreenDeployments"]
+    assert result.deployment_id == deployment["BlueGreenDeploymentIdentifier"]
+    assert deployment["Status"] == "SWITCHOVER_COMPLETED" and result.to_version == "17.5"
+    assert f"({result.deployment_id}): taken up where an earlier run left it (AVAILABLE)" in out.text
+    assert "new ECS tasks cannot start" in "\n".join(db_upgrade.next_steps(_request(), result))
 
 
 # --- the steps after: what `plan --state` shows once the state is refreshed -------------------
