@@ -56,10 +56,10 @@ SWITCHOVER_GRACE_SECONDS = 120.0
 PARAMETERS_PER_CALL = 20
 #: Said with any failure after the master password stopped being RDS-managed.
 PASSWORD_NOTE = (
-    "the master password is self-managed since this run (blue/green needs it; the RDS-managed secret "
-    "is deleted, so new ECS tasks cannot start): once no deployment holds the cluster, `pulumi up "
-    "--refresh --stack {stack}` turns RDS management back on, and a second one rolls the services "
-    "onto the new secret"
+    "The master password is self-managed since this run (blue/green needs it; RDS deleted its managed "
+    "secret, so new ECS tasks cannot start): once no deployment holds the cluster (resume or delete "
+    "it), `pulumi up --refresh --stack {stack}` twice turns RDS management back on and rolls the "
+    "services onto the new secret."
 )
 #: What AWS requires of an Aurora PostgreSQL blue cluster (Aurora User Guide,
 #: blue-green-deployments-creating, "Preparing an Aurora PostgreSQL DB cluster").
@@ -373,6 +373,12 @@ def _progress(deployment: dict[str, Any]) -> str:
     )
 
 
+def _state(deployment: dict[str, Any]) -> str:
+    """The status for a one-line error: short enough to leave room for what to do."""
+    details = " ".join(str(deployment.get("StatusDetails", "")).split())[:80]
+    return deployment.get("Status", "no status") + (f": {details}" if details else "")
+
+
 def _polls(clock: Clock, sleep: Sleep, interval: float, deadline: float) -> Iterator[float]:
     """Elapsed seconds at each poll until `deadline` seconds have passed (the last poll is at or after it)."""
     start = clock()
@@ -384,13 +390,23 @@ def _polls(clock: Clock, sleep: Sleep, interval: float, deadline: float) -> Iter
         sleep(min(interval, deadline - elapsed))
 
 
-def _leave_for_operator(identifier: str, region: str) -> str:
-    return (
-        f"the deployment {identifier} is left for you to inspect (`aws rds describe-blue-green-deployments "
-        f"--blue-green-deployment-identifier {identifier} --region {region}`) or delete (`aws rds "
-        f"delete-blue-green-deployment --blue-green-deployment-identifier {identifier} --delete-target "
-        f"--region {region}`)"
-    )
+def _leave_for_operator(identifier: str) -> str:
+    """The one-line error's end; `_guidance` has printed the commands above it."""
+    return f"{identifier} is left as it is (what to do: above)"
+
+
+def _guidance(identifier: str, request: Request, out: TextIO) -> None:
+    """What the operator can do with a deployment the command stops at (printed before the error)."""
+    r = request.region
+    lines = [
+        f"The blue/green deployment {identifier} is left as it is:",
+        f"  inspect: aws rds describe-blue-green-deployments --blue-green-deployment-identifier {identifier} "
+        f"--region {r}",
+        f"  resume:  ./dev db-upgrade --stack {request.stack} --to {request.to}   (takes it up where it is)",
+        f"  delete:  aws rds delete-blue-green-deployment --blue-green-deployment-identifier {identifier} "
+        f"--delete-target --region {r}   (before a switchover: deletes green, blue stays)",
+    ]
+    print("\n".join(lines), file=out, flush=True)
 
 
 def wait_green(
@@ -398,7 +414,6 @@ def wait_green(
     identifier: str,
     *,
     timeout: float,
-    region: str,
     out: TextIO,
     clock: Clock,
     sleep: Sleep,
@@ -413,12 +428,12 @@ def wait_green(
             return deployment
         if deployment["Status"] not in ("PROVISIONING", "AVAILABLE"):
             raise _user_error(
-                f"green did not become available: {identifier} is {_progress(deployment)}; the cluster is "
-                f"unchanged; {_leave_for_operator(identifier, region)}"
+                f"green did not become available ({_state(deployment)}); the cluster is unchanged; "
+                f"{_leave_for_operator(identifier)}"
             )
     raise _user_error(
-        f"timed out after {timeout:g}s waiting for green to be in sync ({identifier}: {_progress(deployment)}); "
-        f"the cluster is unchanged; {_leave_for_operator(identifier, region)}"
+        f"timed out after {timeout:g}s waiting for green to be in sync ({_state(deployment)}); the cluster "
+        f"is unchanged; {_leave_for_operator(identifier)}"
     )
 
 
@@ -427,7 +442,6 @@ def switch_over(
     identifier: str,
     *,
     switchover_timeout: int,
-    region: str,
     out: TextIO,
     clock: Clock,
     sleep: Sleep,
@@ -447,9 +461,8 @@ def switch_over(
         if deployment["Status"] == "SWITCHOVER_FAILED":
             break
     raise _user_error(
-        f"the switchover did not complete within its {switchover_timeout}s timeout ({identifier}: "
-        f"{_progress(deployment)}): RDS rolls a switchover that runs out of time back, so blue still "
-        f"serves on the old major; {_leave_for_operator(identifier, region)}"
+        f"the switchover did not complete within its {switchover_timeout}s timeout ({_state(deployment)}): "
+        f"RDS rolls it back, blue still serves on the old major; {_leave_for_operator(identifier)}"
     )
 
 
@@ -517,33 +530,35 @@ def _deploy_and_switch(
         file=out,
         flush=True,
     )
-    wait_green(
-        rds,
-        bgd,
-        timeout=request.sync_timeout,
-        region=request.region,
-        out=out,
-        clock=clock,
-        sleep=sleep,
-        interval=interval,
-    )
-    print(f"  switchover (SwitchoverTimeout {request.switchover_timeout}s)", file=out, flush=True)
-    switch_over(
-        rds,
-        bgd,
-        switchover_timeout=request.switchover_timeout,
-        region=request.region,
-        out=out,
-        clock=clock,
-        sleep=sleep,
-        interval=interval,
-    )
-    now = describe_cluster(rds, ident)
-    if major_of(now["EngineVersion"]) != to:
-        raise _user_error(
-            f"{bgd} reports a completed switchover but {ident} runs {now['EngineVersion']}: "
-            f"{_leave_for_operator(bgd, request.region)}"
+    try:
+        wait_green(
+            rds,
+            bgd,
+            timeout=request.sync_timeout,
+            out=out,
+            clock=clock,
+            sleep=sleep,
+            interval=interval,
         )
+        print(f"  switchover (SwitchoverTimeout {request.switchover_timeout}s)", file=out, flush=True)
+        switch_over(
+            rds,
+            bgd,
+            switchover_timeout=request.switchover_timeout,
+            out=out,
+            clock=clock,
+            sleep=sleep,
+            interval=interval,
+        )
+        now = describe_cluster(rds, ident)
+        if major_of(now["EngineVersion"]) != to:
+            raise _user_error(
+                f"{bgd} reports a completed switchover but {ident} runs {now['EngineVersion']}: "
+                f"{_leave_for_operator(bgd)}"
+            )
+    except UserError:
+        _guidance(bgd, request, out)
+        raise
     return bgd, now
 
 
@@ -645,7 +660,8 @@ def upgrade(
     except UserError as err:
         if deleted_secret is None:
             raise
-        raise _user_error(f"{err}; {PASSWORD_NOTE.format(stack=request.stack)}") from None
+        print(PASSWORD_NOTE.format(stack=request.stack), file=out, flush=True)
+        raise _user_error(f"{err}; the master password is self-managed (see above)") from None
     return Result(
         cluster=ident,
         old_cluster=f"{ident}-old1",

@@ -455,15 +455,22 @@ def test_switchover_timeout_leaves_the_cluster_and_the_deployment(
     assert rds.asked["SwitchoverTimeout"] == 60
     assert "the switchover did not complete within its 60s timeout" in message
     assert "blue still serves on the old major" in message
-    # The password had to stop being RDS-managed before the deployment: said, with the way back.
-    assert "`pulumi up --refresh --stack staging` turns RDS management back on" in message
-    assert "a second one rolls the services onto the new secret" in message
+    # One line the CLI prints whole (it cuts at MAX_MESSAGE), with the details printed above it.
+    assert cli.one_line(message) == message and len(message) <= cli.MAX_MESSAGE - 40
     (deployment,) = aws.client("rds").describe_blue_green_deployments()["BlueGreenDeployments"]
+    bgd = deployment["BlueGreenDeploymentIdentifier"]
     assert deployment["Status"] == "AVAILABLE"
-    assert (
-        f"delete-blue-green-deployment --blue-green-deployment-identifier {deployment['BlueGreenDeploymentIdentifier']}"
-        in message
-    )
+    assert f"{bgd} is left as it is (what to do: above)" in message
+    for line in (
+        f"The blue/green deployment {bgd} is left as it is:",
+        f"inspect: aws rds describe-blue-green-deployments --blue-green-deployment-identifier {bgd}",
+        "resume:  ./dev db-upgrade --stack staging --to 17",
+        f"delete:  aws rds delete-blue-green-deployment --blue-green-deployment-identifier {bgd} --delete-target",
+    ):
+        assert line in out.text, line
+    # The password had to stop being RDS-managed before the deployment: said, with the way back.
+    assert message.endswith("; the master password is self-managed (see above)")
+    assert "`pulumi up --refresh --stack staging` twice turns RDS management back on" in out.text
     cluster = aws.client("rds").describe_db_clusters(DBClusterIdentifier="arbiter-staging-aurora")[
         "DBClusters"
     ][0]
@@ -490,7 +497,8 @@ def test_green_never_in_sync_times_out_then_a_rerun_takes_it_up(
             clock=clock,
             sleep=clock.sleep,
         )
-    assert "timed out after 900s waiting for green to be in sync" in str(err.value)
+    assert "timed out after 900s waiting for green to be in sync (PROVISIONING)" in str(err.value)
+    assert len(str(err.value)) <= cli.MAX_MESSAGE - 40
     assert "the cluster is unchanged" in str(err.value)
     assert clock.slept == 900
     cluster = aws.client("rds").describe_db_clusters(DBClusterIdentifier="arbiter-staging-aurora")[
