@@ -12,10 +12,16 @@ from typing import Final
 #: a major to its default minor at create, and with auto minor upgrade on AWS moves the minor
 #: later; the provider keeps a declared prefix of the actual version (`rds_state_engine_version`),
 #: so a moved minor is no diff. 16 is in standard support until 2029-02, 15 until 2028-02.
-AURORA_POSTGRES_MAJORS: Final = ("15", "16")
+#: 17 is generally available on Aurora since 17.4 (2025-05); an existing cluster reaches a new
+#: major through `db-upgrade` (an RDS blue/green deployment), not by editing this file alone.
+AURORA_POSTGRES_MAJORS: Final = ("15", "16", "17")
 
 #: Parameter group family per Aurora major version.
-AURORA_PARAMETER_FAMILY: Final = {"15": "aurora-postgresql15", "16": "aurora-postgresql16"}
+AURORA_PARAMETER_FAMILY: Final = {
+    "15": "aurora-postgresql15",
+    "16": "aurora-postgresql16",
+    "17": "aurora-postgresql17",
+}
 
 #: Aurora PostgreSQL instance classes and their memory in GiB (for max_connections).
 AURORA_INSTANCE_MEMORY_GIB: Final = {
@@ -28,6 +34,18 @@ AURORA_INSTANCE_MEMORY_GIB: Final = {
     "db.r7g.large": 16,
     "db.r7g.xlarge": 32,
     "db.r7g.2xlarge": 64,
+}
+
+#: The classes of AURORA_INSTANCE_MEMORY_GIB that AWS offers per Aurora PostgreSQL major: AWS's
+#: "Supported DB engines for DB instance classes" (Aurora User Guide,
+#: Concepts.DBInstanceClass.SupportAurora): db.t4g, db.r6g and db.r7g list "17.4 and higher,
+#: 16.1 and higher, 15.2 and higher". db.t3 is a previous generation: listed for 15 and 16 (its
+#: orderable options, `describe-orderable-db-instance-options`), not confirmed for 17, so refused
+#: there rather than failing half-way through an upgrade.
+AURORA_MAJOR_INSTANCE_CLASSES: Final = {
+    "15": tuple(AURORA_INSTANCE_MEMORY_GIB),
+    "16": tuple(AURORA_INSTANCE_MEMORY_GIB),
+    "17": tuple(c for c in AURORA_INSTANCE_MEMORY_GIB if not c.startswith("db.t3.")),
 }
 
 #: Redis OSS majors and the version a new replication group is created at. ElastiCache takes

@@ -86,12 +86,13 @@ def build_parser(*, only_plan: bool = False) -> argparse.ArgumentParser:
     )
     plan.set_defaults(func=cmd_plan)
     if not only_plan:
-        from arbiter_tools import drill, redis_cli, runbook, scale
+        from arbiter_tools import db_upgrade, drill, redis_cli, runbook, scale
 
         runbook.register(sub)
         scale.register(sub)
         drill.register(sub)
         redis_cli.register(sub)
+        db_upgrade.register(sub)
     return parser
 
 

@@ -121,6 +121,12 @@ class Aurora(pulumi.ComponentResource):
                     name="log_min_duration_statement", value=str(cfg.slow_query_threshold_ms)
                 ),
                 aws.rds.ClusterParameterGroupParameterArgs(name="log_statement", value="ddl"),
+                # A major upgrade is an RDS blue/green deployment (`db-upgrade`), which replicates
+                # blue to green logically: AWS refuses to create one unless the writer runs with
+                # this on. Static: it takes effect at the next reboot (docs/runbook.md says when).
+                aws.rds.ClusterParameterGroupParameterArgs(
+                    name="rds.logical_replication", value="1", apply_method="pending-reboot"
+                ),
             ],
             opts=child,
         )

@@ -21,6 +21,7 @@ from arbiter_infra.config.base import (
     Window,
     as_text,
     engine_major,
+    listed,
     member_of,
 )
 from arbiter_infra.iam import globs_overlap
@@ -192,6 +193,17 @@ class DatabaseConfig(Model):
         if v not in (7, 731) and not (v % 31 == 0 and 31 <= v <= 713):
             raise ValueError("must be 7, 731 or a multiple of 31 up to 713")
         return v
+
+    @model_validator(mode="after")
+    def _class_offered_for_major(self) -> DatabaseConfig:
+        offered = catalog.AURORA_MAJOR_INSTANCE_CLASSES[self.engine_version]
+        if self.instance_class not in offered:
+            raise KeyedError(
+                "instanceClass",
+                self.instance_class,
+                f"a class AWS offers for Aurora PostgreSQL {self.engine_version} ({listed(offered)})",
+            )
+        return self
 
     @property
     def major_version(self) -> str:

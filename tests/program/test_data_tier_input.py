@@ -25,7 +25,13 @@ BAD: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"engineVersion": "16.8"},
         ['arbiter:database.engineVersion = "16.8"', 'major version only ("16")', "AWS upgrades the minor"],
     ),
-    ("staging", "database", {"engineVersion": "14"}, ['arbiter:database.engineVersion = "14"', "15, 16"]),
+    ("staging", "database", {"engineVersion": "14"}, ['arbiter:database.engineVersion = "14"', "15, 16, 17"]),
+    (
+        "staging",
+        "database",
+        {"engineVersion": "17", "instanceClass": "db.t3.medium"},
+        ["database.instanceClass", "db.t3.medium", "Aurora PostgreSQL 17", "db.t4g.medium"],
+    ),
     (
         "staging",
         "database",

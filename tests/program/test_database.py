@@ -90,7 +90,13 @@ def test_aurora_parameter_group(deployment: Deployment) -> None:
     pg = deployment.one("aws:rds/clusterParameterGroup:ClusterParameterGroup")
     assert pg.inputs["family"] == "aurora-postgresql16"
     params = {p["name"]: p["value"] for p in pg.inputs["parameters"]}
-    assert params == {"rds.force_ssl": "1", "log_min_duration_statement": "500", "log_statement": "ddl"}
+    assert params == {
+        "rds.force_ssl": "1",
+        "log_min_duration_statement": "500",
+        "log_statement": "ddl",
+        # What an RDS blue/green deployment (the major-upgrade path) requires of the writer.
+        "rds.logical_replication": "1",
+    }
     assert deployment.one(CLUSTER).inputs["dbClusterParameterGroupName"] == pg.outputs["name"]
 
 

@@ -184,7 +184,7 @@ def assert_one_line_usage_error(code: int, stderr: str) -> None:
     assert "Traceback" not in stderr
     lines = stderr.splitlines()
     # `arbiter-infra: ...`, or argparse's usage error `arbiter-infra <command>: ...`.
-    assert len(lines) == 1 and re.match(r"arbiter-infra( [a-z]+)*: \S", lines[0]), stderr[:1000]
+    assert len(lines) == 1 and re.match(r"arbiter-infra( [a-z][a-z-]*)*: \S", lines[0]), stderr[:1000]
     assert len(lines[0]) <= 600, lines[0][:200]
     assert code == 2, (code, lines[0])
 

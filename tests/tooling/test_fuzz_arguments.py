@@ -66,6 +66,16 @@ BAD_ARGS: list[list[str]] = [
     ["secrets", "set", "--stack", STACK, "--secret", "nope"],
     ["secrets", "set", "--stack", STACK, "--secret", "kalshi", "--from-file", "/nonexistent.json"],
     ["secrets", "get", "--stack", STACK, "--secret", "kalshi"],
+    ["db-upgrade", "--stack", STACK],
+    ["db-upgrade", "--stack", STACK, "--to", "18"],
+    ["db-upgrade", "--stack", STACK, "--to", "17.4"],
+    ["db-upgrade", "--stack", STACK, "--to", "x" * 100_000],
+    ["db-upgrade", "--stack", STACK, "--to", "17", "--switchover-timeout", "5"],
+    ["db-upgrade", "--stack", STACK, "--to", "17", "--switchover-timeout", "3601"],
+    ["db-upgrade", "--stack", STACK, "--to", "17", "--timeout", "-1"],
+    ["db-upgrade", "--stack", "account", "--to", "17"],
+    ["db-upgrade", "--stack", "staging", "--to", "16"],
+    ["db-upgrade", "--stack", "prod", "--to", "17"],
 ]
 
 
