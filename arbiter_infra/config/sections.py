@@ -19,6 +19,7 @@ from arbiter_infra.config.base import (
     RetentionDays,
     Window,
     as_text,
+    check_engine_major,
     engine_major,
     member_of,
 )
@@ -146,9 +147,12 @@ class DatabaseConfig(Model):
 
 
 class CacheConfig(Model):
-    """ElastiCache Redis replication group: one primary and at most five replicas."""
+    """ElastiCache replication group (Redis OSS or Valkey): one primary and at most five replicas."""
 
-    engine_version: Annotated[str, BeforeValidator(as_text), engine_major(catalog.REDIS_CREATE_VERSION)]
+    #: Valkey speaks Redis OSS 7's protocol at a lower node price (README, "Design decisions").
+    engine: Literal["redis", "valkey"]
+    #: A major of `engine` (catalog.CACHE_ENGINES), checked against the engine below.
+    engine_version: Annotated[str, BeforeValidator(as_text)]
     node_type: Annotated[str, member_of(catalog.CACHE_NODE_MEMORY_GIB)]
     num_nodes: int = Field(ge=1, le=6)
     automatic_failover: bool
@@ -157,6 +161,16 @@ class CacheConfig(Model):
     snapshot_window: Window
     maintenance_window: MaintenanceWindow
     log_retention_days: RetentionDays
+
+    @model_validator(mode="after")
+    def _engine_major(self) -> CacheConfig:
+        majors = catalog.CACHE_ENGINES[self.engine][0]
+        try:
+            check_engine_major(self.engine_version, majors)
+        except ValueError as err:
+            allowed = str(err).removeprefix("must be ").replace("supported", f"supported {self.engine}", 1)
+            raise KeyedError("engineVersion", self.engine_version, allowed) from None
+        return self
 
     @model_validator(mode="after")
     def _failover(self) -> CacheConfig:
