@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from arbiter_tools.cost_diff import MARKER
 from tests.conftest import stack_sections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -227,6 +228,8 @@ def test_preview_runs_only_for_same_repository_pull_requests(workflows: dict[str
     assert set(preview["on"]) == {"pull_request"}
     guard = "github.event.pull_request.head.repo.full_name == github.repository"
     for job_id, job in preview["jobs"].items():
+        if job_id in COST_JOBS:
+            continue  # no AWS access (test_cost_of_the_change_is_commented_without_aws)
         assert job["if"].startswith(guard), job_id
         stack = job_id
         # The preview environment, never the one holding the deploy role.
@@ -243,6 +246,34 @@ def test_preview_runs_only_for_same_repository_pull_requests(workflows: dict[str
         assert names.index("./.github/actions/stack-access") < names.index(_uses(run))
     assert "github.event.pull_request.base.ref == 'main'" in preview["jobs"]["prod"]["if"]
     assert "base.ref" not in preview["jobs"]["staging"]["if"]
+
+
+COST_JOBS = ("cost", "cost-comment")
+
+
+def test_cost_of_the_change_is_commented_without_aws(workflows: dict[str, dict[str, Any]]) -> None:
+    """Offline plans of base and head in a job that can only read; the comment in one that runs no code."""
+    jobs = workflows["preview"]["jobs"]
+    cost, comment = (jobs[j] for j in COST_JOBS)
+    assert cost["permissions"] == {"contents": "read"}
+    assert "environment" not in cost and "if" not in cost  # no credentials: forks get a cost too
+    checkouts = [s for s in _steps(cost) if _uses(s).startswith("actions/checkout@")]
+    assert [c.get("with", {}).get("ref") for c in checkouts] == [
+        None,
+        "${{ github.event.pull_request.base.sha }}",
+    ]
+    base_dir = checkouts[1]["with"]["path"]
+    [diff] = [s for s in _steps(cost) if "cost-diff" in s.get("run", "")]
+    assert f"./dev cost-diff --base-dir {base_dir} " in diff["run"] and "--markdown" in diff["run"]
+    assert cost["outputs"]["comment"] == f"${{{{ steps.{diff['id']}.outputs.comment }}}}"
+    # The comment job: only the pull-request scope, no checkout, the text through the environment.
+    assert comment["permissions"] == {"pull-requests": "write"}
+    assert comment["needs"] == "cost"
+    assert comment["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    [post] = _steps(comment)
+    assert "uses" not in post and "./" not in post["run"]
+    assert post["env"]["COMMENT"] == "${{ needs.cost.outputs.comment }}"
+    assert f"marker='{MARKER}'" in post["run"]  # the comment the cost job writes is the one it edits
 
 
 def test_stack_access_installs_python_deps_then_assumes_the_role(action: dict[str, Any]) -> None:
