@@ -205,6 +205,9 @@ class DeliveryConfig(Model):
     github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
     #: The GitHub environment pull-request previews run in: only it may assume the preview role.
     preview_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
+    #: The GitHub environment the scheduled drift check runs in (main only): only it may assume
+    #: the drift role, which reads what a refresh reads, generated secret values included.
+    drift_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
     deploy_branch: str = Field(pattern=r"^[A-Za-z0-9_./-]+$", max_length=255)
     ecr_keep_images: int = Field(ge=1, le=1000)
     #: Not settings: derived from the account and environment (`state_bucket_name`, `state_kms_alias`).
@@ -220,4 +223,13 @@ class DeliveryConfig(Model):
                 self.preview_environment,
                 f"a GitHub environment other than githubEnvironment ({self.github_environment})",
             )
+        # The drift role reads generated secret values: pull-request jobs must never reach it.
+        others = {"githubEnvironment": self.github_environment, "previewEnvironment": self.preview_environment}
+        for key, value in others.items():
+            if self.drift_environment == value:
+                raise KeyedError(
+                    "driftEnvironment",
+                    self.drift_environment,
+                    f"a GitHub environment of its own, not {key}'s ({value})",
+                )
         return self
