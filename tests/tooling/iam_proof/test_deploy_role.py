@@ -79,12 +79,13 @@ def test_admin_only_calls_are_denied_as_a_whole(proof: Proof) -> None:
     for call in admin_calls:
         verdicts = [decide(policies, a).verdict for a in proof.authorizations if a.call is call]
         assert "denied" in verdicts, call
-    # 2 CI roles + 3 execution roles; 9 deploy + 9 preview policies (one per area) + the boundary;
-    # their 18 attachments to the CI roles; the default security group's adoption (revoke, tag).
+    # 3 CI roles (deploy, preview, drift) + 3 execution roles; 9 policies (one per area) for each
+    # CI role + the boundary; their 27 attachments; the default security group's adoption (revoke, tag).
     areas = len(deploy_grants.AREAS)
-    assert sum(c.operation == "CreateRole" for c in admin_calls) == 5
-    assert sum(c.operation == "CreatePolicy" for c in admin_calls) == 2 * areas + 1 == 19
-    assert sum(c.operation == "AttachRolePolicy" for c in admin_calls) == 2 * areas == 18
+    assert len(deploy_grants.PREVIEW_AREAS) == len(deploy_grants.DRIFT_AREAS) == areas
+    assert sum(c.operation == "CreateRole" for c in admin_calls) == 6
+    assert sum(c.operation == "CreatePolicy" for c in admin_calls) == 3 * areas + 1 == 28
+    assert sum(c.operation == "AttachRolePolicy" for c in admin_calls) == 3 * areas == 27
 
 
 def test_deploy_role_allows_the_providers_refresh_and_update_calls(proof: Proof) -> None:
