@@ -86,12 +86,13 @@ def build_parser(*, only_plan: bool = False) -> argparse.ArgumentParser:
     )
     plan.set_defaults(func=cmd_plan)
     if not only_plan:
-        from arbiter_tools import cost_diff, drill, runbook, scale
+        from arbiter_tools import cost_diff, drift_report, drill, runbook, scale
 
         runbook.register(sub)
         scale.register(sub)
         drill.register(sub)
         cost_diff.register(sub)
+        drift_report.register(sub)
     return parser
 
 
