@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +142,58 @@ def test_bad_input_is_one_line_exit_2(
     assert str(path) in line and fragment in line
     with pytest.raises(UserError):
         load(path, "prod")
+
+
+# ---- .github/scripts/drift-report.sh, the workflow step around the command -------------------------
+
+
+def _run_step(tmp_path: Path, preview: str | None, preview_exit: str) -> tuple[int, dict[str, str], str]:
+    """Run the step in `tmp_path` (its `./dev` runs this checkout's CLI): exit code, outputs, summary."""
+    root = Path(__file__).resolve().parents[2]
+    dev = tmp_path / "dev"
+    dev.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m arbiter_tools.cli "$@"\n')
+    dev.chmod(0o755)
+    if preview is not None:
+        (tmp_path / "preview.json").write_text(preview)
+    (tmp_path / "preview.exit").write_text(preview_exit + "\n")
+    env = {
+        **os.environ,
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
+    result = subprocess.run(
+        [str(root / ".github" / "scripts" / "drift-report.sh"), "prod", RUN],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    text = (tmp_path / "output").read_text()
+    drifted = re.search(r"^drifted=(\w+)$", text, re.M)
+    report = re.search(r"^report<<(\S+)\n(.*)\n\1$", text, re.M | re.S)
+    assert drifted and report, text
+    return (
+        result.returncode,
+        {"drifted": drifted.group(1), "report": report.group(2)},
+        (tmp_path / "summary").read_text(),
+    )
+
+
+def test_workflow_step_fails_on_drift_and_hands_the_report_to_the_alert(tmp_path: Path) -> None:
+    code, outputs, summary = _run_step(tmp_path, FIXTURE.read_text(), "255")
+    assert code == 1 and outputs["drifted"] == "true"
+    assert outputs["report"] + "\n" == render(load(FIXTURE, "prod"), run_url=RUN) == summary
+
+
+def test_workflow_step_passes_a_clean_refresh(tmp_path: Path) -> None:
+    code, outputs, _ = _run_step(tmp_path, json.dumps({"changeSummary": {"same": 213}}), "0")
+    assert (code, outputs["drifted"]) == (0, "false")
+    assert "No drift in **prod**" in outputs["report"]
+
+
+def test_workflow_step_alerts_when_the_preview_wrote_nothing(tmp_path: Path) -> None:
+    code, outputs, _ = _run_step(tmp_path, "", "255")
+    assert (code, outputs["drifted"]) == (1, "true")
+    assert outputs["report"].startswith(MARKER.format(stack="prod"))
+    assert "could not read the preview (pulumi exit 255" in outputs["report"] and "empty" in outputs["report"]

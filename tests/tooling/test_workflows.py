@@ -37,6 +37,7 @@ DEPLOY_ENVIRONMENTS = {st: stack_sections(st)["delivery"]["githubEnvironment"] f
 PREVIEW_ENVIRONMENTS = {
     st: stack_sections(st)["delivery"]["previewEnvironment"] for st in ("staging", "prod")
 }
+DRIFT_ENVIRONMENTS = {st: stack_sections(st)["delivery"]["driftEnvironment"] for st in ("staging", "prod")}
 OIDC_ACTION = "aws-actions/configure-aws-credentials"
 
 
@@ -130,6 +131,7 @@ def test_top_level_permissions_are_empty_and_jobs_ask_for_little(
         "contents": {"read"},
         "id-token": {"write"},
         "pull-requests": {"write"},
+        "issues": {"write"},
     }
     for name, wf in workflows.items():
         assert wf["permissions"] == {}, name
@@ -144,6 +146,10 @@ def test_top_level_permissions_are_empty_and_jobs_ask_for_little(
             )
             if perms.get("pull-requests") == "write":
                 assert name == "preview", f"{name}.{job_id}: only previews comment on pull requests"
+            if perms.get("issues") == "write":
+                assert (name, job_id) == ("drift", "alert"), (
+                    f"{name}.{job_id}: only the drift alert opens issues"
+                )
 
 
 def test_checkout_never_persists_credentials() -> None:
@@ -209,7 +215,7 @@ def test_one_deploy_per_stack_and_rollbacks_queue_behind_it(workflows: dict[str,
 
 
 def test_state_backend_is_self_managed(workflows: dict[str, dict[str, Any]]) -> None:
-    for name in ("deploy", "preview", "rollback"):
+    for name in ("deploy", "preview", "rollback", "drift"):
         for job_id, job in workflows[name]["jobs"].items():
             if "environment" not in job:
                 continue
@@ -285,6 +291,59 @@ def test_stack_access_installs_python_deps_then_assumes_the_role(action: dict[st
     assert oidc["with"]["aws-region"] == "us-east-1"
     assert runs.index("./dev help") < steps.index(oidc)
     assert any(_uses(s).startswith("pulumi/actions@") and "with" not in s for s in steps), "CLI install"
+
+
+# ---- drift ---------------------------------------------------------------------------------------
+
+
+def test_drift_runs_daily_and_on_demand_on_main_in_its_own_environment(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    drift = workflows["drift"]
+    assert set(drift["on"]) == {"schedule", "workflow_dispatch"}  # never for pull requests
+    assert len(drift["on"]["schedule"]) == 1
+    for stack in ("staging", "prod"):
+        job = drift["jobs"][stack]
+        assert job["if"] == "github.ref == 'refs/heads/main'"
+        # Its own environment: never the deploy's or the pull requests' (the drift role trusts it only).
+        assert job["environment"] == DRIFT_ENVIRONMENTS[stack]
+        assert job["environment"] not in {*DEPLOY_ENVIRONMENTS.values(), *PREVIEW_ENVIRONMENTS.values()}
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        assert job["env"]["STACK"] == stack
+        runs = [s.get("run", "") for s in _steps(job)]
+        names = [_uses(s) or s.get("run", "") for s in _steps(job)]
+        check = names.index('.github/scripts/drift-check.sh "$STACK"')
+        assert (
+            names.index("./.github/actions/stack-access")
+            < check
+            < names.index('.github/scripts/drift-report.sh "$STACK" "$RUN_URL"')
+        )
+        assert job["outputs"] == {
+            "drifted": "${{ steps.report.outputs.drifted }}",
+            "report": "${{ steps.report.outputs.report }}",
+        }
+        assert not any("pulumi up" in r or "refresh --yes" in r for r in runs)
+    script = (GITHUB / "scripts" / "drift-check.sh").read_text()
+    assert 'pulumi preview --stack "$stack" --refresh --expect-no-changes --json' in script
+    report = (GITHUB / "scripts" / "drift-report.sh").read_text()
+    assert './dev drift-report "$PWD/preview.json"' in report and "exit 1" in report
+
+
+def test_drift_alert_opens_one_issue_per_stack_and_runs_no_repository_code(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    alert = workflows["drift"]["jobs"]["alert"]
+    assert alert["permissions"] == {"issues": "write"}
+    assert alert["needs"] == ["staging", "prod"]
+    assert alert["if"].startswith("always()")  # a failed drift job must still alert
+    [step] = _steps(alert)
+    assert "uses" not in step and "./" not in step["run"]
+    for stack in ("staging", "prod"):
+        up = stack.upper()
+        assert step["env"][f"{up}_REPORT"] == f"${{{{ needs.{stack}.outputs.report }}}}"
+        assert step["env"][f"{up}_RESULT"] == f"${{{{ needs.{stack}.result }}}}"
+        assert f'alert {stack} "${up}_RESULT" "${up}_DRIFTED" "${up}_REPORT"' in step["run"]
+    assert "gh issue create" in step["run"] and "gh issue close" in step["run"]
 
 
 # ---- rollback ------------------------------------------------------------------------------------
