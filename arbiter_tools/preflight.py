@@ -39,6 +39,7 @@ from arbiter_tools.preflight_checks import (
     Fetch,
     api_error,
     check_account,
+    check_cache_engine,
     check_certificate,
     check_secret,
     check_state_bucket,
@@ -100,6 +101,7 @@ def run_checks(
         ("state bucket", lambda: check_state_bucket(client("s3"), config)),
         ("state key", lambda: check_state_key(client("kms"), config)),
         ("certificate", lambda: check_certificate(client("acm"), config)),
+        ("cache engine", lambda: check_cache_engine(client("elasticache"), config)),
     ]
     keys = {"trading-core": "tradingCore", "telegram-bot": "telegramBot", "web-api": "webApi"}
     arch = config.services.cpu_architecture

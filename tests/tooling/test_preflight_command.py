@@ -54,7 +54,8 @@ def test_green_after_the_bootstrap_steps(
     code, out, err = run_cli(capsys, "preflight", "--stack", "staging")
     assert (code, err) == (0, ""), out
     lines = report_lines(out)
-    assert len(lines) == 1 + 2 + 1 + 3 + 3 + 4 + 1  # account, state x2, cert, images, secrets, roles, quota
+    # account, state x2, cert, cache engine, images, secrets, roles, quota
+    assert len(lines) == 1 + 2 + 1 + 1 + 3 + 3 + 4 + 1
     assert lines["certificate"].startswith("skip") and "self-signed certificate" in lines["certificate"]
     assert all(line.startswith("ok") for name, line in lines.items() if name != "certificate"), out
     assert "linux/arm64 (from the image index)" in lines["image web-api"]
