@@ -224,7 +224,10 @@ class DeliveryConfig(Model):
                 f"a GitHub environment other than githubEnvironment ({self.github_environment})",
             )
         # The drift role reads generated secret values: pull-request jobs must never reach it.
-        others = {"githubEnvironment": self.github_environment, "previewEnvironment": self.preview_environment}
+        others = {
+            "githubEnvironment": self.github_environment,
+            "previewEnvironment": self.preview_environment,
+        }
         for key, value in others.items():
             if self.drift_environment == value:
                 raise KeyedError(
