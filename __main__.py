@@ -304,6 +304,7 @@ def environment_stack(config: StackConfig) -> None:
             github_repository=config.delivery.github_repository,
             github_environment=config.delivery.github_environment,
             preview_environment=config.delivery.preview_environment,
+            drift_environment=config.delivery.drift_environment,
             images={
                 svc: ServiceImage(
                     uri=svc_cfg.image,
@@ -358,6 +359,7 @@ def environment_stack(config: StackConfig) -> None:
     pulumi.export("dashboardName", monitoring.dashboard.dashboard_name)
     pulumi.export("deployRoleArn", delivery.deploy_role_arn)
     pulumi.export("previewRoleArn", delivery.preview_role_arn)
+    pulumi.export("driftRoleArn", delivery.drift_role_arn)
     pulumi.export("permissionsBoundaryArn", boundary.arn)
     pulumi.export("oidcProviderArn", delivery.oidc_provider_arn)
 

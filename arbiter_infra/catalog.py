@@ -58,6 +58,23 @@ REDIS_CREATE_VERSION: Final = {"7": "7.1"}
 #: Parameter group family per Redis major version.
 REDIS_PARAMETER_FAMILY: Final = {"7": "redis7"}
 
+#: Valkey majors on ElastiCache and the version a new replication group is created at; Valkey is
+#: Redis OSS 7's protocol (a drop-in replacement, AWS: "Engine versions and upgrading in
+#: ElastiCache"). Versions are `<major>.<minor>` as for Redis 7, and the group ignores later changes
+#: of its version likewise.
+VALKEY_CREATE_VERSION: Final = {"7": "7.2", "8": "8.0"}
+
+#: Parameter group family per Valkey major version.
+VALKEY_PARAMETER_FAMILY: Final = {"7": "valkey7", "8": "valkey8"}
+
+#: ElastiCache engines the cache tier offers: engine -> (major -> create version, major -> family).
+#: Redis OSS -> Valkey is an in-place change AWS documents (modify-replication-group --engine
+#: valkey, docs/cache-engine.md); Valkey -> Redis OSS is not: the provider replaces the group.
+CACHE_ENGINES: Final = {
+    "redis": (REDIS_CREATE_VERSION, REDIS_PARAMETER_FAMILY),
+    "valkey": (VALKEY_CREATE_VERSION, VALKEY_PARAMETER_FAMILY),
+}
+
 #: ElastiCache node types and their memory in GiB (for the cost table and memory alarms).
 CACHE_NODE_MEMORY_GIB: Final = {
     "cache.t4g.micro": 0.5,

@@ -86,13 +86,15 @@ def build_parser(*, only_plan: bool = False) -> argparse.ArgumentParser:
     )
     plan.set_defaults(func=cmd_plan)
     if not only_plan:
-        from arbiter_tools import db_upgrade, drill, redis_cli, runbook, scale
+        from arbiter_tools import cost_diff, db_upgrade, drift_report, drill, redis_cli, runbook, scale
 
         runbook.register(sub)
         scale.register(sub)
         drill.register(sub)
         redis_cli.register(sub)
         db_upgrade.register(sub)
+        cost_diff.register(sub)
+        drift_report.register(sub)
     return parser
 
 

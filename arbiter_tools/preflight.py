@@ -39,6 +39,7 @@ from arbiter_tools.preflight_checks import (
     Fetch,
     api_error,
     check_account,
+    check_cache_engine,
     check_certificate,
     check_redis_auth,
     check_secret,
@@ -102,6 +103,7 @@ def run_checks(
         ("state key", lambda: check_state_key(client("kms"), config)),
         ("certificate", lambda: check_certificate(client("acm"), config)),
         ("redis auth", lambda: check_redis_auth(client("elasticache"), config)),
+        ("cache engine", lambda: check_cache_engine(client("elasticache"), config)),
     ]
     keys = {"trading-core": "tradingCore", "telegram-bot": "telegramBot", "web-api": "webApi"}
     arch = config.services.cpu_architecture

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
+from arbiter_infra import catalog
 from arbiter_infra.config import StackConfig
 from arbiter_tools.bootstrap import describe_alias_key
 from arbiter_tools.stacks import account_mismatch
@@ -262,3 +263,40 @@ def check_state_key(kms: Any, config: StackConfig) -> Check:
             f"aws kms cancel-key-deletion / enable-key --key-id {key['KeyId']}",
         )
     return Check(name, "ok", f"{key['Arn']} enabled")
+
+
+# --- cache engine -------------------------------------------------------------------------------
+
+
+def check_cache_engine(elasticache: Any, config: StackConfig) -> Check:
+    """The live replication group's engine against `cache.engine`: redis -> valkey is done in AWS
+    first (the group ignores engineVersion, so `pulumi up` would send valkey without a version),
+    and valkey -> redis would replace the group with an empty one (docs/cache-engine.md)."""
+    group_id = f"{config.prefix}-redis"
+    want = config.cache.engine
+    name = f"cache engine of {group_id}"
+    try:
+        groups = elasticache.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"]
+    except ClientError as err:
+        if api_error(err)[0] == "ReplicationGroupNotFoundFault":
+            return Check(name, "ok", f"not created yet: pulumi up creates it with {want}")
+        return denied(name, "elasticache:DescribeReplicationGroups", err)
+    running = str(groups[0].get("Engine") or "redis")
+    if running == want:
+        return Check(name, "ok", f"runs {running}, as cache.engine says")
+    if (running, want) == ("redis", "valkey"):
+        version = catalog.VALKEY_CREATE_VERSION[config.cache.engine_version]
+        return Check(
+            name,
+            "FAIL",
+            "runs redis and cache.engine is valkey: pulumi up cannot change the engine of this group",
+            f"aws elasticache modify-replication-group --replication-group-id {group_id} --engine valkey "
+            f"--engine-version {version} --cache-parameter-group-name default.valkey"
+            f"{config.cache.engine_version} --apply-immediately, then pulumi refresh (docs/cache-engine.md)",
+        )
+    return Check(
+        name,
+        "FAIL",
+        f"runs {running} and cache.engine is {want}: pulumi up would replace the group with an empty one",
+        f"set arbiter:cache.engine: {running} (AWS has no in-place change back; docs/cache-engine.md)",
+    )

@@ -11,9 +11,13 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from arbiter_tools.runtime import Deployment
+
+#: ElastiCache engine -> its node-price table in prices.json and its name on the line.
+CACHE_NODE_PRICES: Final = {"redis": "cache_node", "valkey": "cache_node_valkey"}
+CACHE_ENGINE_NAMES: Final = {"redis": "Redis OSS", "valkey": "Valkey"}
 
 
 @dataclass(frozen=True)
@@ -99,10 +103,11 @@ def estimate(deployment: Deployment) -> CostEstimate:
 
     for rg in deployment.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
         node = str(rg.inputs["nodeType"])
+        engine = str(rg.inputs.get("engine") or "redis")
         hourly(
-            f"ElastiCache Redis {node}",
+            f"ElastiCache {CACHE_ENGINE_NAMES.get(engine, engine)} {node}",
             int(rg.inputs.get("numCacheClusters", 1)),
-            _price(table, "cache_node", node),
+            _price(table, CACHE_NODE_PRICES.get(engine, f"cache_node_{engine}"), node),
             "node",
         )
 

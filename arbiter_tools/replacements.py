@@ -18,7 +18,7 @@ those rules as functions.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -37,6 +37,8 @@ class TypeRules:
     note: str = ""
     #: Every input change replaces (e.g. an ECS task definition: a new revision per change).
     all_inputs: bool = False
+    #: Inputs that force a new resource only for some changes: path -> (old, new) -> replaces.
+    force_new_if: Mapping[str, Callable[[object, object], bool]] = field(default_factory=dict)
     #: Inputs that never cause a replacement even when `all_inputs` (tags, lifecycle-only flags).
     in_place: frozenset[str] = field(default_factory=frozenset)
 
@@ -49,8 +51,21 @@ class TypeRules:
         return any(plain == p or plain.startswith(p + ".") for p in self.force_new)
 
 
-def _rules(source: str, *force_new: str, note: str = "") -> TypeRules:
-    return TypeRules(force_new=frozenset(force_new), source=TF + source, note=note)
+def _rules(
+    source: str,
+    *force_new: str,
+    note: str = "",
+    force_new_if: Mapping[str, Callable[[object, object], bool]] | None = None,
+) -> TypeRules:
+    return TypeRules(
+        force_new=frozenset(force_new), source=TF + source, note=note, force_new_if=force_new_if or {}
+    )
+
+
+def cache_engine_change_replaces(old: object, new: object) -> bool:
+    """customizeDiffEngineForceNewOnDowngrade (elasticache/engine_version.go): any engine change
+    replaces the replication group except redis -> valkey, which AWS performs in place."""
+    return old != new and (old, new) != ("redis", "valkey")
 
 
 #: Resource types whose replacement or deletion loses data or an identity others depend on.
@@ -117,7 +132,9 @@ REPLACEMENTS: Final[dict[str, TypeRules]] = {
         "snapshotName",
         "subnetGroupName",
         note="nodeType and numCacheClusters change in place; an engineVersion downgrade replaces "
-        "(customizeDiffEngineVersionForceNewOnDowngrade)",
+        "(customizeDiffEngineVersionForceNewOnDowngrade); engine redis -> valkey is in place, any "
+        "other engine change replaces (customizeDiffEngineForceNewOnDowngrade)",
+        force_new_if={"engine": cache_engine_change_replaces},
     ),
     "aws:elasticache/subnetGroup:SubnetGroup": _rules("elasticache/subnet_group.go", "name"),
     # The ids and the user name: ModifyUser / ModifyUserGroup cannot change them.

@@ -358,6 +358,8 @@ def _resource_diffs(
             forces = bool(rules and rules.forces_replacement(path)) or _matches(
                 path, resource.replace_on_changes
             )
+            if rules and path in rules.force_new_if:
+                forces = forces or rules.force_new_if[path](old_leaf, new_leaf)
             if secret:
                 diffs.append(PropertyDiff(path, _masked(old_leaf), _masked(new_leaf), forces))
             else:

@@ -1,4 +1,4 @@
-"""ElastiCache Redis with TLS, RBAC users, CMK and failover.
+"""ElastiCache (Redis OSS or Valkey, the same protocol) with TLS, RBAC users, CMK and failover.
 
 Each client (a service) gets its own ElastiCache user with the access string it is given, and
 the group's `default` user is off: no AUTH token, no shared credential. A user's first password
@@ -26,7 +26,6 @@ from arbiter_infra.config import CacheConfig
 from arbiter_infra.naming import Naming
 from components.secrets import as_secret, value_from
 
-ENGINE = "redis"
 REDIS_PORT = 6379
 AUTH_JSON_KEY = "auth_token"
 #: The JSON keys of a user's secret (what `redis rotate` writes too).
@@ -132,10 +131,12 @@ class Redis(pulumi.ComponentResource):
             opts=child,
         )
         major = cfg.engine_version
+        create_versions, families = catalog.CACHE_ENGINES[cfg.engine]
         self.parameter_group = aws.elasticache.ParameterGroup(
             f"{name}-params",
-            name=naming(f"redis{major}", kind="elasticache"),
-            family=catalog.REDIS_PARAMETER_FAMILY[major],
+            # A new engine or major is a new group (its family differs); the old one goes after the move.
+            name=naming(f"{cfg.engine}{major}", kind="elasticache"),
+            family=families[major],
             description=f"{group_id}: evict only keys with a TTL (sessions), never quota counters",
             parameters=[
                 aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value="volatile-lru")
@@ -155,10 +156,12 @@ class Redis(pulumi.ComponentResource):
             f"{name}-group",
             replication_group_id=group_id,
             description=f"{naming.prefix}: sessions, rate limits, quota counters",
-            engine=ENGINE,
+            # redis -> valkey is an in-place change, done in AWS first (docs/cache-engine.md); the
+            # provider replaces the group for valkey -> redis. The group keeps its `-redis` id either way.
+            engine=cfg.engine,
             # The major's create-time version; AWS then moves the minor (auto minor upgrade), which
             # the provider would read back as a downgrade to replace: see `ignore_changes` below.
-            engine_version=catalog.REDIS_CREATE_VERSION[major],
+            engine_version=create_versions[major],
             node_type=cfg.node_type,
             num_cache_clusters=cfg.num_nodes,
             preferred_cache_cluster_azs=[azs[i % len(azs)] for i in range(cfg.num_nodes)],
@@ -288,7 +291,7 @@ class Redis(pulumi.ComponentResource):
                 user_id=user_id,
                 # Name = id: what IAM authentication would need too, and unique per stack.
                 user_name=user_id,
-                engine=ENGINE,
+                engine=args.config.engine,
                 access_string=access,
                 authentication_mode={"type": "password", "passwords": [as_secret(password.result)]},
                 opts=pulumi.ResourceOptions(
@@ -309,7 +312,7 @@ class Redis(pulumi.ComponentResource):
             f"{name}-default-user",
             user_id=naming("default", kind="elasticache"),
             user_name=redis_acl.DEFAULT_USER_NAME,
-            engine=ENGINE,
+            engine=args.config.engine,
             access_string=redis_acl.union(args.users.values()) if legacy else redis_acl.DISABLED,
             authentication_mode={"type": "password", "passwords": [as_secret(default_password)]},
             opts=kept,
@@ -317,7 +320,7 @@ class Redis(pulumi.ComponentResource):
         self.user_group = aws.elasticache.UserGroup(
             f"{name}-users",
             user_group_id=group_id,
-            engine=ENGINE,
+            engine=args.config.engine,
             user_ids=[self.default_user.user_id, *(u.user_id for u in self.users.values())],
             opts=kept,
         )

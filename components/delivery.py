@@ -1,4 +1,4 @@
-"""Delivery: the environment's CI identities (deploy role, preview role) and the permissions boundary.
+"""Delivery: the environment's CI identities (deploy, preview and drift roles) and the permissions boundary.
 
 The GitHub OIDC provider and the ECR repositories exist once per account and belong to the
 account stack; this tier only names the provider by its fixed ARN.
@@ -9,6 +9,10 @@ account stack; this tier only names the provider by its fixed ARN.
 - The preview role is read-only and trusted only from a separate GitHub environment (e.g.
   `staging-preview`): pull-request jobs run there and never in an environment that holds the
   deploy role.
+- The drift role reads what `pulumi preview --refresh` reads, generated secret values included
+  (the preview role may not read those), and writes nothing; it is trusted only from a third
+  GitHub environment (e.g. `staging-drift`) whose branch rule admits `main`, where the scheduled
+  drift check (`.github/workflows/drift.yml`) runs.
 - The permissions boundary caps every role the program creates; the deploy role can create or
   change a role only with it attached, and can change neither the boundary nor itself.
 
@@ -35,6 +39,7 @@ from components.deploy_grants import (
     GrantScope,
     boundary_policy_document,
     deploy_policy_documents,
+    drift_policy_documents,
     minified,
     policy_size,
     preview_policy_documents,
@@ -140,12 +145,14 @@ class DeliveryArgs:
     github_environment: str
     #: The GitHub environment the preview role trusts (pull requests; never `github_environment`).
     preview_environment: str
+    #: The GitHub environment the drift role trusts (scheduled runs on main; neither of the above).
+    drift_environment: str
     #: Service -> its image: each must be in the repository the account stack manages (default: none).
     images: Mapping[str, ServiceImage] = field(default_factory=dict)
 
 
 class Delivery(pulumi.ComponentResource):
-    """GitHub Actions -> AWS: the environment's deploy role and its read-only preview role."""
+    """GitHub Actions -> AWS: the environment's deploy role and its read-only preview and drift roles."""
 
     oidc_provider_arn: pulumi.Output[str]
     deploy_role: aws.iam.Role
@@ -156,6 +163,10 @@ class Delivery(pulumi.ComponentResource):
     preview_role_arn: pulumi.Output[str]
     preview_policies: dict[str, aws.iam.Policy]
     preview_policy_attachments: dict[str, aws.iam.RolePolicyAttachment]
+    drift_role: aws.iam.Role
+    drift_role_arn: pulumi.Output[str]
+    drift_policies: dict[str, aws.iam.Policy]
+    drift_policy_attachments: dict[str, aws.iam.RolePolicyAttachment]
 
     def __init__(self, name: str, args: DeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("arbiter:delivery:Delivery", name, None, opts)
@@ -186,13 +197,26 @@ class Delivery(pulumi.ComponentResource):
             args=args,
         )
         self.preview_role_arn = self.preview_role.arn
+        self.drift_role, self.drift_policies, self.drift_policy_attachments = self._role(
+            name,
+            "drift",
+            description=f"Scheduled drift check (pulumi preview --refresh, read-only) of {naming.environment} "
+            f"from {args.github_repository} (environment {args.drift_environment})",
+            github_environment=args.drift_environment,
+            documents=account.apply(lambda acct: drift_policy_documents(scope, naming, acct)),
+            areas=list(drift_policy_documents(scope, naming, _ANY_ACCOUNT)),
+            args=args,
+        )
+        self.drift_role_arn = self.drift_role.arn
         self.register_outputs(
             {
                 "oidcProviderArn": self.oidc_provider_arn,
                 "deployRoleArn": self.deploy_role_arn,
                 "previewRoleArn": self.preview_role_arn,
+                "driftRoleArn": self.drift_role_arn,
                 "deployPolicyArns": {area: p.arn for area, p in self.deploy_policies.items()},
                 "previewPolicyArns": {area: p.arn for area, p in self.preview_policies.items()},
+                "driftPolicyArns": {area: p.arn for area, p in self.drift_policies.items()},
             }
         )
 

@@ -75,20 +75,19 @@ def matching(pattern: re.Pattern[str], form: str) -> Any:
     return AfterValidator(check)
 
 
+def check_engine_major(v: str, allowed: Any) -> str:
+    """`v` if it is a major of `allowed`, else a ValueError saying "must be ..." what is."""
+    if v in allowed:
+        return v
+    major = v.split(".", maxsplit=1)[0]
+    if major in allowed:
+        raise ValueError(f'must be the major version only ("{major}"): AWS upgrades the minor version itself')
+    raise ValueError(f"must be a supported major version ({listed(allowed)}), without a minor")
+
+
 def engine_major(allowed: Any) -> Any:
     """A major version only ("16", "7"): AWS moves the minor; a pinned minor would read as a downgrade."""
-
-    def check(v: str) -> str:
-        if v in allowed:
-            return v
-        major = v.split(".", maxsplit=1)[0]
-        if major in allowed:
-            raise ValueError(
-                f'must be the major version only ("{major}"): AWS upgrades the minor version itself'
-            )
-        raise ValueError(f"must be a supported major version ({listed(allowed)}), without a minor")
-
-    return AfterValidator(check)
+    return AfterValidator(lambda v: check_engine_major(v, allowed))
 
 
 def as_text(v: Any) -> Any:

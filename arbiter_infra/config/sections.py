@@ -20,6 +20,7 @@ from arbiter_infra.config.base import (
     RetentionDays,
     Window,
     as_text,
+    check_engine_major,
     engine_major,
     listed,
     member_of,
@@ -211,9 +212,12 @@ class DatabaseConfig(Model):
 
 
 class CacheConfig(Model):
-    """ElastiCache Redis replication group: one primary and at most five replicas."""
+    """ElastiCache replication group (Redis OSS or Valkey): one primary and at most five replicas."""
 
-    engine_version: Annotated[str, BeforeValidator(as_text), engine_major(catalog.REDIS_CREATE_VERSION)]
+    #: Valkey speaks Redis OSS 7's protocol at a lower node price (README, "Design decisions").
+    engine: Literal["redis", "valkey"]
+    #: A major of `engine` (catalog.CACHE_ENGINES), checked against the engine below.
+    engine_version: Annotated[str, BeforeValidator(as_text)]
     node_type: Annotated[str, member_of(catalog.CACHE_NODE_MEMORY_GIB)]
     num_nodes: int = Field(ge=1, le=6)
     automatic_failover: bool
@@ -226,6 +230,16 @@ class CacheConfig(Model):
     #: `default` user's password, limited to what the services together may do, while the services
     #: move to their own users. False (the end state): the `default` user is off.
     legacy_auth_token: bool = False
+
+    @model_validator(mode="after")
+    def _engine_major(self) -> CacheConfig:
+        majors = catalog.CACHE_ENGINES[self.engine][0]
+        try:
+            check_engine_major(self.engine_version, majors)
+        except ValueError as err:
+            allowed = str(err).removeprefix("must be ").replace("supported", f"supported {self.engine}", 1)
+            raise KeyedError("engineVersion", self.engine_version, allowed) from None
+        return self
 
     @model_validator(mode="after")
     def _failover(self) -> CacheConfig:
@@ -260,6 +274,9 @@ class DeliveryConfig(Model):
     github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
     #: The GitHub environment pull-request previews run in: only it may assume the preview role.
     preview_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
+    #: The GitHub environment the scheduled drift check runs in (main only): only it may assume
+    #: the drift role, which reads what a refresh reads, generated secret values included.
+    drift_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
     deploy_branch: str = Field(pattern=r"^[A-Za-z0-9_./-]+$", max_length=255)
     ecr_keep_images: int = Field(ge=1, le=1000)
     #: Not settings: derived from the account and environment (`state_bucket_name`, `state_kms_alias`).
@@ -275,4 +292,16 @@ class DeliveryConfig(Model):
                 self.preview_environment,
                 f"a GitHub environment other than githubEnvironment ({self.github_environment})",
             )
+        # The drift role reads generated secret values: pull-request jobs must never reach it.
+        others = {
+            "githubEnvironment": self.github_environment,
+            "previewEnvironment": self.preview_environment,
+        }
+        for key, value in others.items():
+            if self.drift_environment == value:
+                raise KeyedError(
+                    "driftEnvironment",
+                    self.drift_environment,
+                    f"a GitHub environment of its own, not {key}'s ({value})",
+                )
         return self

@@ -1,8 +1,8 @@
-"""The CI identities' permissions as data: the deploy role, the preview role, the permissions boundary.
+"""The CI identities' permissions as data: the deploy, preview and drift roles, the permissions boundary.
 
 The grants are tables, one module per deploy area (`network`, `data`, `compute`, `identity`,
-`operations`), the boundary's (`boundary`) and the preview role's, derived from the deploy role's
-(`preview`). This module joins them and fills their templates for one stack (`GrantScope`): pure
+`operations`), the boundary's (`boundary`), the preview role's, derived from the deploy role's
+(`preview`), and the drift role's, derived from the preview role's (`drift`). This module joins them and fills their templates for one stack (`GrantScope`): pure
 data and functions, no Pulumi resources, so the IAM evaluator (`arbiter_tools.iam_eval`) and the
 tests read exactly the documents `components.delivery` attaches. What belongs to the application
 (its image repositories, its secrets) comes in through `GrantScope`, never from here.
@@ -20,6 +20,7 @@ from arbiter_infra.config import PROJECT
 from arbiter_infra.naming import Naming
 from components.deploy_grants import compute, data, identity, network, operations
 from components.deploy_grants.boundary import BOUNDARY_GRANTS
+from components.deploy_grants.drift import drift_grants
 from components.deploy_grants.model import (
     GITHUB_OIDC_HOST,
     MANAGED_POLICY_MAX_CHARS,
@@ -33,6 +34,8 @@ from components.deploy_grants.preview import PREVIEW_EXCLUDED, preview_grants
 __all__ = [
     "AREAS",
     "BOUNDARY_GRANTS",
+    "DRIFT_AREAS",
+    "DRIFT_GRANTS",
     "GITHUB_OIDC_HOST",
     "GRANTS",
     "MANAGED_POLICY_MAX_CHARS",
@@ -48,6 +51,7 @@ __all__ = [
     "boundary_policy_document",
     "deploy_policy_documents",
     "documents",
+    "drift_policy_documents",
     "minified",
     "policy_size",
     "preview_policy_documents",
@@ -84,11 +88,13 @@ def _check_grants(grants: tuple[Grant, ...]) -> None:
 
 
 PREVIEW_GRANTS: Final = preview_grants(GRANTS)
-for _table in (GRANTS, PREVIEW_GRANTS, BOUNDARY_GRANTS):
+DRIFT_GRANTS: Final = drift_grants(PREVIEW_GRANTS)
+for _table in (GRANTS, PREVIEW_GRANTS, DRIFT_GRANTS, BOUNDARY_GRANTS):
     _check_grants(_table)
 
 AREAS: Final = tuple(dict.fromkeys(g.area for g in GRANTS))
 PREVIEW_AREAS: Final = tuple(dict.fromkeys(g.area for g in PREVIEW_GRANTS))
+DRIFT_AREAS: Final = tuple(dict.fromkeys(g.area for g in DRIFT_GRANTS))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +202,11 @@ def deploy_policy_documents(scope: GrantScope, naming: Naming, account_id: str) 
 def preview_policy_documents(scope: GrantScope, naming: Naming, account_id: str) -> dict[str, dict[str, Any]]:
     """The preview role's policy documents, one per area: reads only."""
     return documents(PREVIEW_GRANTS, scope, naming, account_id)
+
+
+def drift_policy_documents(scope: GrantScope, naming: Naming, account_id: str) -> dict[str, dict[str, Any]]:
+    """The drift role's policy documents, one per area: the preview's reads and generated secret values."""
+    return documents(DRIFT_GRANTS, scope, naming, account_id)
 
 
 def boundary_policy_document(scope: GrantScope, naming: Naming, account_id: str) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from components.deploy_grants.model import (
     _BOUNDARY,
     _DEPLOY_POLICIES,
     _DEPLOY_ROLE,
+    _DRIFT_POLICIES,
+    _DRIFT_ROLE,
     _EXEC_ROLES,
     _IAM,
     _OWN_ROLES,
@@ -147,7 +149,7 @@ GRANTS: Final[tuple[Grant, ...]] = (
     Grant(
         "identity",
         "DenyChangingCiIdentityOrBoundary",
-        "CI must not widen its own permissions or loosen the boundary: the deploy and preview "
+        "CI must not widen its own permissions or loosen the boundary: the deploy, preview and drift "
         "roles, their policies and the boundary policy are changed by an admin's pulumi up (see "
         "docs/delivery.md), even though they match arbiter-<env>-*",
         (
@@ -174,7 +176,15 @@ GRANTS: Final[tuple[Grant, ...]] = (
             "iam:UpdateRoleDescription",
         ),
         "arns",
-        (_DEPLOY_ROLE, _DEPLOY_POLICIES, _PREVIEW_ROLE, _PREVIEW_POLICIES, _BOUNDARY),
+        (
+            _DEPLOY_ROLE,
+            _DEPLOY_POLICIES,
+            _PREVIEW_ROLE,
+            _PREVIEW_POLICIES,
+            _DRIFT_ROLE,
+            _DRIFT_POLICIES,
+            _BOUNDARY,
+        ),
         effect="Deny",
     ),
     Grant(
@@ -204,7 +214,9 @@ GRANTS: Final[tuple[Grant, ...]] = (
         ("iam:AttachRolePolicy",),
         "arns",
         (f"{_IAM}:role/*",),
-        condition={"ArnLike": {"iam:PolicyARN": [_DEPLOY_POLICIES, _PREVIEW_POLICIES, _BOUNDARY]}},
+        condition={
+            "ArnLike": {"iam:PolicyARN": [_DEPLOY_POLICIES, _PREVIEW_POLICIES, _DRIFT_POLICIES, _BOUNDARY]}
+        },
         effect="Deny",
     ),
 )

@@ -82,6 +82,8 @@ _OWN_ROLES = (f"{_IAM}:role/{{p}}-*",)
 _EXEC_ROLES = f"{_IAM}:role/{{p}}-*-exec"
 _PREVIEW_ROLE = f"{_IAM}:role/{{p}}-preview"
 _PREVIEW_POLICIES = f"{_IAM}:policy/{{p}}-preview-*"
+_DRIFT_ROLE = f"{_IAM}:role/{{p}}-drift"
+_DRIFT_POLICIES = f"{_IAM}:policy/{{p}}-drift-*"
 _BOUNDARY = f"{_IAM}:policy/{{p}}-boundary"
 #: The application secrets (values set by an operator, never by CI); `-*` is Secrets Manager's suffix.
 _APP_SECRETS = (f"{_SM}:secret:{{p}}/{{secret}}-*",)

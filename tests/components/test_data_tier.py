@@ -34,6 +34,7 @@ DATABASE = DatabaseConfig.model_validate(
 )
 CACHE = CacheConfig.model_validate(
     {
+        "engine": "redis",
         "engineVersion": "7",
         "nodeType": "cache.t4g.micro",
         "numNodes": 2,

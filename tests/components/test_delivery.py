@@ -45,6 +45,7 @@ def _delivery(naming: Naming, images: dict[str, ServiceImage] | None = None) -> 
             github_repository="org/repo",
             github_environment="ship",
             preview_environment="look",
+            drift_environment="watch",
             images=images or {},
         ),
     )
@@ -64,7 +65,9 @@ def _resources(statements: list[dict[str, Any]], sid: str) -> list[str]:
     return s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
 
 
-@pytest.mark.parametrize(("kind", "environment"), [("deploy", "ship"), ("preview", "look")])
+@pytest.mark.parametrize(
+    ("kind", "environment"), [("deploy", "ship"), ("preview", "look"), ("drift", "watch")]
+)
 def test_each_role_trusts_only_its_repository_and_environment(
     build: Build, naming: Naming, kind: str, environment: str
 ) -> None:
@@ -82,7 +85,11 @@ def test_each_role_trusts_only_its_repository_and_environment(
 
 def test_one_policy_per_area_each_attached_to_its_role(build: Build, naming: Naming) -> None:
     d = build(lambda: _delivery(naming))
-    for kind, areas in (("deploy", deploy_grants.AREAS), ("preview", deploy_grants.PREVIEW_AREAS)):
+    for kind, areas in (
+        ("deploy", deploy_grants.AREAS),
+        ("preview", deploy_grants.PREVIEW_AREAS),
+        ("drift", deploy_grants.DRIFT_AREAS),
+    ):
         names = sorted(
             p.inputs["name"]
             for p in d.of_type(POLICY)
@@ -108,6 +115,12 @@ def test_repositories_and_secrets_come_from_the_scope(build: Build, naming: Nami
     ]
     preview_deny = _resources(_statements(d, "preview"), "PreviewDenyApplicationSecretValues")
     assert preview_deny == secrets
+    # The drift role reads generated values under the stack's prefix; the Deny still holds.
+    assert _resources(_statements(d, "drift"), "PreviewDenyApplicationSecretValues") == secrets
+    assert _resources(_statements(d, "drift"), "DriftReadGeneratedSecretValues") == [
+        f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:arbiter-unit/*",
+        f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:arbiter-unit-*",
+    ]
     everything = json.dumps(deploy)
     for repo in ("engine-repo", "bot-repo"):
         assert f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/{repo}" in everything

@@ -134,10 +134,28 @@ BAD = [
         ["arbiter:database.instanceClass", "db.r6g.large"],
     ),
     (
-        "unknown-redis-version",
+        "unknown-cache-version",
         set_value("cache.engineVersion", "6.2"),
         "staging",
-        ["arbiter:cache.engineVersion", '"6.2"', "a supported major version (7)"],
+        ["arbiter:cache.engineVersion", '"6.2"', "a supported valkey major version (7, 8)"],
+    ),
+    (
+        "redis-has-no-major-8",
+        lambda raw: raw["cache"].update(engine="redis", engineVersion="8"),
+        "staging",
+        ["arbiter:cache.engineVersion", '"8"', "a supported redis major version (7)"],
+    ),
+    (
+        "valkey-minor-pinned",
+        set_value("cache.engineVersion", "8.0"),
+        "prod",
+        ["arbiter:cache.engineVersion", '"8.0"', 'major version only ("8")'],
+    ),
+    (
+        "unknown-cache-engine",
+        set_value("cache.engine", "memcached"),
+        "staging",
+        ["arbiter:cache.engine", "memcached", "redis", "valkey"],
     ),
     (
         "trading-core-autoscaled",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from policies import data
@@ -13,6 +15,8 @@ from tests.policies.cases import (
     assert_happy_path,
     assert_violation,
     case_id,
+    compliant_stack,
+    run,
 )
 
 CASES: list[Case] = [
@@ -192,3 +196,27 @@ def test_violation_fires_only_its_policy(case: Case) -> None:
 
 def test_every_policy_has_a_violation_case() -> None:
     assert_cases_cover(data.POLICIES, CASES)
+
+
+def _on_engine(engine: str, mutate: Any) -> Any:
+    def mutation(b: Any) -> None:
+        b.set("redis", engine=engine)
+        mutate(b)
+
+    return mutation
+
+
+@pytest.mark.parametrize("engine", ["redis", "valkey"])
+def test_cache_rules_hold_for_both_engines(engine: str) -> None:
+    """`cache.engine` is redis or valkey: no rule depends on the engine, each fires for either."""
+    b = compliant_stack("prod")
+    b.set("redis", engine=engine)
+    assert run(b) == []
+    cache_cases = [c for c in CASES if c.policy.startswith("redis-")]
+    assert {c.policy for c in cache_cases} == {
+        "redis-encryption-and-auth",
+        "redis-multi-az-failover-prod",
+        "redis-backups-and-patching",
+    }
+    for case in cache_cases:
+        assert_violation(Case(case.policy, _on_engine(engine, case.mutate), case.message, case.also))

@@ -31,8 +31,8 @@ def test_redis_group_size_and_placement(deployment: Deployment) -> None:
     exp = EXPECTED[deployment.stack]
     assert g["replicationGroupId"] == f"arbiter-{deployment.stack}-redis"
     assert len(g["replicationGroupId"]) <= 40
-    assert g["engine"] == "redis"
-    assert g["engineVersion"] == "7.1"
+    assert g["engine"] == "valkey"  # the shipped engine (README, "Design decisions")
+    assert g["engineVersion"] == "8.0"
     assert deployment.one(GROUP).ignore_changes == ("engineVersion",)
     assert g["nodeType"] == exp["node"]
     assert g["numCacheClusters"] == exp["nodes"]
@@ -105,7 +105,7 @@ def test_redis_parameters_snapshots_and_slow_log(deployment: Deployment) -> None
     env = deployment.stack
     g = deployment.one(GROUP)
     pg = deployment.one("aws:elasticache/parameterGroup:ParameterGroup")
-    assert pg.inputs["family"] == "redis7"
+    assert pg.inputs["family"] == "valkey8"
     assert g.inputs["parameterGroupName"] == pg.outputs["name"]
     assert g.inputs["snapshotRetentionLimit"] == EXPECTED[env]["snap"]
     assert g.inputs["snapshotWindow"] == "02:00-03:00"

@@ -81,7 +81,7 @@ BAD: list[tuple[str, str, dict[str, Any], list[str]]] = [
         "staging",
         "cache",
         {"engineVersion": "6.2"},
-        ['arbiter:cache.engineVersion = "6.2"', "major version (7)"],
+        ['arbiter:cache.engineVersion = "6.2"', "valkey major version (7, 8)"],
     ),
     (
         "staging",

@@ -44,7 +44,7 @@ def test_missing_grants_are_there(deployment: Deployment) -> None:
 
 
 def test_policies_fit_iam_quotas_and_are_attached(deployment: Deployment) -> None:
-    for kind in ("deploy", "preview"):
+    for kind in ("deploy", "preview", "drift"):
         policies = [
             p
             for p in deployment.of_type("aws:iam/policy:Policy")
@@ -65,7 +65,7 @@ def test_policies_fit_iam_quotas_and_are_attached(deployment: Deployment) -> Non
     assert policy_size(boundary_of(deployment)) <= MANAGED_POLICY_MAX_CHARS
 
 
-@pytest.mark.parametrize("kind", ["deploy", "preview"])
+@pytest.mark.parametrize("kind", ["deploy", "preview", "drift"])
 def test_no_wildcard_actions_and_every_statement_has_a_sid(deployment: Deployment, kind: str) -> None:
     statements = statements_of(deployment, kind) + (
         boundary_of(deployment)["Statement"] if kind == "deploy" else []
@@ -78,7 +78,7 @@ def test_no_wildcard_actions_and_every_statement_has_a_sid(deployment: Deploymen
             assert service and name and "*" not in action, (s["Sid"], action)
 
 
-@pytest.mark.parametrize("kind", ["deploy", "preview"])
+@pytest.mark.parametrize("kind", ["deploy", "preview", "drift"])
 def test_star_resource_only_for_unscopable_or_tag_conditioned(deployment: Deployment, kind: str) -> None:
     for s in statements_of(deployment, kind):
         if "*" not in as_list(s["Resource"]):
@@ -111,7 +111,7 @@ SHARED_ARNS = (
 )
 
 
-@pytest.mark.parametrize("kind", ["deploy", "preview"])
+@pytest.mark.parametrize("kind", ["deploy", "preview", "drift"])
 def test_resource_arns_are_scoped_to_this_stack(deployment: Deployment, kind: str) -> None:
     env = deployment.stack
     other = "prod" if env == "staging" else "staging"
@@ -182,7 +182,8 @@ def test_preview_role_reads_state_but_writes_nothing(deployment: Deployment) -> 
     assert decide(deployment, "kms:Encrypt", key, "preview", untagged=True, **alias) == "denied"
 
 
-def test_preview_role_has_only_read_actions(deployment: Deployment) -> None:
+@pytest.mark.parametrize("kind", ["preview", "drift"])
+def test_read_only_roles_have_only_read_actions(deployment: Deployment, kind: str) -> None:
     from parliament import iam_definition
 
     levels = {
@@ -190,12 +191,13 @@ def test_preview_role_has_only_read_actions(deployment: Deployment) -> None:
         for svc in iam_definition
         for p in svc["privileges"]
     }
-    for s in statements_of(deployment, "preview"):
+    for s in statements_of(deployment, kind):
         if s["Effect"] == "Deny":
             continue
         for action in as_list(s["Action"]):
             level = levels[action.lower()]
-            # kms:Decrypt is "Write" in IAM's catalogue; it is how the state's secrets are read.
+            # kms:Decrypt is "Write" in IAM's catalogue; it is how the state's (and, for the drift
+            # role, the generated secrets') values are read.
             assert level in ("List", "Read") or action == "kms:Decrypt", (s["Sid"], action, level)
 
 

@@ -16,26 +16,26 @@ from tests.conftest import stack_sections
 from tests.program.delivery_support import IAM, OIDC_ARN, SM, boundary_arn, boundary_of, decide
 
 EXPECTED = {
-    "staging": ("arbiter-bot/arbiter-infra", "staging", "staging-preview"),
-    "prod": ("arbiter-bot/arbiter-infra", "deploy-prod", "prod-preview"),
+    "staging": ("arbiter-bot/arbiter-infra", "staging", "staging-preview", "staging-drift"),
+    "prod": ("arbiter-bot/arbiter-infra", "deploy-prod", "prod-preview", "prod-drift"),
 }
 
 
 # ---- OIDC trust -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["deploy", "preview"])
+@pytest.mark.parametrize("kind", ["deploy", "preview", "drift"])
 def test_roles_trust_only_this_repository_and_their_own_environment(
     deployment: Deployment, kind: str
 ) -> None:
-    repo, deploy_env, preview_env = EXPECTED[deployment.stack]
+    repo, deploy_env, preview_env, drift_env = EXPECTED[deployment.stack]
     role = deployment.one("aws:iam/role:Role", f"arbiter-{deployment.stack}-delivery-{kind}-role")
     assert role.inputs["name"] == f"arbiter-{deployment.stack}-{kind}"
     trust = json.loads(role.inputs["assumeRolePolicy"])
     [stmt] = trust["Statement"]
     assert stmt["Principal"] == {"Federated": OIDC_ARN}  # the account stack's provider, by its fixed ARN
     assert stmt["Action"] == "sts:AssumeRoleWithWebIdentity"
-    environment = deploy_env if kind == "deploy" else preview_env
+    environment = {"deploy": deploy_env, "preview": preview_env, "drift": drift_env}[kind]
     assert stmt["Condition"] == {
         "StringEquals": {
             f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
@@ -54,6 +54,7 @@ def test_account_resources_are_not_in_environment_stacks(deployment: Deployment)
 def test_stack_outputs(deployment: Deployment) -> None:
     assert deployment.outputs["deployRoleArn"] == f"{IAM}:role/arbiter-{deployment.stack}-deploy"
     assert deployment.outputs["previewRoleArn"] == f"{IAM}:role/arbiter-{deployment.stack}-preview"
+    assert deployment.outputs["driftRoleArn"] == f"{IAM}:role/arbiter-{deployment.stack}-drift"
     assert deployment.outputs["permissionsBoundaryArn"] == boundary_arn(deployment)
 
 
@@ -65,6 +66,19 @@ def test_preview_environment_must_differ_from_the_deploy_environment() -> None:
     assert str(err.value) == (
         'arbiter:delivery.previewEnvironment = "staging": must be a GitHub environment other than '
         "githubEnvironment (staging)"
+    )
+
+
+@pytest.mark.parametrize("other", ["githubEnvironment", "previewEnvironment"])
+def test_drift_environment_is_one_of_its_own(other: str) -> None:
+    """The drift role reads generated secret values: no deploy or pull-request job may assume it."""
+    delivery = stack_sections("prod")["delivery"]
+    delivery["driftEnvironment"] = delivery[other]
+    with pytest.raises(ConfigError) as err:
+        run_program("prod", config_overrides={"delivery": delivery})
+    assert str(err.value) == (
+        f'arbiter:delivery.driftEnvironment = "{delivery[other]}": must be a GitHub environment of its '
+        f"own, not {other}'s ({delivery[other]})"
     )
 
 
@@ -80,7 +94,7 @@ def test_image_outside_the_account_repositories_is_refused() -> None:
 
 
 def test_every_role_the_program_creates_carries_the_boundary(deployment: Deployment) -> None:
-    ci_roles = {f"arbiter-{deployment.stack}-deploy", f"arbiter-{deployment.stack}-preview"}
+    ci_roles = {f"arbiter-{deployment.stack}-{kind}" for kind in ("deploy", "preview", "drift")}
     roles = deployment.of_type("aws:iam/role:Role")
     bounded = [r for r in roles if r.inputs["name"] not in ci_roles]
     assert len(bounded) >= 8  # 3 x (task, exec), flow logs, RDS monitoring
@@ -120,6 +134,7 @@ def test_deploy_role_cannot_attach_admin_or_ci_policies(deployment: Deployment) 
         "arn:aws:iam::aws:policy/AdministratorAccess",
         f"{IAM}:policy/arbiter-{deployment.stack}-deploy-identity",
         f"{IAM}:policy/arbiter-{deployment.stack}-preview-state",
+        f"{IAM}:policy/arbiter-{deployment.stack}-drift-data",
         boundary_arn(deployment),
     ):
         assert (
@@ -130,7 +145,7 @@ def test_deploy_role_cannot_attach_admin_or_ci_policies(deployment: Deployment) 
 
 def test_ci_cannot_touch_its_own_roles_or_the_boundary(deployment: Deployment) -> None:
     bounded = {"iam:PermissionsBoundary": boundary_arn(deployment)}
-    for name in ("deploy", "preview"):
+    for name in ("deploy", "preview", "drift"):
         role = f"{IAM}:role/arbiter-{deployment.stack}-{name}"
         for action in (
             "iam:PutRolePolicy",
@@ -200,7 +215,7 @@ def test_boundary_lets_only_execution_roles_read_secrets(deployment: Deployment)
 # ---- application secrets --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["deploy", "preview"])
+@pytest.mark.parametrize("kind", ["deploy", "preview", "drift"])
 def test_ci_roles_cannot_read_the_trading_credentials(deployment: Deployment, kind: str) -> None:
     for name in ("polymarket", "kalshi", "telegram"):
         secret = f"{SM}:secret:arbiter-{deployment.stack}/{name}-AbCdEf"
@@ -212,3 +227,28 @@ def test_ci_roles_cannot_read_the_trading_credentials(deployment: Deployment, ki
         decide(deployment, "secretsmanager:GetSecretValue", redis, "deploy") == "allowed"
     )  # pulumi's own value
     assert decide(deployment, "secretsmanager:GetSecretValue", redis, "preview") == "denied"
+
+
+def test_drift_role_reads_generated_secret_values_by_prefix_but_writes_none(deployment: Deployment) -> None:
+    """Any secret the program generates under the stack's prefix (the AUTH token today, per-service
+    users tomorrow), decrypted with the stack key only through Secrets Manager; never a write."""
+    prefix = f"{SM}:secret:arbiter-{deployment.stack}"
+    for name in ("redis-auth", "redis-user-web-api", "db-user-trading-core"):
+        secret = f"{prefix}/{name}-AbCdEf"
+        assert decide(deployment, "secretsmanager:GetSecretValue", secret, "drift") == "allowed", name
+        for write in (
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecret",
+            "secretsmanager:DeleteSecret",
+        ):
+            assert decide(deployment, write, secret, "drift") == "denied", (name, write)
+    other_stack = "prod" if deployment.stack == "staging" else "staging"
+    theirs = f"{SM}:secret:arbiter-{other_stack}/redis-auth-AbCdEf"
+    assert decide(deployment, "secretsmanager:GetSecretValue", theirs, "drift") == "denied"
+    key = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-stack"
+    via = {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+    assert decide(deployment, "kms:Decrypt", key, "drift", **via) == "allowed"
+    assert decide(deployment, "kms:Decrypt", key, "drift") == "denied"  # not directly
+    assert (
+        decide(deployment, "kms:Decrypt", key, "drift", untagged=True, **via) == "denied"
+    )  # not another key

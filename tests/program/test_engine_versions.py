@@ -105,8 +105,9 @@ def test_redis_minor_upgrade_by_aws_is_no_diff(deployment: Deployment) -> None:
     group = deployment.one(GROUP)
     declared = group.inputs["engineVersion"]
     at_create = catalog.redis_state_engine_version(declared, f"{declared}.0")
-    moved = catalog.redis_state_engine_version(at_create, "7.2.4")
-    assert moved == "7.2"
+    major, minor = (int(p) for p in declared.split("."))
+    moved = catalog.redis_state_engine_version(at_create, f"{major}.{minor + 1}.4")
+    assert moved == f"{major}.{minor + 1}"
     # Without ignore_changes the plan would be 7.2 -> 7.1: a downgrade the provider turns into a
     # replacement of the whole group (sessions, rate limits and quota counters lost).
     assert catalog.redis_version_is_downgrade(moved, declared)
@@ -134,9 +135,10 @@ def test_redis_major_follows_the_catalog(monkeypatch: pytest.MonkeyPatch) -> Non
     """A new major creates at the catalog's version with its own family's parameter group."""
     monkeypatch.setitem(catalog.REDIS_CREATE_VERSION, "8", "8.0")
     monkeypatch.setitem(catalog.REDIS_PARAMETER_FAMILY, "8", "redis8")
-    cache = {**stack_sections("staging")["cache"], "engineVersion": "8"}
+    cache = {**stack_sections("staging")["cache"], "engine": "redis", "engineVersion": "8"}
     d = run_program("staging", config_overrides={"cache": cache})
     group, params = d.one(GROUP), d.one(CACHE_PARAMS)
+    assert group.inputs["engine"] == "redis"
     assert group.inputs["engineVersion"] == "8.0"
     assert params.inputs["family"] == "redis8"
     assert params.inputs["name"] == "arbiter-staging-redis8"
@@ -147,4 +149,22 @@ def test_redis_major_follows_the_catalog(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_stack_files_pin_majors_only(stack: str) -> None:
     sections = stack_sections(stack)
     assert sections["database"]["engineVersion"] in catalog.AURORA_POSTGRES_MAJORS
-    assert sections["cache"]["engineVersion"] in catalog.REDIS_CREATE_VERSION
+    assert sections["cache"]["engineVersion"] in catalog.CACHE_ENGINES[sections["cache"]["engine"]][0]
+
+
+@pytest.mark.parametrize(
+    ("engine", "major", "version", "family"),
+    [("valkey", "7", "7.2", "valkey7"), ("valkey", "8", "8.0", "valkey8"), ("redis", "7", "7.1", "redis7")],
+)
+def test_each_engine_creates_at_its_version_with_its_family(
+    engine: str, major: str, version: str, family: str
+) -> None:
+    cache = {**stack_sections("staging")["cache"], "engine": engine, "engineVersion": major}
+    d = run_program("staging", config_overrides={"cache": cache})
+    group, params = d.one(GROUP), d.one(CACHE_PARAMS)
+    assert (group.inputs["engine"], group.inputs["engineVersion"]) == (engine, version)
+    assert params.inputs["family"] == family
+    assert params.inputs["name"] == f"arbiter-staging-{engine}{major}"
+    assert group.inputs["parameterGroupName"] == params.outputs["name"]
+    # The group keeps its id across engines: a new id would be a new, empty group.
+    assert group.inputs["replicationGroupId"] == "arbiter-staging-redis"

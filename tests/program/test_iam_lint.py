@@ -230,11 +230,11 @@ def linted(staging: Deployment, prod: Deployment) -> dict[str, tuple[int, list[F
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_every_iam_document_is_linted(linted: dict[str, tuple[int, list[Finding]]], stack: str) -> None:
     docs, _ = linted[stack]
-    # 10 deploy + 10 preview policies (one per area; `cache`: Redis and its RBAC users), the
-    # boundary, 7 role policies (services, flow logs, the database-users function), 12 trust
-    # policies (AWS Backup's too), two keys, bucket, topic; prod's canary adds the ECS
+    # 10 deploy + 10 preview + 10 drift policies (one per area; `cache`: Redis and its RBAC
+    # users), the boundary, 7 role policies (services, flow logs, the database-users function), 13
+    # trust policies (AWS Backup's too), two keys, bucket, topic; prod's canary adds the ECS
     # traffic-shift role's trust and policy.
-    assert docs == (46 if stack == "prod" else 44)
+    assert docs == (57 if stack == "prod" else 55)
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])

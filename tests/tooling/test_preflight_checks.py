@@ -164,3 +164,44 @@ def test_redis_group_with_its_auth_token_needs_the_migration_step_first(aws: bot
         update={"cache": config.cache.model_copy(update={"legacy_auth_token": True})}
     )
     assert preflight_checks.check_redis_auth(cache, migrating).status == "ok"
+
+
+# --- cache engine (moto) ----------------------------------------------------------------------
+
+
+def test_cache_engine_must_match_the_live_group(aws: boto3.Session) -> None:
+    """redis -> valkey is done in AWS first; valkey -> redis would replace the group (empty)."""
+    config = load_stack("staging").config
+    assert config.cache.engine == "valkey"
+    elasticache = aws.client("elasticache")
+    check = preflight_checks.check_cache_engine(elasticache, config)
+    assert (check.status, check.detail) == ("ok", "not created yet: pulumi up creates it with valkey")
+    group = {
+        "ReplicationGroupId": "arbiter-staging-redis",
+        "ReplicationGroupDescription": "d",
+        "CacheNodeType": "cache.t4g.micro",
+        "NumCacheClusters": 1,
+    }
+    elasticache.create_replication_group(**group, Engine="redis", EngineVersion="7.1")
+    check = preflight_checks.check_cache_engine(elasticache, config)
+    assert check.status == "FAIL" and "runs redis and cache.engine is valkey" in check.detail
+    assert check.fix is not None and (
+        "modify-replication-group --replication-group-id arbiter-staging-redis --engine valkey "
+        "--engine-version 8.0 --cache-parameter-group-name default.valkey8" in check.fix
+    )
+    as_redis = config.model_copy(update={"cache": config.cache.model_copy(update={"engine": "redis"})})
+    assert preflight_checks.check_cache_engine(elasticache, as_redis).status == "ok"
+    prod = load_stack("prod").config
+    elasticache.create_replication_group(
+        **{**group, "ReplicationGroupId": "arbiter-prod-redis"}, Engine="valkey", EngineVersion="8.0"
+    )
+    assert (
+        preflight_checks.check_cache_engine(elasticache, prod).detail == "runs valkey, as cache.engine says"
+    )
+    prod_on_redis = prod.model_copy(update={"cache": prod.cache.model_copy(update={"engine": "redis"})})
+    check = preflight_checks.check_cache_engine(elasticache, prod_on_redis)
+    assert check.status == "FAIL" and "replace the group with an empty one" in check.detail
+    assert (
+        check.fix
+        == "set arbiter:cache.engine: valkey (AWS has no in-place change back; docs/cache-engine.md)"
+    )

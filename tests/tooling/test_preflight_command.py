@@ -54,8 +54,8 @@ def test_green_after_the_bootstrap_steps(
     code, out, err = run_cli(capsys, "preflight", "--stack", "staging")
     assert (code, err) == (0, ""), out
     lines = report_lines(out)
-    # account, state x2, cert, redis auth, images, secrets, roles, quota
-    assert len(lines) == 1 + 2 + 1 + 1 + 3 + 3 + 4 + 1
+    # account, state x2, cert, redis auth, cache engine, images, secrets, roles, quota
+    assert len(lines) == 1 + 2 + 1 + 1 + 1 + 3 + 3 + 4 + 1
     assert "does not exist yet" in lines["redis auth"]
     assert lines["certificate"].startswith("skip") and "self-signed certificate" in lines["certificate"]
     assert all(line.startswith("ok") for name, line in lines.items() if name != "certificate"), out

@@ -108,6 +108,7 @@ def test_table_prices_every_supported_class_and_both_architectures() -> None:
     hourly = price_table()["hourly"]
     assert set(catalog.AURORA_INSTANCE_MEMORY_GIB) <= set(hourly["aurora_instance"])
     assert set(catalog.CACHE_NODE_MEMORY_GIB) <= set(hourly["cache_node"])
+    assert set(catalog.CACHE_NODE_MEMORY_GIB) <= set(hourly["cache_node_valkey"])
     for kind in ("fargate_vcpu", "fargate_gb"):
         assert set(hourly[kind]) == {"X86_64", "ARM64"}
         assert hourly[kind]["ARM64"] < hourly[kind]["X86_64"]  # Graviton is the cheaper one
@@ -139,6 +140,24 @@ def test_graviton_tasks_are_priced_at_the_arm_rate() -> None:
     x86_cost = lines(estimate(deployment(x86, svc)))["Fargate trading-core (4 vCPU / 8 GB, X86_64)"]
     assert arm_cost == (2, round(2 * (4 * 0.03238 + 8 * 0.00356) * HOURS, 2))
     assert x86_cost == (2, round(2 * (4 * 0.04048 + 8 * 0.004445) * HOURS, 2))
+
+
+def test_valkey_nodes_cost_a_fifth_less_than_redis_oss_nodes() -> None:
+    hourly = price_table()["hourly"]
+    for node, redis in hourly["cache_node"].items():
+        assert hourly["cache_node_valkey"][node] == round(redis * 0.8, 4), node
+    group = {"nodeType": "cache.r6g.large", "numCacheClusters": 3}
+    redis = resource("aws:elasticache/replicationGroup:ReplicationGroup", "r", {**group, "engine": "redis"})
+    valkey = resource("aws:elasticache/replicationGroup:ReplicationGroup", "v", {**group, "engine": "valkey"})
+    assert lines(estimate(deployment(redis)))["ElastiCache Redis OSS cache.r6g.large"] == (3, 451.14)
+    assert lines(estimate(deployment(valkey)))["ElastiCache Valkey cache.r6g.large"] == (3, 360.91)
+
+
+def test_both_stacks_price_their_configured_engine(staging: Deployment, prod: Deployment) -> None:
+    for d in (staging, prod):
+        [group] = d.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+        engine = {"redis": "Redis OSS", "valkey": "Valkey"}[group.inputs["engine"]]
+        assert f"ElastiCache {engine} {group.inputs['nodeType']}" in lines(estimate(d))
 
 
 def test_internet_facing_alb_pays_one_public_ipv4_per_subnet() -> None:
@@ -215,7 +234,7 @@ def test_targets_met_with_waf_and_backups(stack: str, staging: Deployment, prod:
 def test_prod_keeps_the_documented_capacity_and_ha(prod: Deployment) -> None:
     got = lines(estimate(prod))
     assert got["Aurora PostgreSQL db.r6g.large"][0] == 2
-    assert got["ElastiCache Redis cache.r6g.large"][0] == 3
+    assert got["ElastiCache Valkey cache.r6g.large"][0] == 3
     assert got["NAT gateway"][0] == 3
     assert got["Fargate trading-core (4 vCPU / 8 GB, ARM64)"][0] == 2
     assert got["Fargate web-api (1 vCPU / 2 GB, ARM64)"][0] == 2

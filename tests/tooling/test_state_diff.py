@@ -246,6 +246,22 @@ def test_redis_engine_downgrade_replaces_the_group(
     assert group.op == "replace" and [c.type for c in plan.at_risk()] == [REDIS]
 
 
+def test_cache_engine_redis_to_valkey_is_in_place_and_back_replaces(
+    tmp_path: Path, staging: Deployment, staging_state: dict[str, Any]
+) -> None:
+    """customizeDiffEngineForceNewOnDowngrade: only redis -> valkey is an in-place engine change."""
+    assert staging.one(REDIS).inputs["engine"] == "valkey"
+    back = diff_plan(tmp_path, with_inputs(staging, REDIS, engine="redis"), staging_state)
+    assert next(c for c in back.changes if c.type == REDIS).op == "replace"
+    assert [c.type for c in back.at_risk()] == [REDIS]  # valkey -> redis: a new, empty group
+    plan = diff_plan(tmp_path, staging, export_deployment(with_inputs(staging, REDIS, engine="redis")))
+    group = next(c for c in plan.changes if c.type == REDIS)
+    assert group.op == "update"
+    assert [(d.path, d.old, d.new, d.forces_replacement) for d in group.diffs] == [
+        ("engine", "redis", "valkey", False)
+    ]
+
+
 # Options and secrets.
 
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from arbiter_tools.runtime import Deployment
+from arbiter_tools.cost_diff import MARKER
 from tests.conftest import stack_sections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,7 @@ DEPLOY_ENVIRONMENTS = {st: stack_sections(st)["delivery"]["githubEnvironment"] f
 PREVIEW_ENVIRONMENTS = {
     st: stack_sections(st)["delivery"]["previewEnvironment"] for st in ("staging", "prod")
 }
+DRIFT_ENVIRONMENTS = {st: stack_sections(st)["delivery"]["driftEnvironment"] for st in ("staging", "prod")}
 OIDC_ACTION = "aws-actions/configure-aws-credentials"
 
 
@@ -130,6 +132,7 @@ def test_top_level_permissions_are_empty_and_jobs_ask_for_little(
         "contents": {"read"},
         "id-token": {"write"},
         "pull-requests": {"write"},
+        "issues": {"write"},
     }
     for name, wf in workflows.items():
         assert wf["permissions"] == {}, name
@@ -144,6 +147,10 @@ def test_top_level_permissions_are_empty_and_jobs_ask_for_little(
             )
             if perms.get("pull-requests") == "write":
                 assert name == "preview", f"{name}.{job_id}: only previews comment on pull requests"
+            if perms.get("issues") == "write":
+                assert (name, job_id) == ("drift", "alert"), (
+                    f"{name}.{job_id}: only the drift alert opens issues"
+                )
 
 
 def test_checkout_never_persists_credentials() -> None:
@@ -209,7 +216,7 @@ def test_one_deploy_per_stack_and_rollbacks_queue_behind_it(workflows: dict[str,
 
 
 def test_state_backend_is_self_managed(workflows: dict[str, dict[str, Any]]) -> None:
-    for name in ("deploy", "preview", "rollback"):
+    for name in ("deploy", "preview", "rollback", "drift"):
         for job_id, job in workflows[name]["jobs"].items():
             if "environment" not in job:
                 continue
@@ -228,6 +235,8 @@ def test_preview_runs_only_for_same_repository_pull_requests(workflows: dict[str
     assert set(preview["on"]) == {"pull_request"}
     guard = "github.event.pull_request.head.repo.full_name == github.repository"
     for job_id, job in preview["jobs"].items():
+        if job_id in COST_JOBS:
+            continue  # no AWS access (test_cost_of_the_change_is_commented_without_aws)
         assert job["if"].startswith(guard), job_id
         stack = job_id
         # The preview environment, never the one holding the deploy role.
@@ -244,6 +253,34 @@ def test_preview_runs_only_for_same_repository_pull_requests(workflows: dict[str
         assert names.index("./.github/actions/stack-access") < names.index(_uses(run))
     assert "github.event.pull_request.base.ref == 'main'" in preview["jobs"]["prod"]["if"]
     assert "base.ref" not in preview["jobs"]["staging"]["if"]
+
+
+COST_JOBS = ("cost", "cost-comment")
+
+
+def test_cost_of_the_change_is_commented_without_aws(workflows: dict[str, dict[str, Any]]) -> None:
+    """Offline plans of base and head in a job that can only read; the comment in one that runs no code."""
+    jobs = workflows["preview"]["jobs"]
+    cost, comment = (jobs[j] for j in COST_JOBS)
+    assert cost["permissions"] == {"contents": "read"}
+    assert "environment" not in cost and "if" not in cost  # no credentials: forks get a cost too
+    checkouts = [s for s in _steps(cost) if _uses(s).startswith("actions/checkout@")]
+    assert [c.get("with", {}).get("ref") for c in checkouts] == [
+        None,
+        "${{ github.event.pull_request.base.sha }}",
+    ]
+    base_dir = checkouts[1]["with"]["path"]
+    [diff] = [s for s in _steps(cost) if "cost-diff" in s.get("run", "")]
+    assert f"./dev cost-diff --base-dir {base_dir} " in diff["run"] and "--markdown" in diff["run"]
+    assert cost["outputs"]["comment"] == f"${{{{ steps.{diff['id']}.outputs.comment }}}}"
+    # The comment job: only the pull-request scope, no checkout, the text through the environment.
+    assert comment["permissions"] == {"pull-requests": "write"}
+    assert comment["needs"] == "cost"
+    assert comment["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    [post] = _steps(comment)
+    assert "uses" not in post and "./" not in post["run"]
+    assert post["env"]["COMMENT"] == "${{ needs.cost.outputs.comment }}"
+    assert f"marker='{MARKER}'" in post["run"]  # the comment the cost job writes is the one it edits
 
 
 def test_stack_access_installs_python_deps_then_assumes_the_role(action: dict[str, Any]) -> None:
@@ -279,6 +316,59 @@ def test_ci_credentials_outlast_every_job_that_assumes_a_role(
     for kind in ("deploy", "preview"):
         role = deployment.one("aws:iam/role:Role", f"arbiter-{deployment.stack}-delivery-{kind}-role")
         assert requested <= role.inputs["maxSessionDuration"] <= 43_200, kind  # IAM's ceiling: 12 h
+
+
+# ---- drift ---------------------------------------------------------------------------------------
+
+
+def test_drift_runs_daily_and_on_demand_on_main_in_its_own_environment(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    drift = workflows["drift"]
+    assert set(drift["on"]) == {"schedule", "workflow_dispatch"}  # never for pull requests
+    assert len(drift["on"]["schedule"]) == 1
+    for stack in ("staging", "prod"):
+        job = drift["jobs"][stack]
+        assert job["if"] == "github.ref == 'refs/heads/main'"
+        # Its own environment: never the deploy's or the pull requests' (the drift role trusts it only).
+        assert job["environment"] == DRIFT_ENVIRONMENTS[stack]
+        assert job["environment"] not in {*DEPLOY_ENVIRONMENTS.values(), *PREVIEW_ENVIRONMENTS.values()}
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        assert job["env"]["STACK"] == stack
+        runs = [s.get("run", "") for s in _steps(job)]
+        names = [_uses(s) or s.get("run", "") for s in _steps(job)]
+        check = names.index('.github/scripts/drift-check.sh "$STACK"')
+        assert (
+            names.index("./.github/actions/stack-access")
+            < check
+            < names.index('.github/scripts/drift-report.sh "$STACK" "$RUN_URL"')
+        )
+        assert job["outputs"] == {
+            "drifted": "${{ steps.report.outputs.drifted }}",
+            "report": "${{ steps.report.outputs.report }}",
+        }
+        assert not any("pulumi up" in r or "refresh --yes" in r for r in runs)
+    script = (GITHUB / "scripts" / "drift-check.sh").read_text()
+    assert 'pulumi preview --stack "$stack" --refresh --expect-no-changes --json' in script
+    report = (GITHUB / "scripts" / "drift-report.sh").read_text()
+    assert './dev drift-report "$PWD/preview.json"' in report and "exit 1" in report
+
+
+def test_drift_alert_opens_one_issue_per_stack_and_runs_no_repository_code(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    alert = workflows["drift"]["jobs"]["alert"]
+    assert alert["permissions"] == {"issues": "write"}
+    assert alert["needs"] == ["staging", "prod"]
+    assert alert["if"].startswith("always()")  # a failed drift job must still alert
+    [step] = _steps(alert)
+    assert "uses" not in step and "./" not in step["run"]
+    for stack in ("staging", "prod"):
+        up = stack.upper()
+        assert step["env"][f"{up}_REPORT"] == f"${{{{ needs.{stack}.outputs.report }}}}"
+        assert step["env"][f"{up}_RESULT"] == f"${{{{ needs.{stack}.result }}}}"
+        assert f'alert {stack} "${up}_RESULT" "${up}_DRIFTED" "${up}_REPORT"' in step["run"]
+    assert "gh issue create" in step["run"] and "gh issue close" in step["run"]
 
 
 # ---- rollback ------------------------------------------------------------------------------------

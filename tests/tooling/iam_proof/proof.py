@@ -8,6 +8,7 @@ and the provider's own calls (refresh reads, update-path writes) are added from
 - the deploy role is allowed every authorization, except the admin-only ones in `ADMIN_ONLY`,
   which must be denied;
 - the preview role is allowed every read of a refresh and the state reads, and denied every write;
+- the drift role likewise, with no exemption: it also reads the generated secret values;
 - each execution role is allowed what ECS does for its service, and denied secrets it does not inject.
 
 "unsupported" (a condition the evaluator cannot judge) fails like a denial. This module holds what
@@ -68,6 +69,8 @@ ADMIN_ONLY: tuple[AdminOnly, ...] = (
     AdminOnly("iam:*", f"{_ROLE}-preview", "the preview role: pull-request code runs with it"),
     AdminOnly("iam:*", f"{_POLICY}-deploy-*", "the deploy role's own policies"),
     AdminOnly("iam:*", f"{_POLICY}-preview-*", "the preview role's policies"),
+    AdminOnly("iam:*", f"{_ROLE}-drift", "the drift role: it reads generated secret values"),
+    AdminOnly("iam:*", f"{_POLICY}-drift-*", "the drift role's policies"),
     AdminOnly(
         "iam:*",
         f"{_POLICY}-boundary",
@@ -97,7 +100,7 @@ PREVIEW_DENIED_BY_DESIGN: tuple[AdminOnly, ...] = (
         "arn:aws:secretsmanager:*:*:secret:arbiter-{env}/redis-*",
         "the SecretVersions' Read returns the Redis users' passwords (and, while migrating, the AUTH "
         "token): pull-request code must not read them, so `pulumi preview --refresh` (not what "
-        "preview.yml runs) cannot refresh these resources",
+        "preview.yml runs) cannot refresh these resources; the drift role (drift.yml) can",
     ),
 )
 

@@ -81,13 +81,14 @@ def test_admin_only_calls_are_denied_as_a_whole(proof: Proof) -> None:
     for call in admin_calls:
         verdicts = [decide(policies, a).verdict for a in proof.authorizations if a.call is call]
         assert "denied" in verdicts, call
-    # 2 CI roles + 3 execution roles + the database-users function's (the master secret's only
-    # reader); 10 deploy + 10 preview policies (one per area) + the boundary;
-    # their 20 attachments to the CI roles; the default security group's adoption (revoke, tag).
+    # 3 CI roles (deploy, preview, drift) + 3 execution roles + the database-users function's (the
+    # master secret's only reader); one policy per area for each CI role + the boundary; their
+    # attachments; the default security group's adoption (revoke, tag).
     areas = len(deploy_grants.AREAS)
-    assert sum(c.operation == "CreateRole" for c in admin_calls) == 6
-    assert sum(c.operation == "CreatePolicy" for c in admin_calls) == 2 * areas + 1 == 21
-    assert sum(c.operation == "AttachRolePolicy" for c in admin_calls) == 2 * areas == 20
+    assert len(deploy_grants.PREVIEW_AREAS) == len(deploy_grants.DRIFT_AREAS) == areas == 10
+    assert sum(c.operation == "CreateRole" for c in admin_calls) == 7
+    assert sum(c.operation == "CreatePolicy" for c in admin_calls) == 3 * areas + 1 == 31
+    assert sum(c.operation == "AttachRolePolicy" for c in admin_calls) == 3 * areas == 30
 
 
 def test_deploy_role_allows_the_providers_refresh_and_update_calls(proof: Proof) -> None:
