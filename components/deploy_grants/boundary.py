@@ -9,11 +9,10 @@ from typing import Final
 
 from components.deploy_grants.model import (
     _BACKUP_VAULTS,
-    _ECS,
     _ELB,
     _EXEC_ROLES,
-    _KMS_KEYS,
     _IAM,
+    _KMS_KEYS,
     _LOGS,
     _RDS,
     _REPOS,

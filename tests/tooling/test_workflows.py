@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from arbiter_tools.runtime import Deployment
 from arbiter_tools.cost_diff import MARKER
+from arbiter_tools.runtime import Deployment
 from tests.conftest import stack_sections
 
 ROOT = Path(__file__).resolve().parents[2]
