@@ -217,6 +217,9 @@ def test_cache_rules_hold_for_both_engines(engine: str) -> None:
         "redis-encryption-and-auth",
         "redis-multi-az-failover-prod",
         "redis-backups-and-patching",
+        "redis-rbac-users",
+        "redis-default-user-disabled",
+        "redis-user-least-privilege",
     }
     for case in cache_cases:
         assert_violation(Case(case.policy, _on_engine(engine, case.mutate), case.message, case.also))
