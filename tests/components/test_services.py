@@ -121,9 +121,18 @@ def test_a_canary_front_shifts_through_alternate_groups_and_rules_others_roll(
     build: Build, naming: Naming
 ) -> None:
     canary = {"strategy": "canary", "canaryPercent": 5, "canaryMinutes": 5, "bakeMinutes": 10}
-    configs = {**CONFIGS, "front": service_config(port=8081, usesDatabase=True, deployment=canary)}
+    front_config = service_config(
+        port=8081, usesDatabase=True, databaseAccess={"web": "owner"}, deployment=canary
+    )
+    configs = {**CONFIGS, "front": front_config}
     specs = {
-        svc: ServiceSpec(config=configs[svc], traits=t, security_group_id=f"sg-{svc}")
+        svc: ServiceSpec(
+            config=configs[svc],
+            traits=t,
+            security_group_id=f"sg-{svc}",
+            database_user=f"{svc}_user" if configs[svc].uses_database else None,
+            redis_user=CACHE.users.get(svc),
+        )
         for svc, t in TRAITS.items()
     }
     d = build(lambda: _tier(naming, specs=specs, config=services_config(configs)))
@@ -187,10 +196,7 @@ def test_secrets_reach_only_their_service_and_never_the_environment(tier: Deploy
         "REDIS_PASSWORD": f"{redis_secret('chat')}:password::",
     }
     # The database is reached with IAM tokens of each service's own user: no password is injected.
-    assert _secrets(tier, "front") == {
-        "REDIS_USERNAME": f"{redis_secret('front')}:username::",
-        "REDIS_PASSWORD": f"{redis_secret('front')}:password::",
-    }
+    assert _secrets(tier, "front") == {}
     engine = _secrets(tier, "engine")
     assert set(engine) == {"REDIS_USERNAME", "REDIS_PASSWORD"}
     # Each Redis user's secret reaches its own service only.
