@@ -70,10 +70,11 @@ CFN_EQUIVALENTS: Final[dict[str, CfnEquivalent]] = {
     "aws:backup/plan:Plan": _own("AWS::Backup::BackupPlan"),
     "aws:backup/selection:Selection": _own("AWS::Backup::BackupSelection"),
     "aws:backup/vault:Vault": _own("AWS::Backup::BackupVault"),
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": _prop(
+        "AWS::Backup::BackupVault", "LockConfiguration"
+    ),
     "aws:backup/vaultPolicy:VaultPolicy": _prop("AWS::Backup::BackupVault", "AccessPolicy"),
     "aws:cloudwatch/dashboard:Dashboard": _own("AWS::CloudWatch::Dashboard"),
-    "aws:cloudwatch/eventRule:EventRule": _own("AWS::Events::Rule"),
-    "aws:cloudwatch/eventTarget:EventTarget": _prop("AWS::Events::Rule", "Targets"),
     "aws:cloudwatch/logGroup:LogGroup": _own("AWS::Logs::LogGroup"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _own("AWS::CloudWatch::Alarm"),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": CfnEquivalent(
@@ -110,6 +111,8 @@ CFN_EQUIVALENTS: Final[dict[str, CfnEquivalent]] = {
     "aws:elasticache/parameterGroup:ParameterGroup": _own("AWS::ElastiCache::ParameterGroup"),
     "aws:elasticache/replicationGroup:ReplicationGroup": _own("AWS::ElastiCache::ReplicationGroup"),
     "aws:elasticache/subnetGroup:SubnetGroup": _own("AWS::ElastiCache::SubnetGroup"),
+    "aws:elasticache/user:User": _own("AWS::ElastiCache::User"),
+    "aws:elasticache/userGroup:UserGroup": _own("AWS::ElastiCache::UserGroup"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _own("AWS::IAM::OIDCProvider"),
     "aws:iam/policy:Policy": _own("AWS::IAM::ManagedPolicy"),
     "aws:iam/role:Role": _own("AWS::IAM::Role"),
@@ -118,6 +121,12 @@ CFN_EQUIVALENTS: Final[dict[str, CfnEquivalent]] = {
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": _own("AWS::IAM::ServiceLinkedRole"),
     "aws:kms/alias:Alias": _own("AWS::KMS::Alias"),
     "aws:kms/key:Key": _own("AWS::KMS::Key"),
+    "aws:lambda/function:Function": _own("AWS::Lambda::Function"),
+    "aws:lambda/invocation:Invocation": CfnEquivalent(
+        (),
+        "invokes a function on create and on each change of its input; CloudFormation has no type "
+        "of its own for that (a custom resource's provider is a Lambda invocation: lambda:InvokeFunction)",
+    ),
     "aws:lb/listener:Listener": _own("AWS::ElasticLoadBalancingV2::Listener"),
     "aws:lb/listenerRule:ListenerRule": _own("AWS::ElasticLoadBalancingV2::ListenerRule"),
     "aws:lb/loadBalancer:LoadBalancer": _own("AWS::ElasticLoadBalancingV2::LoadBalancer"),
@@ -148,7 +157,6 @@ CFN_EQUIVALENTS: Final[dict[str, CfnEquivalent]] = {
         "AWS::ServiceDiscovery::PrivateDnsNamespace"
     ),
     "aws:servicediscovery/service:Service": _own("AWS::ServiceDiscovery::Service"),
-    "aws:sfn/stateMachine:StateMachine": _own("AWS::StepFunctions::StateMachine"),
     "aws:sns/topic:Topic": _own("AWS::SNS::Topic"),
     "aws:sns/topicPolicy:TopicPolicy": _own("AWS::SNS::TopicPolicy"),
     "aws:sns/topicSubscription:TopicSubscription": _own("AWS::SNS::Subscription"),
@@ -200,23 +208,8 @@ SERVICE_ROLE_POLICIES: Final[dict[str, ServiceRolePolicy]] = {
             "logs:PutLogEvents",
         ),
     ),
-    "states.amazonaws.com": ServiceRolePolicy(
-        documented_url="https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html",
-        documented_actions=(
-            "logs:CreateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:DescribeLogGroups",
-            "logs:DescribeResourcePolicies",
-            "logs:GetLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
-            "logs:UpdateLogDelivery",
-        ),
-    ),
-    "events.amazonaws.com": ServiceRolePolicy(
-        documented_url="https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-identity-based.html",
-        documented_actions=("states:StartExecution",),
-    ),
+    "lambda.amazonaws.com": ServiceRolePolicy(("AWSLambdaVPCAccessExecutionRole",)),
+    "ecs.amazonaws.com": ServiceRolePolicy(("AmazonECSInfrastructureRolePolicyForLoadBalancers",)),
 }
 
 

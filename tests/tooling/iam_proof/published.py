@@ -421,6 +421,7 @@ DEPLOY_UNNEEDED: tuple[Unneeded, ...] = (
     Unneeded("iam:PassRole", "AWS::ApplicationAutoScaling::ScalableTarget", f"{_UNUSED} no RoleARN: the ECS autoscaling service-linked role is used"),
     # Backup.
     Unneeded("backup:DeleteBackupVault", "AWS::Backup::BackupVault", f"{_ADMIN} the vault policy reserves deleting a vault to an administrator"),
+    Unneeded("backup:DeleteBackupVaultAccessPolicy", "AWS::Backup::BackupVault", f"{_ADMIN} the vault policy and the deploy role's BackupDenyUnprotectingVaults reserve removing the policy to an administrator"),
     Unneeded("backup:DeleteBackupVaultLockConfiguration", "AWS::Backup::BackupVault", f"{_ADMIN} removing Vault Lock is what the lock guards against"),
     Unneeded("backup:*BackupVaultNotifications", "AWS::Backup::BackupVault", f"{_UNUSED} no vault SNS notifications (job failures alarm through CloudWatch)"),
     Unneeded("iam:PassRole", "AWS::Backup::BackupPlan", f"{_UNUSED} the role is passed by the selection (granted there), not the plan"),
@@ -516,7 +517,18 @@ DEPLOY_UNNEEDED: tuple[Unneeded, ...] = (
     Unneeded("servicediscovery:*ServiceAttributes", "AWS::ServiceDiscovery::Service", f"{_UNUSED} no custom service attributes"),
     Unneeded("sns:*DataProtectionPolicy", "AWS::SNS::Topic", f"{_UNUSED} no message data protection"),
     Unneeded("iam:PassRole", "AWS::SNS::*", f"{_UNUSED} no delivery-status logging or Firehose subscription role"),
-    Unneeded("s3:GetObject*", "AWS::StepFunctions::StateMachine", f"{_UNUSED} the definition is inline, not in S3"),
+    # Lambda (the database-users bootstrap function): a zip uploaded with the create call, nothing else.
+    Unneeded("s3:GetObject*", "AWS::Lambda::Function", f"{_UNUSED} the code is uploaded inline (a zip), not read from S3"),
+    Unneeded("lambda:*CodeSigningConfig", "AWS::Lambda::Function", f"{_UNUSED} no code signing (the provider's read of it is granted)"),
+    Unneeded("lambda:*FunctionConcurrency", "AWS::Lambda::Function", f"{_UNUSED} no reserved concurrency"),
+    Unneeded("lambda:*FunctionRecursionConfig", "AWS::Lambda::Function", f"{_UNUSED} recursion detection left at its default"),
+    Unneeded("lambda:*RuntimeManagementConfig", "AWS::Lambda::Function", f"{_UNUSED} runtime updates left at Auto"),
+    Unneeded("lambda:GetLayerVersion", "AWS::Lambda::Function", f"{_UNUSED} no layers (pg8000 is vendored into the zip)"),
+    Unneeded("lambda:PublishVersion", "AWS::Lambda::Function", f"{_UNUSED} no published versions or aliases: the invocation calls $LATEST"),
+    Unneeded("lambda:PassCapacityProvider", "AWS::Lambda::Function", f"{_UNUSED} no Lambda managed instances (capacity providers)"),
+    Unneeded("lambda:PutFunctionScalingConfig", "AWS::Lambda::Function", f"{_UNUSED} no Lambda managed instances (capacity providers)"),
+    Unneeded("elasticfilesystem:*", "AWS::Lambda::Function", f"{_UNUSED} no file system mounted"),
+    Unneeded("s3files:*", "AWS::Lambda::Function", f"{_UNUSED} no file system mounted"),
 )
 # fmt: on
 
@@ -530,8 +542,8 @@ SERVICE_ROLE_USES: Final = {
     "monitoring.rds.amazonaws.com": ("logs",),
     "ecs-tasks.amazonaws.com": ("ecr", "logs"),
     "vpc-flow-logs.amazonaws.com": ("logs",),
-    "states.amazonaws.com": ("logs",),
-    "events.amazonaws.com": ("states",),
+    "lambda.amazonaws.com": ("ec2", "logs"),
+    "ecs.amazonaws.com": ("elasticloadbalancing",),
 }
 
 
@@ -605,7 +617,18 @@ class ServiceRoles:
             str(g.outputs["arn"]).removesuffix(":*") for g in d.of_type("aws:cloudwatch/logGroup:LogGroup")
         ]
         rds_os = f"arn:aws:logs:{region}:{account}:log-group:RDSOSMetrics"
-        machines = [str(m.outputs["arn"]) for m in d.of_type("aws:sfn/stateMachine:StateMachine")]
+        subnets = [str(n.outputs["arn"]) for n in d.of_type("aws:ec2/subnet:Subnet")]
+        groups_sg = [str(g.outputs["arn"]) for g in d.of_type("aws:ec2/securityGroup:SecurityGroup")]
+        eni = f"arn:aws:ec2:{region}:{account}:network-interface/eni-x"
+        elb = [
+            str(r.outputs["arn"])
+            for t in (
+                "aws:lb/targetGroup:TargetGroup",
+                "aws:lb/listener:Listener",
+                "aws:lb/listenerRule:ListenerRule",
+            )
+            for r in d.of_type(t)
+        ]
         repos = [f"arn:aws:ecr:{region}:{account}:repository/{r}" for r in IMAGE_REPOSITORIES.values()]
         #: What each principal's role acts on here: AWS names the recovery points (awsbackup:job-*)
         #: and the enhanced-monitoring log group (RDSOSMetrics).
@@ -618,8 +641,14 @@ class ServiceRoles:
                 *(g for g in groups if "flow-logs" in g),
                 *(f"{g}:log-stream:eni-x" for g in groups if "flow-logs" in g),
             ],
-            "states.amazonaws.com": [g for g in groups if "/states/" in g],
-            "events.amazonaws.com": machines,
+            "lambda.amazonaws.com": [
+                *(g for g in groups if "/aws/lambda/" in g),
+                *(f"{g}:log-stream:x" for g in groups if "/aws/lambda/" in g),
+                eni,
+                *subnets,
+                *groups_sg,
+            ],
+            "ecs.amazonaws.com": elb,
         }
 
     def checks(self) -> list[RoleCheck]:
@@ -687,6 +716,7 @@ ROLE_UNNEEDED: tuple[Unneeded, ...] = (
     Unneeded("rds:ModifyDBInstance", f"{_BACKUP}Backup *", f"{_UNUSED} RDS instance continuous backup (Aurora cluster only)"),
     Unneeded("rds:ModifyDBCluster", f"{_BACKUP}Backup *", f"{_UNUSED} continuous backup (PITR rules): the plan takes snapshots"),
     Unneeded("rds:*DBClusterAutomatedBackup*", f"{_BACKUP}Backup *", f"{_UNUSED} continuous backup (PITR rules): the plan takes snapshots"),
+    Unneeded("elasticloadbalancing:ModifyListener", "ecs.amazonaws.com *NLBModifyListeners", f"{_UNUSED} NLB listeners: the ALB's canary shifts through listener rules"),
     Unneeded("*", f"{_BACKUP}Restores *", "restores: an operator calls RDS directly into a new cluster (docs/restore.md); the boundary keeps this role to backups and copies"),
 )
 # fmt: on
