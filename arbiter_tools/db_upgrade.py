@@ -57,9 +57,9 @@ PARAMETERS_PER_CALL = 20
 #: Said with any failure after the master password stopped being RDS-managed.
 PASSWORD_NOTE = (
     "The master password is self-managed since this run (blue/green needs it; RDS deleted its managed "
-    "secret, so new ECS tasks cannot start): once no deployment holds the cluster (resume or delete "
-    "it), `pulumi up --refresh --stack {stack}` twice turns RDS management back on and rolls the "
-    "services onto the new secret."
+    "secret, so the database-users function cannot log in until then): once no deployment holds the "
+    "cluster (resume or delete it), `pulumi up --refresh --stack {stack}` twice turns RDS management "
+    "back on and gives the function the new secret."
 )
 #: What AWS requires of an Aurora PostgreSQL blue cluster (Aurora User Guide,
 #: blue-green-deployments-creating, "Preparing an Aurora PostgreSQL DB cluster").
@@ -683,10 +683,14 @@ def next_steps(request: Request, result: Result) -> list[str]:
     return [
         f"Upgraded: {result.cluster} runs {result.to_version} (was {result.from_version}; the old cluster "
         f"is {result.old_cluster}). Same identifier and endpoints; new resource id {result.resource_id}.",
-        "Until step 5, "
-        + ("new ECS tasks cannot start (their master secret is gone) and " if result.deleted_secret else "")
-        + "IAM database authentication fails (rds-db:connect names the old resource id); running tasks "
-        "keep their password connections. Do steps 1-5 now:",
+        "Until step 5, new database connections fail (each task role's rds-db:connect names the old "
+        "resource id; IAM tokens are checked at login, so open connections stay)"
+        + (
+            " and the database-users function cannot read the master secret (RDS deleted it)"
+            if result.deleted_secret
+            else ""
+        )
+        + ". Do steps 1-5 now:",
         f'  1. Pulumi.{s}.yaml: set arbiter:database.engineVersion: "{to}"',
         f"  2. aws rds delete-blue-green-deployment --blue-green-deployment-identifier {result.deployment_id} "
         f"--region {r}",
@@ -702,8 +706,9 @@ def next_steps(request: Request, result: Result) -> list[str]:
         f"-> {program_group(s, to)}, manageMasterUserPassword false -> true); the task roles' "
         f"RolePolicy update (rds-db:connect on {result.resource_id})",
         f"  5. pulumi up --stack {s} && pulumi up --refresh --stack {s}",
-        "       (the first turns RDS management of the master password back on, a new secret; the "
-        "second rolls the task definitions onto that secret's ARN, known only once it exists)",
+        "       (the first moves the task roles' rds-db:connect to the new resource id and turns RDS "
+        "management of the master password back on, a new secret; the second gives the database-users "
+        "function's role that secret's ARN, known only once it exists)",
         "Then, once the application is checked on the new major:",
         f"  6. delete the old cluster: its instances (aws rds describe-db-clusters --db-cluster-identifier "
         f"{result.old_cluster} --region {r} lists them; aws rds delete-db-instance each), then aws rds "

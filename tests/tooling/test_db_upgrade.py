@@ -520,7 +520,7 @@ def test_green_never_in_sync_times_out_then_a_rerun_takes_it_up(
     assert result.deployment_id == deployment["BlueGreenDeploymentIdentifier"]
     assert deployment["Status"] == "SWITCHOVER_COMPLETED" and result.to_version == "17.5"
     assert f"({result.deployment_id}): taken up where an earlier run left it (AVAILABLE)" in out.text
-    assert "new ECS tasks cannot start" in "\n".join(db_upgrade.next_steps(_request(), result))
+    assert "cannot read the master secret" in "\n".join(db_upgrade.next_steps(_request(), result))
 
 
 # --- the steps after: what `plan --state` shows once the state is refreshed -------------------
@@ -578,10 +578,11 @@ def test_the_steps_lead_to_the_plan_they_announce(
     assert policies and all(result.resource_id in str(d.new) for c in policies for d in c.diffs)
     assert plan.at_risk() == []
     steps = "\n".join(db_upgrade.next_steps(_request(), result))
-    # Only a password that was RDS-managed leaves new tasks without their secret until step 5.
-    assert "new ECS tasks cannot start" in steps
-    unmanaged = db_upgrade.next_steps(_request(), dataclasses.replace(result, deleted_secret=None))
-    assert "new ECS tasks cannot start" not in "\n".join(unmanaged)
+    # Every new connection waits for step 5 (the task roles name the old resource id); only a
+    # password that was RDS-managed leaves the database-users function without its secret.
+    assert "new database connections fail" in steps and "cannot read the master secret" in steps
+    unmanaged = "\n".join(db_upgrade.next_steps(_request(), dataclasses.replace(result, deleted_secret=None)))
+    assert "new database connections fail" in unmanaged and "cannot read the master secret" not in unmanaged
     assert (
         "ClusterParameterGroup replace (arbiter-staging-aurora-pg16 -> arbiter-staging-aurora-pg17); Cluster update "
         "(dbClusterParameterGroupName arbiter-staging-aurora-pg17-bluegreen -> arbiter-staging-aurora-pg17, "
