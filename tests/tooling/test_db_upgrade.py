@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from arbiter_infra import catalog
-from arbiter_tools import cli, db_upgrade, pricing
+from arbiter_tools import cli, db_upgrade, db_upgrade_rds, pricing
 from arbiter_tools.errors import UserError
 from arbiter_tools.runtime import PROJECT_DIR, Deployment, run_program
 from arbiter_tools.state_diff import diff_state
@@ -89,7 +89,7 @@ def make_cluster(
                 "ApplyMethod": p.get("applyMethod", "immediate"),
             }
             for p in group["parameters"]
-            if logical_replication or p["name"] != db_upgrade.LOGICAL_REPLICATION
+            if logical_replication or p["name"] != db_upgrade_rds.LOGICAL_REPLICATION
         ],
     )
     rds.create_db_cluster(
@@ -384,12 +384,12 @@ def test_writer_not_yet_rebooted_is_refused(aws: boto3.Session, staging: Deploym
     """moto reports every member in sync; AWS reports `pending-reboot` until the writer restarts."""
     make_cluster(aws, staging)
     rds = AwsVersions(aws.client("rds"))
-    cluster = db_upgrade.describe_cluster(rds, "arbiter-staging-aurora")
+    cluster = db_upgrade_rds.describe_cluster(rds, "arbiter-staging-aurora")
     cluster["DBClusterMembers"][0]["DBClusterParameterGroupStatus"] = "pending-reboot"
     with pytest.raises(
         UserError, match=r"writer arbiter-staging-aurora-1 does not run with arbiter-staging-aurora-pg16 yet"
     ):
-        db_upgrade.check_logical_replication(rds, cluster)
+        db_upgrade_rds.check_logical_replication(rds, cluster)
 
 
 def test_no_credentials(
@@ -479,7 +479,7 @@ def test_switchover_timeout_leaves_the_cluster_and_the_deployment(
         "arbiter-staging-aurora-pg16",
     )
     # Polled until the timeout and RDS's grace had passed, without sleeping for real.
-    assert clock.slept >= 60 + db_upgrade.SWITCHOVER_GRACE_SECONDS
+    assert clock.slept >= 60 + db_upgrade_rds.SWITCHOVER_GRACE_SECONDS
     assert "Upgraded" not in out.text
 
 
