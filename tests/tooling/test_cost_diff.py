@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -124,12 +125,24 @@ def test_cost_diff_needs_exactly_one_base(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_base_ref_is_read_with_git_archive(tmp_path: Path) -> None:
-    if not (PROJECT_DIR / ".git").exists():
-        pytest.skip("not a git checkout")
-    tree = extract("HEAD", tmp_path)
-    assert (tree / "__main__.py").is_file() and (tree / "Pulumi.staging.yaml").is_file()
+    """The base is the committed tree of the ref, not the working tree (a repository made here, so
+    the test runs wherever git does, checkout or not)."""
+    repo, into = tmp_path / "repo", tmp_path / "into"
+    repo.mkdir()
+    into.mkdir()
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (repo / "__main__.py").write_text("base = True\n")
+    git("add", "__main__.py")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    (repo / "__main__.py").write_text("base = False\n")  # uncommitted: not part of the base
+    tree = extract("HEAD", into, repo=repo)
+    assert (tree / "__main__.py").read_text() == "base = True\n"
     with pytest.raises(UserError, match=r"--base 'no-such-ref-\w+': not a commit of this repository"):
-        extract("no-such-ref-zz9", tmp_path)
+        extract("no-such-ref-zz9", into, repo=repo)
 
 
 def _checkout(into: Path, nat_gateways: str) -> Path:
