@@ -58,6 +58,8 @@ def environment_stack(config: StackConfig) -> None:
     """An environment (staging, prod, or a personal stack): every tier, in dependency order."""
     naming = Naming(config.name)
     providers = Providers(config)
+    # Each database-using service's own PostgreSQL user and its schemas (the bootstrap makes them).
+    access = config.services.database_access_by_user()
     account_id = aws.get_caller_identity_output(
         opts=pulumi.InvokeOutputOptions(provider=providers("security"))
     ).account_id
@@ -105,9 +107,7 @@ def environment_stack(config: StackConfig) -> None:
             vpc_id=network.vpc.id,
             services=list(config.services.by_name()),
             flows=service_flows(config),
-            functions={DATABASE_USERS: "The database-users bootstrap function (Lambda)"}
-            if database_access(config)
-            else {},
+            functions={DATABASE_USERS: "The database-users bootstrap function (Lambda)"} if access else {},
         ),
         opts=providers.opts("network"),
     )
@@ -160,7 +160,6 @@ def environment_stack(config: StackConfig) -> None:
             ),
             opts=providers.opts("database"),
         )
-    access = database_access(config)
     database_users: DatabaseUsers | None = None
     if access:
         database_users = DatabaseUsers(
@@ -407,15 +406,6 @@ def account_stack(config: AccountConfig) -> None:
 DATABASE_USERS = "database-users"
 
 
-def database_access(config: StackConfig) -> dict[str, dict[str, str]]:
-    """Each database-using service's own PostgreSQL user -> its stack-file `databaseAccess`."""
-    return {
-        application.database_user(svc): dict(cfg.database_access or {})
-        for svc, cfg in config.services.by_name().items()
-        if cfg.uses_database
-    }
-
-
 def service_flows(config: StackConfig) -> list[Flow]:
     """The connections the application needs: the ALB to the public service, each service to those
     it calls, and the services that use the database or cache to them."""
@@ -432,7 +422,7 @@ def service_flows(config: StackConfig) -> list[Flow]:
             flows.append(Flow(svc, DATABASE, POSTGRES_PORT, f"{svc} to Aurora PostgreSQL"))
         if cfg.uses_redis:
             flows.append(Flow(svc, CACHE, REDIS_PORT, f"{svc} to ElastiCache Redis (TLS)"))
-    if database_access(config):
+    if config.services.database_access_by_user():
         flows.append(
             Flow(DATABASE_USERS, DATABASE, POSTGRES_PORT, "database-users bootstrap to Aurora (master, TLS)")
         )
@@ -448,7 +438,7 @@ def grant_scope(config: StackConfig) -> GrantScope:
         secrets_kms_alias=config.delivery.secrets_kms_alias,
         image_repositories=tuple(t.image_repository for t in application.SERVICES.values()),
         app_secrets=tuple(application.SECRET_PURPOSES),
-        database_users=tuple(sorted(database_access(config))),
+        database_users=tuple(sorted(config.services.database_access_by_user())),
     )
 
 

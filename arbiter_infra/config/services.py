@@ -250,6 +250,14 @@ class ServicesConfig(Model):
     telegram_bot: ServiceConfig
     web_api: ServiceConfig
 
+    def database_access_by_user(self) -> dict[str, dict[str, str]]:
+        """Each database-using service's own PostgreSQL user -> its `databaseAccess` (schema -> level)."""
+        return {
+            application.database_user(svc): dict(cfg.database_access or {})
+            for svc, cfg in self.by_name().items()
+            if cfg.uses_database
+        }
+
     def by_name(self) -> dict[str, ServiceConfig]:
         """The services as they run: while `paused`, every count is 0 (the configured counts stay in the file)."""
         services = {
